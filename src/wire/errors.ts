@@ -1,0 +1,596 @@
+/**
+ * Typed errors. Every failure a user can meet is one of these classes; each
+ * names the Java exception it maps to, so a TypeScript caller can branch on
+ * the class and a Java peer receives the class it expects.
+ *
+ * @module
+ */
+
+import {
+  isBadRequest,
+  type JavaThrowable,
+  javaThrowable,
+  stringifyJavaThrowable,
+} from "./java_throwable.ts";
+
+/** Options common to the error constructors. */
+export interface QueryableStateErrorOptions {
+  /** The underlying cause. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error this module throws or rejects with.
+ *
+ * @example Branch on the Java class
+ * ```ts
+ * import { QueryableStateError, UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
+ *
+ * const err: unknown = new UnknownKeyOrNamespaceError("Queryable State Server : No state for the specified key/namespace.");
+ * err instanceof QueryableStateError; // => true
+ * err.javaClassName; // => "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException"
+ * ```
+ */
+export class QueryableStateError extends Error {
+  /** The binary name of the Java exception class this error corresponds to. */
+  readonly javaClassName: string;
+
+  /**
+   * Creates an error.
+   *
+   * @param message The message (Java's `getMessage()`).
+   * @param javaClassName The Java class it maps to.
+   * @param options The cause.
+   */
+  constructor(message: string, javaClassName: string, options?: QueryableStateErrorOptions) {
+    super(message, options);
+    this.javaClassName = javaClassName;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  /**
+   * The error as a Java throwable (class, message, and the cause chain where
+   * the causes are themselves mappable).
+   *
+   * @returns The throwable model.
+   */
+  toJavaThrowable(): JavaThrowable {
+    return javaThrowable(this.javaClassName, this.message, causeThrowable(this.cause));
+  }
+}
+
+function causeThrowable(cause: unknown): JavaThrowable | null {
+  if (cause instanceof QueryableStateError) return cause.toJavaThrowable();
+  return null;
+}
+
+/**
+ * Flink's `BadRequestException`: the family of failures that a server sends as
+ * is and a proxy relays unchanged.
+ *
+ * @example
+ * ```ts
+ * import { BadRequestError } from "@kvstate/queryable-state";
+ *
+ * const e = BadRequestError.fromServer("Queryable State Server", "NULL returned for request with ID 7.");
+ * e.message; // => "Queryable State Server : NULL returned for request with ID 7."
+ * ```
+ */
+export class BadRequestError extends QueryableStateError {
+  /**
+   * Creates an error.
+   *
+   * @param message The complete message, `<serverName> : <text>`.
+   * @param javaClassName The Java class, a `BadRequestException` subclass.
+   */
+  constructor(
+    message: string,
+    javaClassName = "org.apache.flink.queryablestate.network.BadRequestException",
+  ) {
+    super(message, javaClassName);
+  }
+
+  /**
+   * Builds the message the way Flink does: `<serverName> : <message>`.
+   *
+   * @param serverName The server's name, e.g. `Queryable State Server`.
+   * @param message The text.
+   * @returns The error.
+   */
+  static fromServer(serverName: string, message: string): BadRequestError {
+    return new BadRequestError(`${serverName} : ${message}`);
+  }
+}
+
+/**
+ * `UnknownKvStateIdException`: the state server has no state registered under
+ * the requested `KvStateID` (the proxy looks the location up again).
+ *
+ * @example
+ * ```ts
+ * import { UnknownKvStateIdError } from "@kvstate/queryable-state";
+ *
+ * const e = new UnknownKvStateIdError("Queryable State Server : No registered state with ID 00.");
+ * e.javaClassName; // => "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException"
+ * ```
+ */
+export class UnknownKvStateIdError extends BadRequestError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(message, "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException");
+  }
+}
+
+/**
+ * `UnknownKeyOrNamespaceException`: the state holds no value for the key.
+ *
+ * @example
+ * ```ts
+ * import { UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
+ *
+ * new UnknownKeyOrNamespaceError("x") instanceof Error; // => true
+ * ```
+ */
+export class UnknownKeyOrNamespaceError extends BadRequestError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(message, "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException");
+  }
+}
+
+/**
+ * `UnknownKvStateKeyGroupLocationException`: no server is known for the key
+ * group that owns the key (the proxy looks the location up again).
+ *
+ * @example
+ * ```ts
+ * import { UnknownKvStateKeyGroupLocationError } from "@kvstate/queryable-state";
+ *
+ * const e = new UnknownKvStateKeyGroupLocationError("Queryable State Proxy Server : Unknown key-group location.");
+ * e.message; // => "Queryable State Proxy Server : Unknown key-group location."
+ * ```
+ */
+export class UnknownKvStateKeyGroupLocationError extends BadRequestError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(
+      message,
+      "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException",
+    );
+  }
+}
+
+/**
+ * `UnknownLocationException`: the proxy has no location oracle for the job.
+ *
+ * @example
+ * ```ts
+ * import { UnknownLocationError } from "@kvstate/queryable-state";
+ *
+ * const e = UnknownLocationError.forState("word-counts", "01020304050607081112131415161718");
+ * e.message.startsWith("Could not retrieve location of state=word-counts of job=0102"); // => true
+ * ```
+ */
+export class UnknownLocationError extends QueryableStateError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(message, "org.apache.flink.queryablestate.exceptions.UnknownLocationException");
+  }
+
+  /**
+   * Flink's message for a state whose job has no oracle.
+   *
+   * @param stateName The queryable state name.
+   * @param jobIdHex The job id as 32 hex characters.
+   * @returns The error.
+   */
+  static forState(stateName: string, jobIdHex: string): UnknownLocationError {
+    return new UnknownLocationError(
+      `Could not retrieve location of state=${stateName} of job=${jobIdHex}. ` +
+        "Potential reasons are: i) the state is not ready, or ii) the job does not exist.",
+    );
+  }
+}
+
+/**
+ * `UnknownKvStateLocation` (Flink runtime): the oracle knows the job but no
+ * state registered under that name. Never sent as is: the proxy wraps it.
+ *
+ * @example
+ * ```ts
+ * import { UnknownKvStateLocationError } from "@kvstate/queryable-state";
+ *
+ * UnknownKvStateLocationError.forName("x").message;
+ * // => "No KvStateLocation found for KvState instance with name 'x'."
+ * ```
+ */
+export class UnknownKvStateLocationError extends QueryableStateError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(message, "org.apache.flink.runtime.query.UnknownKvStateLocation");
+  }
+
+  /**
+   * Flink's message for an unknown registration name.
+   *
+   * @param stateName The queryable state name.
+   * @returns The error.
+   */
+  static forName(stateName: string): UnknownKvStateLocationError {
+    return new UnknownKvStateLocationError(
+      `No KvStateLocation found for KvState instance with name '${stateName}'.`,
+    );
+  }
+}
+
+/**
+ * `FlinkJobNotFoundException` (Flink runtime): the oracle does not know the
+ * job. The proxy drops its cached location and wraps it for the client.
+ *
+ * @example
+ * ```ts
+ * import { FlinkJobNotFoundError } from "@kvstate/queryable-state";
+ *
+ * FlinkJobNotFoundError.forJob("00".repeat(16)).message;
+ * // => "Could not find Flink job (00000000000000000000000000000000)"
+ * ```
+ */
+export class FlinkJobNotFoundError extends QueryableStateError {
+  /** @param message The complete message. */
+  constructor(message: string) {
+    super(message, "org.apache.flink.runtime.messages.FlinkJobNotFoundException");
+  }
+
+  /**
+   * Flink's message for an unknown job.
+   *
+   * @param jobIdHex The job id as 32 hex characters.
+   * @returns The error.
+   */
+  static forJob(jobIdHex: string): FlinkJobNotFoundError {
+    return new FlinkJobNotFoundError(`Could not find Flink job (${jobIdHex})`);
+  }
+}
+
+/**
+ * Bytes from the network that break the protocol: a wrong version, an unknown
+ * message type, a negative length, a truncated body. `javaClassName` is the
+ * exception Flink's decoder raises for the same input.
+ *
+ * @example
+ * ```ts
+ * import { decodeMessage, ProtocolError } from "@kvstate/queryable-state";
+ *
+ * try {
+ *   decodeMessage(new Uint8Array(16));
+ * } catch (e) {
+ *   e instanceof ProtocolError; // => true
+ *   (e as ProtocolError).message; // => "Version Mismatch:  Found 0, Expected: 2040641296."
+ * }
+ * ```
+ */
+export class ProtocolError extends QueryableStateError {
+  /**
+   * @param message The message.
+   * @param javaClassName The Java exception Flink raises for the same input.
+   * @param options The cause.
+   */
+  constructor(
+    message: string,
+    javaClassName = "java.lang.IllegalStateException",
+    options?: QueryableStateErrorOptions,
+  ) {
+    super(message, javaClassName, options);
+  }
+}
+
+/**
+ * A frame length prefix that is negative or above the configured maximum.
+ * The framing is lost, so the connection is closed.
+ *
+ * @example
+ * ```ts
+ * import { FrameLengthError } from "@kvstate/queryable-state";
+ *
+ * new FrameLengthError(-1, 64).length; // => -1
+ * ```
+ */
+export class FrameLengthError extends ProtocolError {
+  /** The offending length field. */
+  readonly length: number;
+  /** The maximum in force. */
+  readonly maxFrameLength: number;
+
+  /**
+   * @param length The length field read.
+   * @param maxFrameLength The maximum in force.
+   */
+  constructor(length: number, maxFrameLength: number) {
+    super(
+      length < 0
+        ? `negative pre-adjustment length field: ${length}`
+        : `Adjusted frame length exceeds ${maxFrameLength}: ${length} - discarded`,
+      length < 0
+        ? "io.netty.handler.codec.CorruptedFrameException"
+        : "io.netty.handler.codec.TooLongFrameException",
+    );
+    this.length = length;
+    this.maxFrameLength = maxFrameLength;
+  }
+}
+
+/**
+ * A Java serialization stream that could not be read: malformed, truncated,
+ * not a Throwable, or over one of the reader's limits.
+ *
+ * @example
+ * ```ts
+ * import { JavaSerializationError } from "@kvstate/queryable-state";
+ *
+ * new JavaSerializationError("bad").javaClassName; // => "java.io.StreamCorruptedException"
+ * ```
+ */
+export class JavaSerializationError extends ProtocolError {
+  /**
+   * @param message What is wrong with the stream.
+   * @param options The cause.
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "java.io.StreamCorruptedException", options);
+  }
+}
+
+/**
+ * A connection closed while requests were pending on it, or a request sent
+ * on a connection that is closed (Java's `ClosedChannelException`).
+ *
+ * @example
+ * ```ts
+ * import { ConnectionClosedError } from "@kvstate/queryable-state";
+ *
+ * new ConnectionClosedError("closed by peer").javaClassName; // => "java.nio.channels.ClosedChannelException"
+ * ```
+ */
+export class ConnectionClosedError extends QueryableStateError {
+  /**
+   * @param message What closed the connection.
+   * @param options The cause.
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "java.nio.channels.ClosedChannelException", options);
+  }
+}
+
+/**
+ * A connection could not be opened: refused, unreachable, or timed out
+ * (Java's `ConnectException`; the proxy retries after a fresh lookup).
+ *
+ * @example
+ * ```ts
+ * import { ConnectError } from "@kvstate/queryable-state";
+ *
+ * new ConnectError("Connection refused: 127.0.0.1:1").javaClassName; // => "java.net.ConnectException"
+ * ```
+ */
+export class ConnectError extends QueryableStateError {
+  /**
+   * @param message What failed.
+   * @param options The cause.
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "java.net.ConnectException", options);
+  }
+}
+
+/**
+ * A server could not bind its address: every port of the configured range is
+ * taken, or the address is not available (Java's `BindException`).
+ *
+ * @example
+ * ```ts
+ * import { BindError } from "@kvstate/queryable-state";
+ *
+ * new BindError("Address in use: 127.0.0.1:9069", true).addressInUse; // => true
+ * ```
+ */
+export class BindError extends QueryableStateError {
+  /** Whether the failure was "address already in use" (the next port may work). */
+  readonly addressInUse: boolean;
+
+  /**
+   * @param message What failed.
+   * @param addressInUse Whether the address was in use.
+   * @param options The cause.
+   */
+  constructor(message: string, addressInUse: boolean, options?: QueryableStateErrorOptions) {
+    super(message, "java.net.BindException", options);
+    this.addressInUse = addressInUse;
+  }
+}
+
+/**
+ * A request that did not complete before its deadline, or was aborted by its
+ * signal. Nothing is sent on the wire: the protocol has no cancel message.
+ *
+ * @example
+ * ```ts
+ * import { DeadlineExceededError } from "@kvstate/queryable-state";
+ *
+ * new DeadlineExceededError("timed out").javaClassName; // => "java.util.concurrent.TimeoutException"
+ * ```
+ */
+export class DeadlineExceededError extends QueryableStateError {
+  /**
+   * @param message What timed out.
+   * @param options The cause (e.g. the abort reason).
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "java.util.concurrent.TimeoutException", options);
+  }
+}
+
+/**
+ * An operation on a client or server that has been closed (Java's
+ * `IllegalStateException("<name> is already shut down.")`).
+ *
+ * @example
+ * ```ts
+ * import { ClosedError } from "@kvstate/queryable-state";
+ *
+ * ClosedError.shutDown("Queryable State Client").message; // => "Queryable State Client is already shut down."
+ * ```
+ */
+export class ClosedError extends QueryableStateError {
+  /** @param message The message. */
+  constructor(message: string) {
+    super(message, "java.lang.IllegalStateException");
+  }
+
+  /**
+   * Flink's message for a component used after shutdown.
+   *
+   * @param name The component name.
+   * @returns The error.
+   */
+  static shutDown(name: string): ClosedError {
+    return new ClosedError(`${name} is already shut down.`);
+  }
+}
+
+/**
+ * A failure sent by a remote peer whose class is not one this module has a
+ * dedicated error for: it carries the Java class name, the message, the
+ * cause chain and the stack trace as received, and the serialized bytes so a
+ * proxy can relay them unchanged.
+ *
+ * @example
+ * ```ts
+ * import { javaThrowable, RemoteError } from "@kvstate/queryable-state";
+ *
+ * const e = new RemoteError(javaThrowable("java.lang.RuntimeException", "Failed request 3."));
+ * e.javaClassName; // => "java.lang.RuntimeException"
+ * e.message; // => "Failed request 3."
+ * ```
+ */
+export class RemoteError extends QueryableStateError {
+  /** The throwable as received. */
+  readonly throwable: JavaThrowable;
+
+  /**
+   * @param throwable The throwable as received.
+   */
+  constructor(throwable: JavaThrowable) {
+    super(throwable.message ?? "", throwable.className, {
+      cause: throwable.cause === null ? undefined : new RemoteError(throwable.cause),
+    });
+    this.throwable = throwable;
+  }
+
+  /** Whether the remote class is Flink's `BadRequestException` or a subclass. */
+  get isBadRequest(): boolean {
+    return isBadRequest(this.throwable);
+  }
+
+  /** The remote message as Java had it (`null` when there was none). */
+  get javaMessage(): string | null {
+    return this.throwable.message;
+  }
+
+  override toJavaThrowable(): JavaThrowable {
+    return this.throwable;
+  }
+}
+
+/**
+ * Turns a throwable received from a peer into the matching typed error:
+ * one of the dedicated classes above when the class is one of Flink's known
+ * queryable-state exceptions, a {@linkcode RemoteError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { errorFromJavaThrowable, javaThrowable, UnknownKvStateIdError } from "@kvstate/queryable-state";
+ *
+ * const e = errorFromJavaThrowable(javaThrowable(
+ *   "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException", "gone"));
+ * e instanceof UnknownKvStateIdError; // => true
+ * ```
+ *
+ * @param t The throwable.
+ * @returns The typed error.
+ */
+export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
+  const message = t.message ?? "";
+  // Dedicated classes only when nothing would be lost (no cause, no stack worth keeping).
+  if (t.cause === null) {
+    switch (t.className) {
+      case "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException":
+        return withThrowable(new UnknownKvStateIdError(message), t);
+      case "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException":
+        return withThrowable(new UnknownKeyOrNamespaceError(message), t);
+      case "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException":
+        return withThrowable(new UnknownKvStateKeyGroupLocationError(message), t);
+      case "org.apache.flink.queryablestate.network.BadRequestException":
+        return withThrowable(new BadRequestError(message), t);
+      case "org.apache.flink.queryablestate.exceptions.UnknownLocationException":
+        return withThrowable(new UnknownLocationError(message), t);
+      case "org.apache.flink.runtime.query.UnknownKvStateLocation":
+        return withThrowable(new UnknownKvStateLocationError(message), t);
+      case "org.apache.flink.runtime.messages.FlinkJobNotFoundException":
+        return withThrowable(new FlinkJobNotFoundError(message), t);
+    }
+  }
+  return new RemoteError(t);
+}
+
+const REMOTE_THROWABLE: unique symbol = Symbol("remoteThrowable");
+
+function withThrowable<E extends QueryableStateError>(e: E, t: JavaThrowable): E {
+  (e as unknown as Record<symbol, JavaThrowable>)[REMOTE_THROWABLE] = t;
+  return e;
+}
+
+/**
+ * The Java throwable that a typed error stands for: the throwable as received
+ * for a remote failure (stack trace included), the error's own mapping
+ * otherwise. Errors that are not {@linkcode QueryableStateError}s map to
+ * `java.lang.RuntimeException` with their message.
+ *
+ * @example
+ * ```ts
+ * import { toJavaThrowable } from "@kvstate/queryable-state";
+ *
+ * toJavaThrowable(new Error("x")).className; // => "java.lang.RuntimeException"
+ * ```
+ *
+ * @param err Any thrown value.
+ * @returns The throwable.
+ */
+export function toJavaThrowable(err: unknown): JavaThrowable {
+  if (err instanceof QueryableStateError) {
+    const remote = (err as unknown as Record<symbol, JavaThrowable | undefined>)[REMOTE_THROWABLE];
+    return remote ?? err.toJavaThrowable();
+  }
+  if (err instanceof Error) return javaThrowable("java.lang.RuntimeException", err.message);
+  return javaThrowable("java.lang.RuntimeException", String(err));
+}
+
+/**
+ * Java's `printStackTrace()` text of any error, via {@linkcode toJavaThrowable}.
+ *
+ * @example
+ * ```ts
+ * import { stringifyError, UnknownLocationError } from "@kvstate/queryable-state";
+ *
+ * stringifyError(new UnknownLocationError("m"));
+ * // => "org.apache.flink.queryablestate.exceptions.UnknownLocationException: m\n"
+ * ```
+ *
+ * @param err Any thrown value.
+ * @returns The text.
+ */
+export function stringifyError(err: unknown): string {
+  return stringifyJavaThrowable(toJavaThrowable(err));
+}
