@@ -13,8 +13,11 @@ function show(v: unknown): string {
       Array.from(v.subarray(0, 64), (b) => b.toString(16).padStart(2, "0")).join("")
     }${v.length > 64 ? "…" : ""}]`;
   }
+  if (typeof v === "string" && v.length > 300) {
+    return JSON.stringify(v.slice(0, 300)) + `… (${v.length} chars)`;
+  }
   try {
-    return Deno.inspect(v, { depth: 6, colors: false });
+    return Deno.inspect(v, { depth: 6, colors: false, strAbbreviateSize: 300 });
   } catch {
     return String(v);
   }
@@ -71,8 +74,8 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 }
 
 export function assertInstanceOf<T>(
-  // deno-lint-ignore no-explicit-any
   value: unknown,
+  // deno-lint-ignore no-explicit-any
   type: abstract new (...args: any[]) => T,
   msg?: string,
 ): asserts value is T {

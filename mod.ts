@@ -1,0 +1,33 @@
+/**
+ * Apache Flink's Queryable State protocol, byte for byte, in TypeScript:
+ * the wire codecs, the framing streams, and (in later layers) the state
+ * server, the client proxy and the typed client.
+ *
+ * This entry point is web-standard only; sockets come from
+ * `@kvstate/queryable-state/deno` or `@kvstate/queryable-state/node`.
+ *
+ * @example Encode a request as Flink's QueryableStateClient does
+ * ```ts
+ * import { encodeKvStateRequest, fromHex, JobId, toHex } from "@kvstate/queryable-state";
+ *
+ * const frame = encodeKvStateRequest(0n, {
+ *   jobId: JobId.fromHex("fd72014d4c864993a2e5a9287b4a9c5d"),
+ *   stateName: "query-name",
+ *   keyHashCode: 99162322, // "hello".hashCode()
+ *   serializedKeyAndNamespace: fromHex("0668656c6c6f2a00"),
+ * });
+ * toHex(frame.subarray(0, 12)); // => "0000003e79a1b71000000000"
+ * ```
+ *
+ * @module
+ */
+
+export * from "./src/wire/bytes.ts";
+export * from "./src/wire/errors.ts";
+export * from "./src/wire/ids.ts";
+export * from "./src/wire/java_throwable.ts";
+export * from "./src/wire/messages.ts";
+export * from "./src/streams/frame_decoder_stream.ts";
+export * from "./src/streams/frame_encoder_stream.ts";
+export * from "./src/streams/request_handler_stream.ts";
+export type * from "./src/transport/types.ts";

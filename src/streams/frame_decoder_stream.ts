@@ -1,0 +1,173 @@
+/**
+ * Bytes to frames.
+ *
+ * @module
+ */
+
+import { FrameLengthError } from "../wire/errors.ts";
+
+/** The default maximum frame length: 64 MiB. */
+export const DEFAULT_MAX_FRAME_LENGTH: number = 64 * 1024 * 1024;
+
+/** The largest length field Flink's decoder accepts (2^31 - 1 - 4). */
+export const MAX_FRAME_LENGTH_LIMIT = 2147483643;
+
+/** Options of {@linkcode FrameDecoderStream}. */
+export interface FrameDecoderOptions {
+  /**
+   * The largest frame accepted, counted as the length field counts it (the
+   * bytes after the 4-byte prefix). Checked on the prefix alone, before any
+   * of the body is buffered. Default {@linkcode DEFAULT_MAX_FRAME_LENGTH}.
+   */
+  readonly maxFrameLength?: number;
+}
+
+/**
+ * Splits a byte stream into protocol frames by their 4-byte big-endian length
+ * prefix, like Netty's `LengthFieldBasedFrameDecoder(…, 0, 4, 0, 4)`.
+ *
+ * Each output chunk is a **batch**: every whole frame found in one input
+ * chunk, in order, each without its length prefix. Frames that lie wholly in
+ * an input chunk are views into it (no copy); a frame split across chunks is
+ * gathered in one carry-over buffer. A negative length, or one above
+ * `maxFrameLength`, errors the stream with {@linkcode FrameLengthError} right
+ * after the prefix is read (the frames before it in the same chunk are
+ * emitted first), since the framing of the connection is then lost.
+ *
+ * @example Two frames in one chunk, one split across chunks
+ * ```ts
+ * import { FrameDecoderStream } from "@kvstate/queryable-state";
+ *
+ * const input = ReadableStream.from([
+ *   new Uint8Array([0, 0, 0, 1, 0xaa, 0, 0, 0, 2, 0xbb]),
+ *   new Uint8Array([0xcc]),
+ * ]);
+ * const batches = await Array.fromAsync(input.pipeThrough(new FrameDecoderStream()));
+ * batches.map((b) => b.map((f) => Array.from(f)));
+ * // => [ [ [ 0xaa ] ], [ [ 0xbb, 0xcc ] ] ]
+ * ```
+ */
+export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
+  /**
+   * @param options The maximum frame length.
+   * @throws {RangeError} When `maxFrameLength` is not an integer in 0..2^31-5.
+   */
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
+    if (!Number.isInteger(max) || max < 0 || max > MAX_FRAME_LENGTH_LIMIT) {
+      throw new RangeError(`maxFrameLength must be an integer in 0..${MAX_FRAME_LENGTH_LIMIT}`);
+    }
+    const state = new DecoderState(max);
+    super({
+      transform(chunk, controller) {
+        const frames: Uint8Array[] = [];
+        const err = state.push(chunk, frames);
+        if (frames.length > 0) controller.enqueue(frames);
+        if (err !== null) controller.error(err);
+      },
+      flush(controller) {
+        // A partial frame at end of stream is dropped, as Netty drops it.
+        state.reset();
+        controller.terminate();
+      },
+    });
+  }
+}
+
+/**
+ * The decoder's state machine, separate from the stream so that the batch
+ * parsing can be reused by code that reads sockets directly.
+ */
+export class DecoderState {
+  readonly #max: number;
+  /** Carry-over buffer for a frame split across chunks (prefix included). */
+  #acc: Uint8Array | null = null;
+  #accLen = 0;
+
+  /** @param maxFrameLength The maximum frame length. */
+  constructor(maxFrameLength: number) {
+    this.#max = maxFrameLength;
+  }
+
+  /** Drops any partial frame. */
+  reset(): void {
+    this.#acc = null;
+    this.#accLen = 0;
+  }
+
+  /** The number of bytes of a partial frame held over. */
+  get buffered(): number {
+    return this.#accLen;
+  }
+
+  /**
+   * Consumes one chunk, pushing every whole frame onto `out`.
+   *
+   * @param chunk The bytes read.
+   * @param out Receives the frames (views; without the length prefix).
+   * @returns A framing error, or `null`.
+   */
+  push(chunk: Uint8Array, out: Uint8Array[]): FrameLengthError | null {
+    let off = 0;
+    const n = chunk.length;
+    if (this.#accLen > 0) {
+      // Complete the carried-over frame first.
+      let acc = this.#acc!;
+      if (this.#accLen < 4) {
+        const take = Math.min(4 - this.#accLen, n);
+        acc.set(chunk.subarray(0, take), this.#accLen);
+        this.#accLen += take;
+        off = take;
+        if (this.#accLen < 4) return null;
+      }
+      const len = (acc[0] << 24) | (acc[1] << 16) | (acc[2] << 8) | acc[3];
+      if (len < 0 || len > this.#max) {
+        this.reset();
+        return new FrameLengthError(len, this.#max);
+      }
+      const total = 4 + len;
+      const take = Math.min(total - this.#accLen, n - off);
+      const need = this.#accLen + take;
+      if (acc.length < need) {
+        // Grow geometrically, never past the frame: a peer that announces a
+        // large frame and trickles it costs memory only as bytes arrive.
+        const grown = new Uint8Array(Math.min(total, Math.max(need, acc.length * 2)));
+        grown.set(acc.subarray(0, this.#accLen));
+        acc = this.#acc = grown;
+      }
+      acc.set(chunk.subarray(off, off + take), this.#accLen);
+      this.#accLen += take;
+      off += take;
+      if (this.#accLen < total) return null;
+      out.push(acc.subarray(4, total));
+      this.#acc = null;
+      this.#accLen = 0;
+    }
+    // Whole frames inside the chunk: views, no copies.
+    while (n - off >= 4) {
+      const len = (chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
+        chunk[off + 3];
+      if (len < 0 || len > this.#max) return new FrameLengthError(len, this.#max);
+      const end = off + 4 + len;
+      if (end > n) break;
+      out.push(chunk.subarray(off + 4, end));
+      off = end;
+    }
+    if (off < n) {
+      // Carry the partial frame over. When its length is known (validated
+      // above), size the buffer for the whole frame up to 64 KiB; larger
+      // frames grow as their bytes arrive.
+      const rest = n - off;
+      let cap = 4;
+      if (rest >= 4) {
+        cap = 4 + ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
+          chunk[off + 3]);
+      }
+      const acc = new Uint8Array(Math.max(rest, Math.min(cap, 65536)));
+      acc.set(chunk.subarray(off));
+      this.#acc = acc;
+      this.#accLen = rest;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Frames to bytes.
+ *
+ * @module
+ */
+
+/**
+ * Turns batches of encoded frames (each a complete frame, length prefix
+ * included, as the `encode*` functions return them) into one byte chunk per
+ * batch, so that a batch costs one socket write. A single frame passes
+ * through without a copy.
+ *
+ * @example
+ * ```ts
+ * import { encodeKvStateResponse, FrameEncoderStream } from "@kvstate/queryable-state";
+ *
+ * const batches = ReadableStream.from([[
+ *   encodeKvStateResponse(1n, new Uint8Array([1])),
+ *   encodeKvStateResponse(2n, new Uint8Array([2])),
+ * ]]);
+ * const chunks = await Array.fromAsync(batches.pipeThrough(new FrameEncoderStream()));
+ * chunks.length; // => 1
+ * chunks[0].length; // => 50
+ * ```
+ */
+export class FrameEncoderStream extends TransformStream<readonly Uint8Array[], Uint8Array> {
+  constructor() {
+    super({
+      transform(batch, controller) {
+        if (batch.length === 1) {
+          controller.enqueue(batch[0]);
+        } else if (batch.length > 1) {
+          controller.enqueue(coalesce(batch));
+        }
+      },
+    });
+  }
+}
+
+/**
+ * Joins frames into one buffer.
+ *
+ * @param frames Encoded frames.
+ * @returns One array holding all of them, in order.
+ */
+export function coalesce(frames: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (let i = 0; i < frames.length; i++) total += frames[i].length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (let i = 0; i < frames.length; i++) {
+    out.set(frames[i], off);
+    off += frames[i].length;
+  }
+  return out;
+}
