@@ -1,0 +1,193 @@
+/**
+ * The state server (Flink's `KvStateServer`): answers the proxy's
+ * `KvStateInternalRequest`s from a registry of queryable states.
+ *
+ * @module
+ */
+
+import { QueryableStateError, stringifyError, UnknownKvStateIdError } from "../wire/errors.ts";
+import { UnknownKeyOrNamespaceError, withSerializedThrowable } from "../wire/errors.ts";
+import { KvStateId } from "../wire/ids.ts";
+import { writeJavaThrowable } from "../wire/java_serialization.ts";
+import { decodeKvStateInternalRequest, type KvStateInternalRequest } from "../wire/messages.ts";
+import { AbstractServer, type RequestContext, type ServerOptions } from "./server_base.ts";
+
+/** Flink's name for the state server, used in its messages. */
+export const KV_STATE_SERVER_NAME = "Queryable State Server";
+
+/**
+ * One queryable state instance, as a state server sees it: serialized key
+ * and namespace in, serialized content out.
+ */
+export interface QueryableState {
+  /**
+   * Looks a key up.
+   *
+   * @param serializedKeyAndNamespace The bytes the client sent (key, 42, namespace).
+   * @param context The request id, and a signal aborted when the request's
+   * deadline passes (created on first access; sync states need not touch it).
+   * @returns The serialized content (PROTOCOL §8.5), or `null`/`undefined`
+   * when the state holds nothing for the key. Throwing (for example on key
+   * bytes that do not deserialize) fails the request as Flink's server does.
+   */
+  getSerializedValue(
+    serializedKeyAndNamespace: Uint8Array,
+    context: RequestContext,
+  ): Uint8Array | null | undefined | Promise<Uint8Array | null | undefined>;
+}
+
+/**
+ * The states a server answers for, keyed by `KvStateID` (Flink's
+ * `KvStateRegistry`).
+ *
+ * @example
+ * ```ts
+ * import { KvStateRegistry } from "@kvstate/queryable-state";
+ *
+ * const registry = new KvStateRegistry();
+ * const id = registry.register({ getSerializedValue: () => new Uint8Array([1]) });
+ * registry.has(id); // => true
+ * registry.unregister(id); // => true
+ * ```
+ */
+export class KvStateRegistry {
+  readonly #states = new Map<string, QueryableState>();
+
+  /**
+   * Registers a state.
+   *
+   * @param state The state.
+   * @param kvStateId Its id; random when omitted, as Flink assigns them.
+   * @returns The id.
+   * @throws {TypeError} When the id is taken.
+   */
+  register(state: QueryableState, kvStateId: KvStateId = KvStateId.random()): KvStateId {
+    const key = kvStateId.toString();
+    if (this.#states.has(key)) {
+      throw new TypeError(`A state is already registered with ID ${key}`);
+    }
+    this.#states.set(key, state);
+    return kvStateId;
+  }
+
+  /**
+   * Removes a state.
+   *
+   * @param kvStateId The id.
+   * @returns Whether a state was removed.
+   */
+  unregister(kvStateId: KvStateId): boolean {
+    return this.#states.delete(kvStateId.toString());
+  }
+
+  /**
+   * Whether a state is registered under the id.
+   *
+   * @param kvStateId The id.
+   * @returns `true` when registered.
+   */
+  has(kvStateId: KvStateId): boolean {
+    return this.#states.has(kvStateId.toString());
+  }
+
+  /**
+   * The state registered under an id.
+   *
+   * @param kvStateId The id.
+   * @returns The state, or `undefined`.
+   */
+  get(kvStateId: KvStateId): QueryableState | undefined {
+    return this.#states.get(kvStateId.toString());
+  }
+
+  /** The number of registered states. */
+  get size(): number {
+    return this.#states.size;
+  }
+}
+
+/** Options of {@linkcode KvStateServer}. */
+export interface KvStateServerOptions extends ServerOptions {
+  /** The registry to answer from; a new empty one when omitted. */
+  readonly registry?: KvStateRegistry;
+  /** The name in messages. Default `Queryable State Server`, as Flink's. */
+  readonly serverName?: string;
+}
+
+/**
+ * The state server. It answers each `KvStateInternalRequest` from its
+ * registry, with Flink's failures: an unknown id gives
+ * `UnknownKvStateIdException`, an absent key `UnknownKeyOrNamespaceException`
+ * (both sent as is, so a proxy re-looks-up or relays them), and any error of
+ * the state (for example key bytes that do not deserialize) a wrapped
+ * `RuntimeException` with Flink's messages.
+ *
+ * @example Serve one value state in memory
+ * ```ts
+ * import { InMemoryValueState, KvStateServer, MemoryTransport, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ *
+ * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long);
+ * counts.set("hello", 42n);
+ * await using server = new KvStateServer({ transport: new MemoryTransport() });
+ * const id = server.registry.register(counts);
+ * await server.start();
+ * id.toString().length; // => 32
+ * ```
+ */
+export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
+  /** The states this server answers for. */
+  readonly registry: KvStateRegistry;
+  readonly #unknownKey: UnknownKeyOrNamespaceError;
+
+  /** @param options Binding, bounds, the registry. */
+  constructor(options: KvStateServerOptions = {}) {
+    super(options.serverName ?? KV_STATE_SERVER_NAME, options);
+    this.registry = options.registry ?? new KvStateRegistry();
+    const missing = new UnknownKeyOrNamespaceError(
+      `${this.serverName} : No state for the specified key/namespace.`,
+    );
+    // A constant failure: encode it once.
+    this.#unknownKey = withSerializedThrowable(missing, writeJavaThrowable(missing.toJavaThrowable()));
+  }
+
+  protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+    return decodeKvStateInternalRequest(body);
+  }
+
+  protected handleRequest(
+    request: KvStateInternalRequest,
+    context: RequestContext,
+  ): Uint8Array | Promise<Uint8Array> {
+    const state = this.registry.get(request.kvStateId);
+    if (state === undefined) {
+      throw new UnknownKvStateIdError(
+        `${this.serverName} : No registered state with ID ${request.kvStateId}.`,
+      );
+    }
+    let result: ReturnType<QueryableState["getSerializedValue"]>;
+    try {
+      result = state.getSerializedValue(request.serializedKeyAndNamespace, context);
+    } catch (err) {
+      throw this.#processingError(context.requestId, err);
+    }
+    if (result instanceof Uint8Array) return result;
+    if (result == null) throw this.#unknownKey;
+    return result.then(
+      (value) => {
+        if (value == null) throw this.#unknownKey;
+        return value;
+      },
+      (err) => {
+        throw this.#processingError(context.requestId, err);
+      },
+    );
+  }
+
+  #processingError(requestId: bigint, err: unknown): QueryableStateError {
+    return new QueryableStateError(
+      `Error while processing request with ID ${requestId}. Caused by: ${stringifyError(err)}`,
+      // Flink sets no cause here: the cause lives only in the message.
+      "java.lang.RuntimeException",
+    );
+  }
+}

@@ -1,0 +1,554 @@
+/**
+ * The server every role runs on: accept connections, and run each as
+ * `readable -> decode -> handle -> encode -> writable` with Flink's error
+ * handling (PROTOCOL §1.4, §7).
+ *
+ * @module
+ */
+
+import { FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
+import { FrameEncoderStream } from "../streams/frame_encoder_stream.ts";
+import { RequestHandlerStream } from "../streams/request_handler_stream.ts";
+import { listenOnPorts } from "../transport/listen.ts";
+import type { Connection, Listener, NetAddress, Transport } from "../transport/types.ts";
+import { ByteReader } from "../wire/bytes.ts";
+import {
+  ClosedError,
+  DeadlineExceededError,
+  FrameLengthError,
+  ProtocolError,
+} from "../wire/errors.ts";
+import { javaThrowable } from "../wire/java_throwable.ts";
+import {
+  encodeKvStateResponse,
+  MESSAGE_TYPE_NAMES,
+  MessageType,
+  readFrameHeader,
+  VERSION,
+} from "../wire/messages.ts";
+import {
+  failedIncomingMessageFrame,
+  pipelineFailureFrame,
+  requestFailureFrame,
+  serverFailureFrame,
+} from "./failure_frames.ts";
+import { type KvStateRequestStats, RequestStats, type RequestStatsSnapshot } from "./stats.ts";
+
+/** Options common to every server. */
+export interface ServerOptions {
+  /** How to listen. Needed by {@linkcode AbstractServer.start}; not by `serve`. */
+  readonly transport?: Transport;
+  /** The address to bind. Default `127.0.0.1`. */
+  readonly host?: string;
+  /**
+   * The port or ports to try, in order: a number, a list, or Flink's port
+   * spec such as `"9067-9077"` or `"50100-50200,51234"`. 0 picks any free
+   * port. Default 0.
+   */
+  readonly port?: number | string | readonly number[];
+  /** The largest frame accepted (bytes after the length prefix). Default 64 MiB. */
+  readonly maxFrameLength?: number;
+  /** The most connections served at once; more are closed on accept. Default 10,000. */
+  readonly maxConnections?: number;
+  /**
+   * The most requests in progress per connection; when reached, that
+   * connection is not read until one finishes. Default 1024.
+   */
+  readonly maxInFlightPerConnection?: number;
+  /**
+   * The time a request may take before it is answered with a
+   * `DeadlineExceededError` failure and its signal aborted, in ms. 0 turns
+   * the deadline off. Default 30,000.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * On `close()`, how long requests in progress may take to finish before
+   * they are failed and the connections closed, in ms. Default 5,000.
+   */
+  readonly closeGraceMs?: number;
+  /** Where to report request statistics, besides the server's own counters. */
+  readonly stats?: KvStateRequestStats;
+}
+
+/** What a request handler gets besides the request. */
+export interface RequestContext {
+  /** The request id as the peer sent it. */
+  readonly requestId: bigint;
+  /** Aborted when the request's deadline passes or the server closes. */
+  readonly signal: AbortSignal;
+}
+
+class InFlight implements RequestContext {
+  readonly requestId: bigint;
+  readonly startedAt: number;
+  settled = false;
+  finish!: (frame: Uint8Array) => void;
+  #controller: AbortController | undefined;
+  #aborted: unknown = undefined;
+
+  constructor(requestId: bigint, startedAt: number) {
+    this.requestId = requestId;
+    this.startedAt = startedAt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted !== undefined) this.#controller.abort(this.#aborted);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#aborted = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+interface ConnectionState {
+  readonly conn: Connection;
+  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly inFlight: Set<InFlight>;
+  closed: boolean;
+}
+
+const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_IN_FLIGHT = 1024;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Base of the state server and the proxy. A subclass says how to decode a
+ * request body and how to answer it; the base does the rest: framing, the
+ * header checks and failure frames exactly as Flink's `AbstractServerHandler`,
+ * concurrency with a per-connection bound, deadlines, statistics, and an
+ * awaited, complete shutdown.
+ *
+ * @example A server that answers every request with its key bytes
+ * ```ts
+ * import {
+ *   AbstractServer,
+ *   decodeKvStateInternalRequest,
+ *   type KvStateInternalRequest,
+ *   MemoryTransport,
+ * } from "@kvstate/queryable-state";
+ *
+ * class EchoServer extends AbstractServer<KvStateInternalRequest> {
+ *   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+ *     return decodeKvStateInternalRequest(body);
+ *   }
+ *   protected handleRequest(req: KvStateInternalRequest): Uint8Array {
+ *     return req.serializedKeyAndNamespace;
+ *   }
+ * }
+ *
+ * await using server = new EchoServer("Echo Server", { transport: new MemoryTransport() });
+ * const address = await server.start();
+ * address.port > 0; // => true
+ * ```
+ */
+export abstract class AbstractServer<Req> {
+  /** The name used in messages, e.g. `Queryable State Server`. */
+  readonly serverName: string;
+  readonly #options: ServerOptions;
+  readonly #stats = new RequestStats();
+  readonly #extraStats: KvStateRequestStats | undefined;
+  readonly #connections = new Set<ConnectionState>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #maxFrameLength: number | undefined;
+  readonly #maxConnections: number;
+  readonly #maxInFlight: number;
+  readonly #timeoutMs: number;
+  #listener: Listener | undefined;
+  #acceptLoop: Promise<void> | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #closing: Promise<void> | undefined;
+  #started = false;
+
+  /**
+   * @param serverName The name used in messages.
+   * @param options Binding, bounds and deadlines.
+   */
+  constructor(serverName: string, options: ServerOptions = {}) {
+    this.serverName = serverName;
+    this.#options = options;
+    this.#extraStats = options.stats;
+    this.#maxFrameLength = options.maxFrameLength;
+    this.#maxConnections = positiveInt(
+      options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      "maxConnections",
+    );
+    this.#maxInFlight = positiveInt(
+      options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT,
+      "maxInFlightPerConnection",
+    );
+    const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(timeout >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
+    this.#timeoutMs = timeout;
+    // Validates the frame length now rather than at the first connection.
+    new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
+  }
+
+  /**
+   * Decodes a REQUEST body. Throwing here answers the frame with Flink's
+   * `Failed incoming message` SERVER_FAILURE.
+   *
+   * @param body The body after the request id.
+   * @returns The request.
+   */
+  protected abstract decodeRequest(body: Uint8Array): Req;
+
+  /**
+   * Answers a request with the response content, or throws / rejects. A
+   * bad-request error is sent as is; anything else is wrapped as Flink
+   * wraps it.
+   *
+   * @param request The decoded request.
+   * @param context The request id and its abort signal.
+   * @returns The serialized state content.
+   */
+  protected abstract handleRequest(
+    request: Req,
+    context: RequestContext,
+  ): Uint8Array | Promise<Uint8Array>;
+
+  /** Called once by `close()` after the connections are closed. */
+  protected onClose(): Promise<void> | void {}
+
+  /**
+   * Binds the configured address (trying the ports in order) and starts
+   * accepting connections.
+   *
+   * @returns The bound address.
+   * @throws {BindError} When every port is taken.
+   * @throws {ClosedError} When the server was already started or closed.
+   */
+  async start(): Promise<NetAddress> {
+    if (this.#closing !== undefined) throw ClosedError.shutDown(this.serverName);
+    if (this.#started) throw new ClosedError(`${this.serverName} is already started.`);
+    const transport = this.#options.transport;
+    if (transport === undefined) {
+      throw new TypeError(`${this.serverName}: a transport is needed to listen`);
+    }
+    this.#started = true;
+    const listener = await listenOnPorts(
+      transport,
+      this.#options.host ?? "127.0.0.1",
+      this.#options.port ?? 0,
+      this.serverName,
+    );
+    this.#listener = listener;
+    this.#acceptLoop = this.#accept(listener);
+    return listener.address;
+  }
+
+  /**
+   * The bound address.
+   *
+   * @throws {ClosedError} Before `start()` resolved.
+   */
+  get address(): NetAddress {
+    if (this.#listener === undefined) {
+      throw new ClosedError(`${this.serverName} is not started.`);
+    }
+    return this.#listener.address;
+  }
+
+  /** The request statistics now. */
+  get stats(): RequestStatsSnapshot {
+    return this.#stats.snapshot();
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  async #accept(listener: Listener): Promise<void> {
+    for (;;) {
+      let conn: Connection | null;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#closing !== undefined) return;
+        continue;
+      }
+      if (conn === null) return;
+      if (this.#closing !== undefined || this.#connections.size >= this.#maxConnections) {
+        conn.close().catch(() => {});
+        continue;
+      }
+      this.serve(conn).catch(() => {});
+    }
+  }
+
+  /**
+   * Serves one connection until it closes: any byte stream pair works, e.g.
+   * one side of an in-memory pair. Resolves when the connection is done.
+   *
+   * @param conn The connection.
+   * @throws {ClosedError} When the server is closed.
+   */
+  serve(conn: Connection): Promise<void> {
+    if (this.#closing !== undefined) {
+      conn.close().catch(() => {});
+      return Promise.reject(ClosedError.shutDown(this.serverName));
+    }
+    const task = this.#serve(conn);
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task)).catch(() => {});
+    return task;
+  }
+
+  /**
+   * The request stage of this server as a stream transform: batches of
+   * frames (without length prefix) in, batches of encoded response frames
+   * out. `serve` runs it between the frame decoder and encoder; it can be
+   * composed over any byte stream pair the same way.
+   *
+   * @returns A new stage, for one connection.
+   */
+  requestStream(): TransformStream<Uint8Array[], Uint8Array[]> {
+    const state: ConnectionState = {
+      conn: undefined as unknown as Connection,
+      reader: undefined as unknown as ReadableStreamDefaultReader<Uint8Array>,
+      inFlight: new Set(),
+      closed: false,
+    };
+    return new RequestHandlerStream((frame) => this.#onFrame(frame, state), {
+      maxInFlight: this.#maxInFlight,
+    });
+  }
+
+  async #serve(conn: Connection): Promise<void> {
+    const state: ConnectionState = {
+      conn,
+      reader: conn.readable.getReader(),
+      inFlight: new Set(),
+      closed: false,
+    };
+    this.#connections.add(state);
+    this.#report((s) => s.reportActiveConnection());
+    const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
+    const output = decoder.readable
+      .pipeThrough(
+        new RequestHandlerStream((frame) => this.#onFrame(frame, state), {
+          maxInFlight: this.#maxInFlight,
+        }),
+      )
+      .pipeThrough(new FrameEncoderStream())
+      .pipeTo(conn.writable, { preventAbort: true });
+    const input = pump(state.reader, decoder.writable);
+    const [inResult, outResult] = await Promise.allSettled([input, output]);
+    try {
+      const err = inResult.status === "rejected"
+        ? inResult.reason
+        : outResult.status === "rejected"
+        ? outResult.reason
+        : undefined;
+      if (err instanceof FrameLengthError || err instanceof ProtocolError) {
+        // The framing is lost: tell the peer why, then close (as Flink does).
+        await writeBestEffort(conn, pipelineFailureFrame(err));
+      }
+    } finally {
+      state.closed = true;
+      for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
+      await conn.close().catch(() => {});
+      this.#connections.delete(state);
+      this.#report((s) => s.reportInactiveConnection());
+    }
+  }
+
+  #report(fn: (s: KvStateRequestStats) => void): void {
+    fn(this.#stats);
+    if (this.#extraStats !== undefined) fn(this.#extraStats);
+  }
+
+  #onFrame(frame: Uint8Array, state: ConnectionState): Uint8Array | Promise<Uint8Array> {
+    let requestId: bigint;
+    let request: Req;
+    // Fast path: a well-formed REQUEST header.
+    if (
+      frame.length >= 16 &&
+      ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
+      frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0
+    ) {
+      requestId = new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
+    } else {
+      const r = new ByteReader(frame);
+      let type: MessageType;
+      try {
+        type = readFrameHeader(r);
+        requestId = r.readInt64();
+      } catch (err) {
+        return failedIncomingMessageFrame(err);
+      }
+      if (type !== MessageType.REQUEST) {
+        return serverFailureFrame(
+          javaThrowable(
+            "java.lang.IllegalArgumentException",
+            `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`,
+          ),
+        );
+      }
+    }
+    try {
+      request = this.decodeRequest(frame.subarray(16));
+    } catch (err) {
+      return failedIncomingMessageFrame(err);
+    }
+    this.#report((s) => s.reportRequest());
+    const startedAt = performance.now();
+    let result: Uint8Array | Promise<Uint8Array>;
+    const ctx = new InFlight(requestId, startedAt);
+    try {
+      result = this.handleRequest(request, ctx);
+    } catch (err) {
+      return this.#failure(requestId, err);
+    }
+    if (result instanceof Uint8Array) return this.#success(requestId, result, startedAt);
+    // Asynchronous: track it for the deadline and for close().
+    state.inFlight.add(ctx);
+    this.#ensureSweeper();
+    return new Promise<Uint8Array>((resolve) => {
+      ctx.finish = (f) => {
+        if (ctx.settled) return;
+        ctx.settled = true;
+        state.inFlight.delete(ctx);
+        resolve(f);
+      };
+      result.then(
+        (content) => {
+          if (!ctx.settled) ctx.finish(this.#success(requestId, content, startedAt));
+        },
+        (err) => {
+          if (!ctx.settled) ctx.finish(this.#failure(requestId, err));
+        },
+      );
+    });
+  }
+
+  #success(requestId: bigint, content: Uint8Array, startedAt: number): Uint8Array {
+    const frame = encodeKvStateResponse(requestId, content);
+    const ms = performance.now() - startedAt;
+    this.#report((s) => s.reportSuccessfulRequest(ms));
+    return frame;
+  }
+
+  #failure(requestId: bigint, err: unknown): Uint8Array {
+    this.#report((s) => s.reportFailedRequest());
+    return requestFailureFrame(requestId, err);
+  }
+
+  #ensureSweeper(): void {
+    if (this.#sweeper !== undefined || this.#timeoutMs === 0) return;
+    const period = Math.min(1000, Math.max(5, Math.floor(this.#timeoutMs / 10)));
+    this.#sweeper = setInterval(() => this.#sweep(), period);
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    let pending = 0;
+    for (const state of this.#connections) {
+      for (const f of state.inFlight) {
+        if (now - f.startedAt >= this.#timeoutMs) {
+          const err = new DeadlineExceededError(
+            `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
+          );
+          f.abort(err);
+          f.finish(this.#failure(f.requestId, err));
+        } else {
+          pending++;
+        }
+      }
+    }
+    if (pending === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  /**
+   * Stops accepting, stops reading new requests, lets the requests in
+   * progress finish (up to `closeGraceMs`, then fails them), closes every
+   * connection and releases every timer. Idempotent: later calls return the
+   * same promise.
+   *
+   * @returns Resolves when everything is released.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#listener?.close().catch(() => {});
+    await this.#acceptLoop;
+    for (const state of this.#connections) state.reader.cancel().catch(() => {});
+    if (this.#tasks.size > 0) {
+      const grace = this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const all = Promise.allSettled([...this.#tasks]);
+      const timedOut = await Promise.race([
+        all.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        const err = ClosedError.shutDown(this.serverName);
+        for (const state of this.#connections) {
+          for (const f of state.inFlight) {
+            f.abort(err);
+            f.finish(this.#failure(f.requestId, err));
+          }
+          state.conn.close().catch(() => {});
+        }
+        await all;
+      }
+    }
+    if (this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+    await this.onClose();
+  }
+
+  /** Same as {@linkcode AbstractServer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function positiveInt(v: number, name: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
+  return v;
+}
+
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  dest: WritableStream<Uint8Array>,
+): Promise<void> {
+  const writer = dest.getWriter();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      await writer.write(value);
+    }
+    await writer.close();
+  } catch (err) {
+    await writer.abort(err).catch(() => {});
+    reader.cancel(err).catch(() => {});
+    throw err;
+  }
+}
+
+async function writeBestEffort(conn: Connection, bytes: Uint8Array): Promise<void> {
+  try {
+    const writer = conn.writable.getWriter();
+    await writer.write(bytes);
+    writer.releaseLock();
+  } catch {
+    // The peer may be gone already.
+  }
+}

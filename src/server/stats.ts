@@ -1,0 +1,96 @@
+/**
+ * Request statistics in the shape of Flink's `KvStateRequestStats`.
+ *
+ * @module
+ */
+
+/**
+ * The hooks a server (or client) reports to, as Flink's
+ * `KvStateRequestStats` interface has them.
+ */
+export interface KvStateRequestStats {
+  /** A connection became active. */
+  reportActiveConnection(): void;
+  /** A connection closed. */
+  reportInactiveConnection(): void;
+  /** A request was decoded (server) or sent (client). */
+  reportRequest(): void;
+  /**
+   * A request succeeded.
+   *
+   * @param durationMs Time from decode (server) or send (client) to the response.
+   */
+  reportSuccessfulRequest(durationMs: number): void;
+  /** A request failed. */
+  reportFailedRequest(): void;
+}
+
+/** A point-in-time copy of the counters of {@linkcode RequestStats}. */
+export interface RequestStatsSnapshot {
+  /** Connections open now. */
+  readonly activeConnections: number;
+  /** Requests decoded (or sent) since start. */
+  readonly requests: number;
+  /** Requests answered with a result. */
+  readonly successfulRequests: number;
+  /** Requests answered with a failure. */
+  readonly failedRequests: number;
+  /** Mean duration of the successful requests, in milliseconds (0 when none). */
+  readonly averageDurationMs: number;
+}
+
+/**
+ * The default statistics: plain counters, readable at any time (like
+ * Flink's `AtomicKvStateRequestStats`; JavaScript is single-threaded, so no
+ * atomics are needed).
+ *
+ * @example
+ * ```ts
+ * import { RequestStats } from "@kvstate/queryable-state";
+ *
+ * const stats = new RequestStats();
+ * stats.reportRequest();
+ * stats.reportSuccessfulRequest(2);
+ * stats.snapshot().successfulRequests; // => 1
+ * ```
+ */
+export class RequestStats implements KvStateRequestStats {
+  #active = 0;
+  #requests = 0;
+  #successful = 0;
+  #failed = 0;
+  #totalDurationMs = 0;
+
+  /** Counts a new connection. */
+  reportActiveConnection(): void {
+    this.#active++;
+  }
+  /** Counts a closed connection. */
+  reportInactiveConnection(): void {
+    this.#active--;
+  }
+  /** Counts a request. */
+  reportRequest(): void {
+    this.#requests++;
+  }
+  /** Counts a success. @param durationMs Its duration. */
+  reportSuccessfulRequest(durationMs: number): void {
+    this.#successful++;
+    this.#totalDurationMs += durationMs;
+  }
+  /** Counts a failure. */
+  reportFailedRequest(): void {
+    this.#failed++;
+  }
+
+  /** @returns The counters now. */
+  snapshot(): RequestStatsSnapshot {
+    return {
+      activeConnections: this.#active,
+      requests: this.#requests,
+      successfulRequests: this.#successful,
+      failedRequests: this.#failed,
+      averageDurationMs: this.#successful === 0 ? 0 : this.#totalDurationMs / this.#successful,
+    };
+  }
+}
