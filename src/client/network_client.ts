@@ -258,9 +258,7 @@ export class NetworkClient {
       const conns = [...this.#connections.values()];
       this.#connections.clear();
       await Promise.all(
-        conns.map((c) =>
-          c.fail(new ConnectionClosedError(`${this.clientName} is shut down`))
-        ),
+        conns.map((c) => c.fail(new ConnectionClosedError(`${this.clientName} is shut down`))),
       );
     })();
     return this.#closing;

@@ -13,7 +13,7 @@ import {
   toJavaThrowable,
 } from "../wire/errors.ts";
 import { writeJavaThrowable } from "../wire/java_serialization.ts";
-import { javaThrowable, type JavaThrowable } from "../wire/java_throwable.ts";
+import { type JavaThrowable, javaThrowable } from "../wire/java_throwable.ts";
 import { encodeRequestFailure, encodeServerFailure } from "../wire/messages.ts";
 
 /** Java's line separator on the platforms Flink runs on. */

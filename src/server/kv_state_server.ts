@@ -147,7 +147,10 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
       `${this.serverName} : No state for the specified key/namespace.`,
     );
     // A constant failure: encode it once.
-    this.#unknownKey = withSerializedThrowable(missing, writeJavaThrowable(missing.toJavaThrowable()));
+    this.#unknownKey = withSerializedThrowable(
+      missing,
+      writeJavaThrowable(missing.toJavaThrowable()),
+    );
   }
 
   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {

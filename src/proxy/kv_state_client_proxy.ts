@@ -1,0 +1,312 @@
+/**
+ * The client proxy (Flink's `KvStateClientProxy`): accepts clients'
+ * `KvStateRequest`s, finds the state's location through the job's oracle,
+ * and forwards each request to the state server that owns the key's key
+ * group (PROTOCOL §4).
+ *
+ * @module
+ */
+
+import { NetworkClient } from "../client/network_client.ts";
+import type { KvStateLocation } from "../oracle/kv_state_location.ts";
+import {
+  type KvStateLocationOracle,
+  KvStateLocationOracleRegistry,
+} from "../oracle/oracle_registry.ts";
+import { AbstractServer, type RequestContext, type ServerOptions } from "../server/server_base.ts";
+import type { Transport } from "../transport/types.ts";
+import {
+  ClosedError,
+  ConnectError,
+  DeadlineExceededError,
+  FlinkJobNotFoundError,
+  UnknownKvStateIdError,
+  UnknownKvStateKeyGroupLocationError,
+  UnknownLocationError,
+} from "../wire/errors.ts";
+import { JobId } from "../wire/ids.ts";
+import { keyGroupForKeyHash } from "../wire/key_group.ts";
+import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
+
+/** Flink's name for the proxy, used in its messages. */
+export const KV_STATE_PROXY_NAME = "Queryable State Proxy Server";
+
+/** Options of {@linkcode KvStateClientProxy}. */
+export interface KvStateClientProxyOptions extends ServerOptions {
+  /**
+   * How many times a request is retried after a forced re-lookup, on
+   * `UnknownKvStateIdException`, `UnknownKvStateKeyGroupLocationException` or
+   * a failed connect (Flink retries without end). Default 3.
+   */
+  readonly retries?: number;
+  /** The first backoff before a retry, in ms; it doubles per retry, up to 1 s. Default 10. */
+  readonly retryBackoffMs?: number;
+  /**
+   * How long one oracle lookup may take, in ms, before it fails with
+   * `DeadlineExceededError` (and is not reused). Default 10,000 (Flink's RPC
+   * ask timeout).
+   */
+  readonly lookupTimeoutMs?: number;
+  /** The client used to reach state servers; one is made (and closed by the proxy) when omitted. */
+  readonly client?: NetworkClient;
+  /** The transport for the proxy's own client, when it differs from `transport`. */
+  readonly upstreamTransport?: Transport;
+  /** The oracle registry; a new one when omitted. */
+  readonly oracles?: KvStateLocationOracleRegistry;
+}
+
+interface CacheEntry {
+  readonly promise: Promise<KvStateLocation>;
+  failed: boolean;
+}
+
+const RETRY_BACKOFF_CAP_MS = 1000;
+
+/**
+ * The client proxy. A Java `QueryableStateClient` pointed at it sees Flink's
+ * proxy: the same bytes, errors and messages. Where Flink's proxy is weak,
+ * this one is bounded: retries are capped (with backoff), lookups and
+ * requests have deadlines, and an oracle update drops that job's cached
+ * locations at once.
+ *
+ * @example An in-process state plane: server, oracle and proxy
+ * ```ts
+ * import {
+ *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
+ *   KvStateServer, MemoryTransport, TYPE_SERIALIZERS,
+ * } from "@kvstate/queryable-state";
+ *
+ * const transport = new MemoryTransport();
+ * await using server = new KvStateServer({ transport });
+ * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long).set("hello", 42n);
+ * const kvStateId = server.registry.register(counts);
+ * const address = await server.start();
+ *
+ * const jobId = JobId.random();
+ * const locations = new InMemoryLocationRegistry();
+ * locations.notifyKvStateRegistered({
+ *   jobId, jobVertexId: JobVertexId.random(), registrationName: "word-counts",
+ *   numKeyGroups: 128, start: 0, end: 127, kvStateId, address,
+ * });
+ *
+ * await using proxy = new KvStateClientProxy({ transport });
+ * proxy.updateKvStateLocationOracle(jobId, locations);
+ * (await proxy.start()).port > 0; // => true
+ * ```
+ */
+export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
+  /** The job → oracle registry (copy-on-write). */
+  readonly oracles: KvStateLocationOracleRegistry;
+  /** The client that reaches the state servers. */
+  readonly client: NetworkClient;
+  readonly #ownsClient: boolean;
+  readonly #retries: number;
+  readonly #backoffMs: number;
+  readonly #lookupTimeoutMs: number;
+  /** job id (hex) → state name → cached lookup. */
+  readonly #cache = new Map<string, Map<string, CacheEntry>>();
+  /** Cancels each pending lookup deadline or retry backoff (on close). */
+  readonly #cancels = new Set<(err: unknown) => void>();
+  readonly #unsubscribe: () => void;
+
+  /** @param options Binding, bounds, retries, oracle registry, upstream client. */
+  constructor(options: KvStateClientProxyOptions = {}) {
+    super(KV_STATE_PROXY_NAME, options);
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new RangeError("retries must be a non-negative integer");
+    }
+    this.#retries = retries;
+    this.#backoffMs = options.retryBackoffMs ?? 10;
+    this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+    this.oracles = options.oracles ?? new KvStateLocationOracleRegistry();
+    this.#unsubscribe = this.oracles.onUpdate((jobId) => this.#invalidate(jobId));
+    const upstream = options.upstreamTransport ?? options.transport;
+    if (options.client !== undefined) {
+      this.client = options.client;
+      this.#ownsClient = false;
+    } else {
+      if (upstream === undefined) {
+        throw new TypeError(`${KV_STATE_PROXY_NAME}: a transport (or client) is needed`);
+      }
+      this.client = new NetworkClient({
+        transport: upstream,
+        clientName: "Queryable State Proxy Client",
+        maxFrameLength: options.maxFrameLength,
+      });
+      this.#ownsClient = true;
+    }
+  }
+
+  /**
+   * Sets or (with `null`) removes the oracle of a job, as Flink's
+   * TaskExecutor does when it connects to or loses a job's leader. The
+   * job's cached locations are dropped at once (the all-zero default job:
+   * all cached locations).
+   *
+   * @param jobId The job.
+   * @param oracle The oracle, or `null`.
+   */
+  updateKvStateLocationOracle(jobId: JobId, oracle: KvStateLocationOracle | null): void {
+    this.oracles.update(jobId, oracle);
+  }
+
+  /**
+   * The oracle that answers for a job (the default job's oracle answers for
+   * all).
+   *
+   * @param jobId The job.
+   * @returns The oracle, or `null`.
+   */
+  getKvStateLocationOracle(jobId: JobId): KvStateLocationOracle | null {
+    return this.oracles.get(jobId);
+  }
+
+  /**
+   * The forwarding stage as a stream transform: batches of request frames
+   * (without length prefix) in, batches of response frames out. Compose it
+   * between a `FrameDecoderStream` and a `FrameEncoderStream` over any byte
+   * stream pair.
+   *
+   * @returns A new stage for one connection.
+   */
+  forwardingStream(): TransformStream<Uint8Array[], Uint8Array[]> {
+    return this.requestStream();
+  }
+
+  #invalidate(jobId: JobId): void {
+    if (jobId.equals(JobId.DEFAULT)) this.#cache.clear();
+    else this.#cache.delete(jobId.toString());
+  }
+
+  protected decodeRequest(body: Uint8Array): KvStateRequest {
+    return decodeKvStateRequest(body);
+  }
+
+  protected async handleRequest(
+    request: KvStateRequest,
+    context: RequestContext,
+  ): Promise<Uint8Array> {
+    let force = false;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#attempt(request, force);
+      } catch (err) {
+        const retryable = err instanceof UnknownKvStateIdError ||
+          err instanceof UnknownKvStateKeyGroupLocationError ||
+          err instanceof ConnectError;
+        if (!retryable || attempt >= this.#retries || this.closed) throw err;
+        force = true;
+        await this.#sleep(Math.min(this.#backoffMs * 2 ** attempt, RETRY_BACKOFF_CAP_MS), context);
+      }
+    }
+  }
+
+  async #attempt(request: KvStateRequest, force: boolean): Promise<Uint8Array> {
+    const location = await this.#lookup(request.jobId, request.stateName, force);
+    const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
+    const address = location.getAddress(keyGroup);
+    const kvStateId = location.getKvStateId(keyGroup);
+    if (address === null || kvStateId === null) {
+      throw new UnknownKvStateKeyGroupLocationError(
+        `${KV_STATE_PROXY_NAME} : Unknown key-group location.`,
+      );
+    }
+    return await this.client.sendKvStateInternalRequest(address, {
+      kvStateId,
+      serializedKeyAndNamespace: request.serializedKeyAndNamespace,
+    });
+  }
+
+  /** Flink's lookup rules (PROTOCOL §4.3) plus a deadline. */
+  #lookup(jobId: JobId, stateName: string, force: boolean): Promise<KvStateLocation> {
+    const jobKey = jobId.toString();
+    let states = this.#cache.get(jobKey);
+    const cached = states?.get(stateName);
+    if (!force && cached !== undefined && !cached.failed) return cached.promise;
+    const oracle = this.oracles.get(jobId);
+    if (oracle === null) {
+      return Promise.reject(UnknownLocationError.forState(stateName, jobKey));
+    }
+    if (states === undefined) {
+      states = new Map();
+      this.#cache.set(jobKey, states);
+    }
+    const jobStates = states;
+    const promise = this.#withDeadline(oracle, jobId, stateName);
+    const entry: CacheEntry = { promise, failed: false };
+    jobStates.set(stateName, entry);
+    promise.catch((err) => {
+      if (jobStates.get(stateName) !== entry) return;
+      if (err instanceof FlinkJobNotFoundError) jobStates.delete(stateName);
+      else entry.failed = true;
+    });
+    return promise;
+  }
+
+  #withDeadline(
+    oracle: KvStateLocationOracle,
+    jobId: JobId,
+    stateName: string,
+  ): Promise<KvStateLocation> {
+    const controller = new AbortController();
+    return new Promise<KvStateLocation>((resolve, reject) => {
+      const finish = (err: unknown, loc?: KvStateLocation) => {
+        clearTimeout(timer);
+        this.#cancels.delete(cancel);
+        if (loc !== undefined) resolve(loc);
+        else reject(err);
+      };
+      const cancel = (err: unknown) => {
+        controller.abort(err);
+        finish(err);
+      };
+      const timer = setTimeout(() => {
+        cancel(
+          new DeadlineExceededError(
+            `Location lookup of state=${stateName} of job=${jobId} did not complete within ${this.#lookupTimeoutMs} ms`,
+          ),
+        );
+      }, this.#lookupTimeoutMs);
+      this.#cancels.add(cancel);
+      try {
+        Promise.resolve(oracle.requestKvStateLocation(jobId, stateName, controller.signal))
+          .then((loc) => finish(undefined, loc), (err) => finish(err));
+      } catch (err) {
+        finish(err);
+      }
+    });
+  }
+
+  #sleep(ms: number, context: RequestContext): Promise<void> {
+    const signal = context.signal;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const cancel = (err: unknown) => {
+        clearTimeout(timer);
+        this.#cancels.delete(cancel);
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      };
+      const onAbort = () => cancel(signal.reason);
+      const timer = setTimeout(() => {
+        this.#cancels.delete(cancel);
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      this.#cancels.add(cancel);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  protected override async onClose(): Promise<void> {
+    this.#unsubscribe();
+    const closed = ClosedError.shutDown(KV_STATE_PROXY_NAME);
+    for (const cancel of [...this.#cancels]) cancel(closed);
+    this.#cache.clear();
+    if (this.#ownsClient) await this.client.close();
+  }
+}
