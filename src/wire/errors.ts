@@ -546,10 +546,54 @@ export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
 }
 
 const REMOTE_THROWABLE: unique symbol = Symbol("remoteThrowable");
+const SERIALIZED: unique symbol = Symbol("serializedThrowable");
 
 function withThrowable<E extends QueryableStateError>(e: E, t: JavaThrowable): E {
   (e as unknown as Record<symbol, JavaThrowable>)[REMOTE_THROWABLE] = t;
   return e;
+}
+
+/**
+ * Attaches the Java serialization bytes that stand for an error: the bytes
+ * it was read from (so a proxy can relay a failure unchanged, as Flink's
+ * proxy relays the same object), or a cached encoding of a constant error.
+ *
+ * @example
+ * ```ts
+ * import { serializedThrowableOf, UnknownKeyOrNamespaceError, withSerializedThrowable } from "@kvstate/queryable-state";
+ *
+ * const e = withSerializedThrowable(new UnknownKeyOrNamespaceError("x"), new Uint8Array([0xac, 0xed, 0, 5]));
+ * serializedThrowableOf(e)?.length; // => 4
+ * ```
+ *
+ * @param err The error.
+ * @param bytes One Java serialization stream of the error's throwable.
+ * @returns `err`.
+ */
+export function withSerializedThrowable<E extends QueryableStateError>(
+  err: E,
+  bytes: Uint8Array,
+): E {
+  (err as unknown as Record<symbol, Uint8Array>)[SERIALIZED] = bytes;
+  return err;
+}
+
+/**
+ * The Java serialization bytes attached with {@linkcode withSerializedThrowable}.
+ *
+ * @example
+ * ```ts
+ * import { serializedThrowableOf } from "@kvstate/queryable-state";
+ *
+ * serializedThrowableOf(new Error("x")); // => undefined
+ * ```
+ *
+ * @param err Any thrown value.
+ * @returns The bytes, or `undefined`.
+ */
+export function serializedThrowableOf(err: unknown): Uint8Array | undefined {
+  if (!(err instanceof QueryableStateError)) return undefined;
+  return (err as unknown as Record<symbol, Uint8Array | undefined>)[SERIALIZED];
 }
 
 /**
