@@ -339,12 +339,19 @@ export abstract class AbstractServer<Req> {
       .pipeThrough(new FrameEncoderStream())
       .pipeTo(conn.writable, { preventAbort: true });
     const input = pump(state.reader, decoder.writable);
+    // When the output side ends (framing lost, peer gone), stop reading too.
+    output.then(
+      () => state.reader.cancel().catch(() => {}),
+      (err) => state.reader.cancel(err).catch(() => {}),
+    );
     const [inResult, outResult] = await Promise.allSettled([input, output]);
     try {
-      const err = inResult.status === "rejected"
-        ? inResult.reason
-        : outResult.status === "rejected"
+      // The output side carries the decoder's own error; the input side only
+      // learns of it second hand.
+      const err = outResult.status === "rejected"
         ? outResult.reason
+        : inResult.status === "rejected"
+        ? inResult.reason
         : undefined;
       if (err instanceof FrameLengthError || err instanceof ProtocolError) {
         // The framing is lost: tell the peer why, then close (as Flink does).

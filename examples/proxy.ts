@@ -1,0 +1,145 @@
+/**
+ * A queryable-state client proxy (Flink's KvStateClientProxy).
+ *
+ * With no arguments it starts an embedded demo state plane (a state server
+ * holding a few demo states, and an in-memory location registry as the
+ * oracle) and the proxy on 127.0.0.1:9069 (or the next free port up to 9079):
+ *
+ *   deno run --allow-net=127.0.0.1 examples/proxy.ts
+ *
+ * With --locations it serves the locations of a file or URL instead:
+ *
+ *   deno run --allow-net=127.0.0.1 --allow-read=locations.json examples/proxy.ts --locations locations.json
+ *
+ * Other flags: --host, --port (a port, a range like 9069-9079, or 0 for any),
+ * --max-frame-length, --retries. It prints `listening on HOST:PORT` once
+ * ready and exits cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import {
+  formatAddress,
+  HttpLocationOracle,
+  InMemoryLocationRegistry,
+  JobId,
+  JobVertexId,
+  KvStateClientProxy,
+  type KvStateLocationOracle,
+  KvStateServer,
+  StaticLocationOracle,
+} from "../mod.ts";
+import { denoTransport } from "../src/transport/deno.ts";
+import { intFlag, parseFlags, stringFlag, untilSignal } from "./_cli.ts";
+import { DEMO_FIXTURES, parseFixtures } from "./_fixtures.ts";
+
+const USAGE = "usage: proxy.ts [--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
+  "[--max-frame-length N] [--retries N]";
+
+async function main(): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(Deno.args, [
+      "locations",
+      "host",
+      "port",
+      "max-frame-length",
+      "retries",
+      "help",
+    ]);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const host = stringFlag(flags, "host", "127.0.0.1");
+  let maxFrameLength: number | undefined;
+  let retries: number;
+  try {
+    maxFrameLength = flags["max-frame-length"] === undefined
+      ? undefined
+      : intFlag(flags, "max-frame-length", 0);
+    retries = intFlag(flags, "retries", 3);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+
+  const oracles: Array<[JobId, KvStateLocationOracle]> = [];
+  let demoServer: KvStateServer | undefined;
+  let demoHint = "";
+  if (flags.locations !== undefined) {
+    const source = stringFlag(flags, "locations");
+    try {
+      if (/^https?:\/\//.test(source)) {
+        // Jobs are not known up front: the oracle answers for every job.
+        oracles.push([JobId.DEFAULT, new HttpLocationOracle(source)]);
+      } else {
+        const oracle = new StaticLocationOracle(JSON.parse(await Deno.readTextFile(source)));
+        for (const hex of oracle.jobIds()) oracles.push([JobId.fromHex(hex), oracle]);
+      }
+    } catch (e) {
+      console.error(`cannot use --locations ${source}: ${(e as Error).message}`);
+      return 2;
+    }
+  } else {
+    // The demo state plane, in this process.
+    const fixtures = parseFixtures(DEMO_FIXTURES);
+    demoServer = new KvStateServer({ transport: denoTransport, host: "127.0.0.1", port: 0 });
+    const serverAddress = await demoServer.start();
+    const registry = new InMemoryLocationRegistry();
+    for (const s of fixtures.states) {
+      demoServer.registry.register(s.state, s.kvStateId);
+      registry.notifyKvStateRegistered({
+        jobId: fixtures.jobId,
+        jobVertexId: JobVertexId.random(),
+        registrationName: s.name,
+        numKeyGroups: s.numKeyGroups,
+        start: 0,
+        end: s.numKeyGroups - 1,
+        kvStateId: s.kvStateId,
+        address: serverAddress,
+      });
+    }
+    oracles.push([fixtures.jobId, registry]);
+    demoHint = `demo state server on ${formatAddress(serverAddress)}; job ${fixtures.jobId}: ` +
+      fixtures.states.map((s) => `${s.name} (${s.stateKind} ${s.keyType} -> ${s.valueType})`)
+        .join(", ");
+  }
+
+  const proxy = new KvStateClientProxy({
+    transport: denoTransport,
+    host,
+    port: flags.port === undefined ? "9069-9079" : stringFlag(flags, "port"),
+    maxFrameLength,
+    retries,
+  });
+  for (const [jobId, oracle] of oracles) proxy.updateKvStateLocationOracle(jobId, oracle);
+  let address;
+  try {
+    address = await proxy.start();
+  } catch (e) {
+    console.error((e as Error).message);
+    await demoServer?.close();
+    return 1;
+  }
+  if (demoHint) console.log(demoHint);
+  console.log(`listening on ${formatAddress(address)}`);
+  if (demoServer !== undefined) {
+    console.log(
+      "query a demo key with:\n  npx -y deno@2.9.6 run --allow-net=127.0.0.1 examples/client.ts " +
+        `--proxy ${formatAddress(address)} --job 0102030405060708a1a2a3a4a5a6a7a8 ` +
+        "--state word-counts --key-type string --key hello --value-type long",
+    );
+  }
+  const signal = await untilSignal();
+  console.log(`${signal}: shutting down`);
+  await proxy.close();
+  await demoServer?.close();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

@@ -1,0 +1,76 @@
+/**
+ * A state server (Flink's KvStateServer) serving fixture data.
+ *
+ *   deno run --allow-net=127.0.0.1 --allow-read --allow-write examples/server.ts \
+ *     --data fixtures.json [--host 127.0.0.1] [--port 0] [--write-locations locations.json]
+ *
+ * Without --data it serves the demo data. It prints `listening on HOST:PORT`
+ * once ready and exits cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+
+import { formatAddress, KvStateServer, locationsToJson } from "../mod.ts";
+import { denoTransport } from "../src/transport/deno.ts";
+import { intFlag, parseFlags, stringFlag, untilSignal } from "./_cli.ts";
+import { DEMO_FIXTURES, fixtureLocations, parseFixtures } from "./_fixtures.ts";
+
+const USAGE =
+  "usage: server.ts [--data FILE] [--host HOST] [--port PORT] [--write-locations FILE] [--max-frame-length N]";
+
+async function main(): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(Deno.args, [
+      "data",
+      "host",
+      "port",
+      "write-locations",
+      "max-frame-length",
+      "help",
+    ]);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let fixtures;
+  try {
+    const dataFile = flags.data === undefined ? undefined : stringFlag(flags, "data");
+    const doc = dataFile === undefined
+      ? DEMO_FIXTURES
+      : JSON.parse(await Deno.readTextFile(dataFile));
+    fixtures = parseFixtures(doc);
+  } catch (e) {
+    console.error(`invalid data: ${(e as Error).message}`);
+    return 2;
+  }
+  const server = new KvStateServer({
+    transport: denoTransport,
+    host: stringFlag(flags, "host", "127.0.0.1"),
+    port: stringFlag(flags, "port", "0"),
+    maxFrameLength: flags["max-frame-length"] === undefined
+      ? undefined
+      : intFlag(flags, "max-frame-length", 0),
+  });
+  for (const s of fixtures.states) server.registry.register(s.state, s.kvStateId);
+  const address = await server.start();
+  if (flags["write-locations"] !== undefined) {
+    const file = stringFlag(flags, "write-locations");
+    const doc = locationsToJson(fixtureLocations(fixtures, address));
+    await Deno.writeTextFile(file, JSON.stringify(doc, null, 2) + "\n");
+  }
+  console.log(
+    `job ${fixtures.jobId}: ${fixtures.states.map((s) => `${s.name} (${s.kvStateId})`).join(", ")}`,
+  );
+  console.log(`listening on ${formatAddress(address)}`);
+  const signal = await untilSignal();
+  console.log(`${signal}: shutting down`);
+  await server.close();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
