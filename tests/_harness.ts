@@ -59,6 +59,10 @@ export class RawPeer {
     this.#writer = conn.writable.getWriter();
   }
 
+  static wrap(conn: Connection): RawPeer {
+    return new RawPeer(conn);
+  }
+
   static async connect(transport: Transport, address: NetAddress): Promise<RawPeer> {
     return new RawPeer(await transport.connect({ hostname: address.hostname, port: address.port }));
   }
@@ -167,4 +171,30 @@ export function withoutStackFrames(message: string): string {
 /** Resolves after `ms`. */
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A scripted peer server: accepts connections and hands them over as raw peers. */
+export class FakeServer {
+  readonly listener: import("../mod.ts").Listener;
+  readonly peers: RawPeer[] = [];
+  private constructor(listener: import("../mod.ts").Listener) {
+    this.listener = listener;
+  }
+  static async start(transport: Transport): Promise<FakeServer> {
+    return new FakeServer(await transport.listen({ hostname: "127.0.0.1", port: 0 }));
+  }
+  get address(): NetAddress {
+    return this.listener.address;
+  }
+  async accept(): Promise<RawPeer> {
+    const conn = await this.listener.accept();
+    if (conn === null) throw new Error("listener closed");
+    const peer = RawPeer.wrap(conn);
+    this.peers.push(peer);
+    return peer;
+  }
+  async close(): Promise<void> {
+    await this.listener.close();
+    await Promise.all(this.peers.map((p) => p.close().catch(() => {})));
+  }
 }
