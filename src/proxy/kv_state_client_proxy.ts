@@ -58,6 +58,8 @@ export interface KvStateClientProxyOptions extends ServerOptions {
 interface CacheEntry {
   readonly promise: Promise<KvStateLocation>;
   failed: boolean;
+  /** The location, once the lookup succeeded. */
+  value: KvStateLocation | undefined;
 }
 
 const RETRY_BACKOFF_CAP_MS = 1000;
@@ -183,27 +185,54 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     return decodeKvStateRequest(body);
   }
 
-  protected async handleRequest(
+  protected handleRequest(
     request: KvStateRequest,
     context: RequestContext,
   ): Promise<Uint8Array> {
-    let force = false;
-    for (let attempt = 0;; attempt++) {
+    // Fast path: the location is cached and resolved, so route at once.
+    const location = this.#cache.get(request.jobId.toString())?.get(request.stateName)?.value;
+    if (location !== undefined) {
+      let forwarded: Promise<Uint8Array>;
       try {
-        return await this.#attempt(request, force);
+        forwarded = this.#forward(location, request);
       } catch (err) {
-        const retryable = err instanceof UnknownKvStateIdError ||
-          err instanceof UnknownKvStateKeyGroupLocationError ||
-          err instanceof ConnectError;
-        if (!retryable || attempt >= this.#retries || this.closed) throw err;
-        force = true;
-        await this.#sleep(Math.min(this.#backoffMs * 2 ** attempt, RETRY_BACKOFF_CAP_MS), context);
+        return this.#retry(request, context, err, 0);
+      }
+      return forwarded.then(undefined, (err) => this.#retry(request, context, err, 0));
+    }
+    return this.#attempt(request, false).then(
+      undefined,
+      (err) => this.#retry(request, context, err, 0),
+    );
+  }
+
+  /** After a failed attempt: retry with a forced lookup, or give up with the cause. */
+  async #retry(
+    request: KvStateRequest,
+    context: RequestContext,
+    err: unknown,
+    attempt: number,
+  ): Promise<Uint8Array> {
+    for (;; attempt++) {
+      const retryable = err instanceof UnknownKvStateIdError ||
+        err instanceof UnknownKvStateKeyGroupLocationError ||
+        err instanceof ConnectError;
+      if (!retryable || attempt >= this.#retries || this.closed) throw err;
+      await this.#sleep(Math.min(this.#backoffMs * 2 ** attempt, RETRY_BACKOFF_CAP_MS), context);
+      try {
+        return await this.#attempt(request, true);
+      } catch (e) {
+        err = e;
       }
     }
   }
 
   async #attempt(request: KvStateRequest, force: boolean): Promise<Uint8Array> {
     const location = await this.#lookup(request.jobId, request.stateName, force);
+    return await this.#forward(location, request);
+  }
+
+  #forward(location: KvStateLocation, request: KvStateRequest): Promise<Uint8Array> {
     const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
     const address = location.getAddress(keyGroup);
     const kvStateId = location.getKvStateId(keyGroup);
@@ -212,7 +241,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         `${KV_STATE_PROXY_NAME} : Unknown key-group location.`,
       );
     }
-    return await this.client.sendKvStateInternalRequest(address, {
+    return this.client.sendKvStateInternalRequest(address, {
       kvStateId,
       serializedKeyAndNamespace: request.serializedKeyAndNamespace,
     });
@@ -234,9 +263,11 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     }
     const jobStates = states;
     const promise = this.#withDeadline(oracle, jobId, stateName);
-    const entry: CacheEntry = { promise, failed: false };
+    const entry: CacheEntry = { promise, failed: false, value: undefined };
     jobStates.set(stateName, entry);
-    promise.catch((err) => {
+    promise.then((loc) => {
+      entry.value = loc;
+    }, (err) => {
       if (jobStates.get(stateName) !== entry) return;
       if (err instanceof FlinkJobNotFoundError) jobStates.delete(stateName);
       else entry.failed = true;

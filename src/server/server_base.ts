@@ -328,7 +328,8 @@ export abstract class AbstractServer<Req> {
       closed: false,
     };
     this.#connections.add(state);
-    this.#report((s) => s.reportActiveConnection());
+    this.#stats.reportActiveConnection();
+    this.#extraStats?.reportActiveConnection();
     const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
     const output = decoder.readable
       .pipeThrough(
@@ -362,13 +363,9 @@ export abstract class AbstractServer<Req> {
       for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
       await conn.close().catch(() => {});
       this.#connections.delete(state);
-      this.#report((s) => s.reportInactiveConnection());
+      this.#stats.reportInactiveConnection();
+      this.#extraStats?.reportInactiveConnection();
     }
-  }
-
-  #report(fn: (s: KvStateRequestStats) => void): void {
-    fn(this.#stats);
-    if (this.#extraStats !== undefined) fn(this.#extraStats);
   }
 
   #onFrame(frame: Uint8Array, state: ConnectionState): Uint8Array | Promise<Uint8Array> {
@@ -404,7 +401,8 @@ export abstract class AbstractServer<Req> {
     } catch (err) {
       return failedIncomingMessageFrame(err);
     }
-    this.#report((s) => s.reportRequest());
+    this.#stats.reportRequest();
+    this.#extraStats?.reportRequest();
     const startedAt = performance.now();
     let result: Uint8Array | Promise<Uint8Array>;
     const ctx = new InFlight(requestId, startedAt);
@@ -438,12 +436,14 @@ export abstract class AbstractServer<Req> {
   #success(requestId: bigint, content: Uint8Array, startedAt: number): Uint8Array {
     const frame = encodeKvStateResponse(requestId, content);
     const ms = performance.now() - startedAt;
-    this.#report((s) => s.reportSuccessfulRequest(ms));
+    this.#stats.reportSuccessfulRequest(ms);
+    this.#extraStats?.reportSuccessfulRequest(ms);
     return frame;
   }
 
   #failure(requestId: bigint, err: unknown): Uint8Array {
-    this.#report((s) => s.reportFailedRequest());
+    this.#stats.reportFailedRequest();
+    this.#extraStats?.reportFailedRequest();
     return requestFailureFrame(requestId, err);
   }
 

@@ -66,14 +66,27 @@ export abstract class AbstractId {
   }
 
   /**
+   * Whether this id's 16 bytes equal `bytes[offset .. offset + 16)`.
+   *
+   * @param bytes The bytes to compare with.
+   * @param offset Where the id starts in `bytes`.
+   * @returns `true` when equal.
+   */
+  hasBytes(bytes: Uint8Array, offset = 0): boolean {
+    const own = this.#bytes;
+    if (bytes.length - offset < 16) return false;
+    for (let i = 0; i < 16; i++) if (own[i] !== bytes[offset + i]) return false;
+    return true;
+  }
+
+  /**
    * Whether two ids have the same bytes (and the same kind).
    *
    * @param other The other id.
    * @returns `true` when equal.
    */
   equals(other: AbstractId | null | undefined): boolean {
-    return other != null && other.constructor === this.constructor &&
-      other.toString() === this.toString();
+    return other != null && other.constructor === this.constructor && other.hasBytes(this.#bytes);
   }
 
   /** @returns The 32-character lowercase hex form Flink prints. */

@@ -84,6 +84,43 @@ export type Message =
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
+// Requests repeat the same few job ids and state names: decoding them anew
+// for every request costs an allocation and a UTF-8 decode each. These small
+// caches return the same (immutable) values for the same bytes.
+const CACHE_SIZE = 16;
+const jobIdCache: JobId[] = [];
+let jobIdNext = 0;
+const nameCacheBytes: Uint8Array[] = [];
+const nameCacheStrings: string[] = [];
+let nameNext = 0;
+
+function jobIdAt(body: Uint8Array): JobId {
+  for (let i = 0; i < jobIdCache.length; i++) {
+    if (jobIdCache[i].hasBytes(body, 0)) return jobIdCache[i];
+  }
+  const id = new JobId(body.subarray(0, 16));
+  jobIdCache[jobIdNext] = id;
+  jobIdNext = (jobIdNext + 1) % CACHE_SIZE;
+  return id;
+}
+
+function nameOf(bytes: Uint8Array): string {
+  const n = bytes.length;
+  outer: for (let i = 0; i < nameCacheBytes.length; i++) {
+    const c = nameCacheBytes[i];
+    if (c.length !== n) continue;
+    for (let j = 0; j < n; j++) if (c[j] !== bytes[j]) continue outer;
+    return nameCacheStrings[i];
+  }
+  const s = utf8Decoder.decode(bytes);
+  if (n <= 256) {
+    nameCacheBytes[nameNext] = bytes.slice();
+    nameCacheStrings[nameNext] = s;
+    nameNext = (nameNext + 1) % CACHE_SIZE;
+  }
+  return s;
+}
+
 /**
  * Validates the version and message type at the start of a frame (after the
  * length prefix), with Flink's exact messages.
@@ -209,7 +246,7 @@ export function encodeKvStateRequest(requestId: bigint, req: KvStateRequest): Ui
 export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
   const r = new ByteReader(body);
   r.require(16);
-  const jobId = new JobId(body.subarray(0, 16));
+  const jobId = jobIdAt(body);
   r.skip(16);
   const nameLen = r.readInt32();
   if (nameLen < 0) {
@@ -218,7 +255,7 @@ export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
       "java.lang.IllegalArgumentException",
     );
   }
-  const stateName = nameLen === 0 ? "" : utf8Decoder.decode(r.readBytes(nameLen));
+  const stateName = nameLen === 0 ? "" : nameOf(r.readBytes(nameLen));
   const keyHashCode = r.readInt32();
   const knLen = r.readInt32();
   if (knLen < 0) {
