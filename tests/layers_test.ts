@@ -21,7 +21,9 @@ Deno.test("layers: the core uses web APIs only", async () => {
     lines.forEach((line, i) => {
       const code = line.replace(/\/\/.*$/, "");
       if (/^\s*\*/.test(line)) return; // JSDoc
-      if (/\bDeno\./.test(code) || /["']node:/.test(code)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+      if (/\bDeno\./.test(code) || /["']node:/.test(code)) {
+        offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+      }
     });
   }
   assertEquals(offenders, []);

@@ -60,15 +60,15 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-/** Builds a request frame for the request id the connection assigns. */
-type FrameBuilder = (requestId: bigint) => Uint8Array;
+/** Builds a complete request frame for the request id the connection assigns. */
+export type FrameBuilder = (requestId: bigint) => Uint8Array;
 
 interface Pending {
   readonly resolve: (content: Uint8Array) => void;
   readonly reject: (err: unknown) => void;
   readonly sentAt: number;
   readonly deadline: number;
-  readonly cleanup: (() => void) | undefined;
+  cleanup: (() => void) | undefined;
   id: number;
   connection: ServerConnection | undefined;
 }
@@ -119,7 +119,11 @@ export class NetworkClient {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
 
-  /** @param options The transport and bounds. */
+  /**
+   * Creates a NetworkClient.
+   *
+   * @param options The transport and bounds.
+   */
   constructor(options: NetworkClientOptions) {
     this.#options = options;
     this.clientName = options.clientName ?? "Queryable State Client";
@@ -185,8 +189,15 @@ export class NetworkClient {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
     return new Promise<Uint8Array>((resolve, reject) => {
       const now = performance.now();
-      let pending!: Pending;
-      let cleanup: (() => void) | undefined;
+      const pending: Pending = {
+        resolve,
+        reject,
+        sentAt: now,
+        deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
+        cleanup: undefined,
+        id: -1,
+        connection: undefined,
+      };
       if (signal !== undefined) {
         const onAbort = () => {
           this.#abandon(
@@ -195,17 +206,8 @@ export class NetworkClient {
           );
         };
         signal.addEventListener("abort", onAbort, { once: true });
-        cleanup = () => signal.removeEventListener("abort", onAbort);
+        pending.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
-      pending = {
-        resolve,
-        reject,
-        sentAt: now,
-        deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
-        cleanup,
-        id: -1,
-        connection: undefined,
-      };
       if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
       this.#connectionFor(address).enqueue(pending, build);
     });

@@ -110,7 +110,11 @@ export class QueryableStateClient {
   readonly proxy: NetAddress;
   readonly #client: NetworkClient;
 
-  /** @param options The transport, the proxy's address, and network bounds. */
+  /**
+   * Creates a QueryableStateClient.
+   *
+   * @param options The transport, the proxy's address, and network bounds.
+   */
   constructor(options: QueryableStateClientOptions) {
     this.proxy = typeof options.proxy === "string" ? parseAddress(options.proxy) : options.proxy;
     this.#client = new NetworkClient({ ...options, clientName: "Queryable State Client" });

@@ -41,6 +41,8 @@ export class KvStateLocation {
   #registered = 0;
 
   /**
+   * Creates a KvStateLocation.
+   *
    * @param jobId The job.
    * @param jobVertexId The operator.
    * @param numKeyGroups The number of key groups, >= 0.

@@ -73,6 +73,8 @@ export class LocationsFileError extends TypeError {
   readonly field: string;
 
   /**
+   * Creates the error.
+   *
    * @param field The path of the bad field.
    * @param problem What is wrong with it.
    */
@@ -81,6 +83,7 @@ export class LocationsFileError extends TypeError {
     this.field = field;
   }
 
+  /** The class name, as `Error.prototype.name` reports it. */
   override get name(): string {
     return "LocationsFileError";
   }

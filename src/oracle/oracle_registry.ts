@@ -93,7 +93,11 @@ export class KvStateLocationOracleRegistry {
     return this.#snapshot;
   }
 
-  /** @returns The jobs with an oracle, from the current snapshot. */
+  /**
+   * Returns the jobs with an oracle, from the current snapshot.
+   *
+   * @returns The jobs with an oracle, from the current snapshot.
+   */
   jobs(): JobId[] {
     return [...this.#snapshot.keys()].map((hex) => JobId.fromHex(hex));
   }

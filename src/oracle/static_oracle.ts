@@ -48,6 +48,8 @@ export class StaticLocationOracle implements KvStateLocationOracle {
   readonly #jobs: Map<string, Map<string, KvStateLocation>>;
 
   /**
+   * Creates a StaticLocationOracle.
+   *
    * @param doc A locations document (parsed JSON).
    * @throws {LocationsFileError} When it does not match the schema.
    */
@@ -55,7 +57,11 @@ export class StaticLocationOracle implements KvStateLocationOracle {
     this.#jobs = parseLocations(doc);
   }
 
-  /** @returns The jobs (hex ids) the document describes. */
+  /**
+   * Returns the jobs (hex ids) the document describes.
+   *
+   * @returns The jobs (hex ids) the document describes.
+   */
   jobIds(): string[] {
     return [...this.#jobs.keys()];
   }
@@ -105,6 +111,8 @@ export class HttpLocationOracle implements KvStateLocationOracle {
   readonly #fetch: typeof fetch;
 
   /**
+   * Creates a HttpLocationOracle.
+   *
    * @param url Where the locations document is served.
    * @param options Timeout and fetch function.
    */

@@ -111,7 +111,11 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   readonly #cancels = new Set<(err: unknown) => void>();
   readonly #unsubscribe: () => void;
 
-  /** @param options Binding, bounds, retries, oracle registry, upstream client. */
+  /**
+   * Creates a KvStateClientProxy.
+   *
+   * @param options Binding, bounds, retries, oracle registry, upstream client.
+   */
   constructor(options: KvStateClientProxyOptions = {}) {
     super(KV_STATE_PROXY_NAME, options);
     const retries = options.retries ?? 3;
@@ -181,10 +185,12 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     else this.#cache.delete(jobId.toString());
   }
 
+  /** Decodes a REQUEST body (see {@linkcode AbstractServer}). */
   protected decodeRequest(body: Uint8Array): KvStateRequest {
     return decodeKvStateRequest(body);
   }
 
+  /** Answers one request (see {@linkcode AbstractServer}). */
   protected handleRequest(
     request: KvStateRequest,
     context: RequestContext,
@@ -333,6 +339,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     });
   }
 
+  /** Cancels pending lookups and backoffs, and closes the upstream client when the proxy made it. */
   protected override async onClose(): Promise<void> {
     this.#unsubscribe();
     const closed = ClosedError.shutDown(KV_STATE_PROXY_NAME);

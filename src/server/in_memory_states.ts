@@ -16,21 +16,57 @@ import { encodeListContent, encodeMapContent, encodeValueContent } from "../wire
 import { serializeValue, type TypeSerializer } from "../wire/type_serializers.ts";
 import type { QueryableState } from "./kv_state_server.ts";
 
-abstract class InMemoryState<K, E> implements QueryableState {
+/**
+ * The common part of the in-memory states: a map from serialized key to the
+ * key's value and its encoded content, answering state server lookups.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryState, InMemoryValueState, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ *
+ * const s: InMemoryState<string | null, bigint> = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long);
+ * s.size; // => 0
+ * ```
+ */
+export abstract class InMemoryState<K, E> implements QueryableState {
   /** The key serializer. */
   readonly keySerializer: TypeSerializer<K>;
+  /** The entries, by hex of the serialized key. */
   protected readonly entries: Map<string, { key: K; value: E; content: Uint8Array }> = new Map();
 
+  /**
+   * Creates an empty state.
+   *
+   * @param keySerializer The key type.
+   */
   constructor(keySerializer: TypeSerializer<K>) {
     this.keySerializer = keySerializer;
   }
 
+  /**
+   * The identity of a key: the hex of its serialized bytes.
+   *
+   * @param key The key.
+   * @returns The identity.
+   */
   protected id(key: K): string {
     return toHex(serializeValue(this.keySerializer, key));
   }
 
+  /**
+   * Serializes one key's content for the wire.
+   *
+   * @param value The key's value.
+   * @returns The content bytes.
+   */
   protected abstract encode(value: E): Uint8Array;
 
+  /**
+   * Sets a key's value and its encoded content.
+   *
+   * @param key The key.
+   * @param value The value.
+   */
   protected store(key: K, value: E): void {
     this.entries.set(this.id(key), { key, value, content: this.encode(value) });
   }
@@ -103,6 +139,8 @@ export class InMemoryValueState<K, V> extends InMemoryState<K, V> {
   readonly valueSerializer: TypeSerializer<V>;
 
   /**
+   * Creates a InMemoryValueState.
+   *
    * @param keySerializer The key type.
    * @param valueSerializer The value type.
    */
@@ -111,6 +149,7 @@ export class InMemoryValueState<K, V> extends InMemoryState<K, V> {
     this.valueSerializer = valueSerializer;
   }
 
+  /** Serializes one key's content for the wire. */
   protected encode(value: V): Uint8Array {
     return encodeValueContent(this.valueSerializer, value);
   }
@@ -155,6 +194,8 @@ export class InMemoryListState<K, V> extends InMemoryState<K, V[]> {
   readonly elementSerializer: TypeSerializer<V>;
 
   /**
+   * Creates a InMemoryListState.
+   *
    * @param keySerializer The key type.
    * @param elementSerializer The element type.
    */
@@ -163,6 +204,7 @@ export class InMemoryListState<K, V> extends InMemoryState<K, V[]> {
     this.elementSerializer = elementSerializer;
   }
 
+  /** Serializes one key's content for the wire. */
   protected encode(value: V[]): Uint8Array {
     return encodeListContent(this.elementSerializer, value);
   }
@@ -224,6 +266,8 @@ export class InMemoryMapState<K, UK, UV> extends InMemoryState<K, Array<[UK, UV 
   readonly mapValueSerializer: TypeSerializer<UV>;
 
   /**
+   * Creates a InMemoryMapState.
+   *
    * @param keySerializer The state key type.
    * @param mapKeySerializer The map key type.
    * @param mapValueSerializer The map value type.
@@ -238,6 +282,7 @@ export class InMemoryMapState<K, UK, UV> extends InMemoryState<K, Array<[UK, UV 
     this.mapValueSerializer = mapValueSerializer;
   }
 
+  /** Serializes one key's content for the wire. */
   protected encode(value: Array<[UK, UV | null]>): Uint8Array {
     return encodeMapContent(this.mapKeySerializer, this.mapValueSerializer, value);
   }

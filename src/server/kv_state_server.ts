@@ -139,7 +139,11 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
   readonly registry: KvStateRegistry;
   readonly #unknownKey: UnknownKeyOrNamespaceError;
 
-  /** @param options Binding, bounds, the registry. */
+  /**
+   * Creates a KvStateServer.
+   *
+   * @param options Binding, bounds, the registry.
+   */
   constructor(options: KvStateServerOptions = {}) {
     super(options.serverName ?? KV_STATE_SERVER_NAME, options);
     this.registry = options.registry ?? new KvStateRegistry();
@@ -153,10 +157,12 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
     );
   }
 
+  /** Decodes a REQUEST body (see {@linkcode AbstractServer}). */
   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
     return decodeKvStateInternalRequest(body);
   }
 
+  /** Answers one request (see {@linkcode AbstractServer}). */
   protected handleRequest(
     request: KvStateInternalRequest,
     context: RequestContext,

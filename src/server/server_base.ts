@@ -166,6 +166,8 @@ export abstract class AbstractServer<Req> {
   #started = false;
 
   /**
+   * Creates a AbstractServer.
+   *
    * @param serverName The name used in messages.
    * @param options Binding, bounds and deadlines.
    */

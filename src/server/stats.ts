@@ -83,7 +83,11 @@ export class RequestStats implements KvStateRequestStats {
     this.#failed++;
   }
 
-  /** @returns The counters now. */
+  /**
+   * Returns the counters now.
+   *
+   * @returns The counters now.
+   */
   snapshot(): RequestStatsSnapshot {
     return {
       activeConnections: this.#active,

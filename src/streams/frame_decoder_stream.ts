@@ -49,6 +49,8 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]> {
   /**
+   * Creates a FrameDecoderStream.
+   *
    * @param options The maximum frame length.
    * @throws {RangeError} When `maxFrameLength` is not an integer in 0..2^31-5.
    */
@@ -84,7 +86,11 @@ export class DecoderState {
   #acc: Uint8Array | null = null;
   #accLen = 0;
 
-  /** @param maxFrameLength The maximum frame length. */
+  /**
+   * Creates a DecoderState.
+   *
+   * @param maxFrameLength The maximum frame length.
+   */
   constructor(maxFrameLength: number) {
     this.#max = maxFrameLength;
   }

@@ -46,6 +46,8 @@ export interface RequestHandlerStreamOptions {
  */
 export class RequestHandlerStream extends TransformStream<Uint8Array[], Uint8Array[]> {
   /**
+   * Creates a RequestHandlerStream.
+   *
    * @param handler Answers one frame.
    * @param options The concurrency bound.
    */

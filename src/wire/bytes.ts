@@ -366,7 +366,11 @@ export class ByteWriter {
     this.#view.setInt32(offset, v);
   }
 
-  /** @returns A copy-free view of the bytes written so far. */
+  /**
+   * Returns a copy-free view of the bytes written so far.
+   *
+   * @returns A copy-free view of the bytes written so far.
+   */
   toBytes(): Uint8Array {
     return this.#buf.subarray(0, this.#len);
   }

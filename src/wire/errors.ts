@@ -27,8 +27,9 @@ export interface QueryableStateErrorOptions {
  * import { QueryableStateError, UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
  *
  * const err: unknown = new UnknownKeyOrNamespaceError("Queryable State Server : No state for the specified key/namespace.");
- * err instanceof QueryableStateError; // => true
- * err.javaClassName; // => "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException"
+ * if (err instanceof QueryableStateError) {
+ *   err.javaClassName; // => "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException"
+ * }
  * ```
  */
 export class QueryableStateError extends Error {
@@ -47,6 +48,7 @@ export class QueryableStateError extends Error {
     this.javaClassName = javaClassName;
   }
 
+  /** The class name, as `Error.prototype.name` reports it. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -118,7 +120,11 @@ export class BadRequestError extends QueryableStateError {
  * ```
  */
 export class UnknownKvStateIdError extends BadRequestError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(message, "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException");
   }
@@ -135,7 +141,11 @@ export class UnknownKvStateIdError extends BadRequestError {
  * ```
  */
 export class UnknownKeyOrNamespaceError extends BadRequestError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(message, "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException");
   }
@@ -154,7 +164,11 @@ export class UnknownKeyOrNamespaceError extends BadRequestError {
  * ```
  */
 export class UnknownKvStateKeyGroupLocationError extends BadRequestError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(
       message,
@@ -175,7 +189,11 @@ export class UnknownKvStateKeyGroupLocationError extends BadRequestError {
  * ```
  */
 export class UnknownLocationError extends QueryableStateError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(message, "org.apache.flink.queryablestate.exceptions.UnknownLocationException");
   }
@@ -208,7 +226,11 @@ export class UnknownLocationError extends QueryableStateError {
  * ```
  */
 export class UnknownKvStateLocationError extends QueryableStateError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(message, "org.apache.flink.runtime.query.UnknownKvStateLocation");
   }
@@ -239,7 +261,11 @@ export class UnknownKvStateLocationError extends QueryableStateError {
  * ```
  */
 export class FlinkJobNotFoundError extends QueryableStateError {
-  /** @param message The complete message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   */
   constructor(message: string) {
     super(message, "org.apache.flink.runtime.messages.FlinkJobNotFoundException");
   }
@@ -274,6 +300,8 @@ export class FlinkJobNotFoundError extends QueryableStateError {
  */
 export class ProtocolError extends QueryableStateError {
   /**
+   * Creates the error.
+   *
    * @param message The message.
    * @param javaClassName The Java exception Flink raises for the same input.
    * @param options The cause.
@@ -305,6 +333,8 @@ export class FrameLengthError extends ProtocolError {
   readonly maxFrameLength: number;
 
   /**
+   * Creates the error.
+   *
    * @param length The length field read.
    * @param maxFrameLength The maximum in force.
    */
@@ -335,6 +365,8 @@ export class FrameLengthError extends ProtocolError {
  */
 export class JavaSerializationError extends ProtocolError {
   /**
+   * Creates the error.
+   *
    * @param message What is wrong with the stream.
    * @param options The cause.
    */
@@ -356,6 +388,8 @@ export class JavaSerializationError extends ProtocolError {
  */
 export class ConnectionClosedError extends QueryableStateError {
   /**
+   * Creates the error.
+   *
    * @param message What closed the connection.
    * @param options The cause.
    */
@@ -377,6 +411,8 @@ export class ConnectionClosedError extends QueryableStateError {
  */
 export class ConnectError extends QueryableStateError {
   /**
+   * Creates the error.
+   *
    * @param message What failed.
    * @param options The cause.
    */
@@ -401,6 +437,8 @@ export class BindError extends QueryableStateError {
   readonly addressInUse: boolean;
 
   /**
+   * Creates the error.
+   *
    * @param message What failed.
    * @param addressInUse Whether the address was in use.
    * @param options The cause.
@@ -424,6 +462,8 @@ export class BindError extends QueryableStateError {
  */
 export class DeadlineExceededError extends QueryableStateError {
   /**
+   * Creates the error.
+   *
    * @param message What timed out.
    * @param options The cause (e.g. the abort reason).
    */
@@ -444,7 +484,11 @@ export class DeadlineExceededError extends QueryableStateError {
  * ```
  */
 export class ClosedError extends QueryableStateError {
-  /** @param message The message. */
+  /**
+   * Creates the error.
+   *
+   * @param message The message.
+   */
   constructor(message: string) {
     super(message, "java.lang.IllegalStateException");
   }
@@ -480,6 +524,8 @@ export class RemoteError extends QueryableStateError {
   readonly throwable: JavaThrowable;
 
   /**
+   * Creates the error.
+   *
    * @param throwable The throwable as received.
    */
   constructor(throwable: JavaThrowable) {
@@ -499,6 +545,7 @@ export class RemoteError extends QueryableStateError {
     return this.throwable.message;
   }
 
+  /** The throwable as received, stack trace and causes included. */
   override toJavaThrowable(): JavaThrowable {
     return this.throwable;
   }

@@ -30,6 +30,8 @@ export abstract class AbstractId {
   #hex: string | undefined;
 
   /**
+   * Creates a AbstractId.
+   *
    * @param bytes Exactly 16 bytes (copied).
    * @throws {TypeError} When `bytes` is not 16 bytes long.
    */
@@ -89,12 +91,20 @@ export abstract class AbstractId {
     return other != null && other.constructor === this.constructor && other.hasBytes(this.#bytes);
   }
 
-  /** @returns The 32-character lowercase hex form Flink prints. */
+  /**
+   * Returns the 32-character lowercase hex form Flink prints.
+   *
+   * @returns The 32-character lowercase hex form Flink prints.
+   */
   toString(): string {
     return this.#hex ??= toHex(this.#bytes);
   }
 
-  /** @returns The hex form, so ids serialize to JSON as Flink prints them. */
+  /**
+   * Returns the hex form, so ids serialize to JSON as Flink prints them.
+   *
+   * @returns The hex form, so ids serialize to JSON as Flink prints them.
+   */
   toJSON(): string {
     return this.toString();
   }
@@ -156,7 +166,11 @@ export class JobId extends AbstractId {
     return new JobId(fromParts(lowerPart, upperPart));
   }
 
-  /** @returns A random id. */
+  /**
+   * Returns a random id.
+   *
+   * @returns A random id.
+   */
   static random(): JobId {
     return new JobId(randomBytes());
   }
@@ -196,7 +210,11 @@ export class KvStateId extends AbstractId {
     return new KvStateId(fromParts(lowerPart, upperPart));
   }
 
-  /** @returns A random id, as a state server assigns on registration. */
+  /**
+   * Returns a random id, as a state server assigns on registration.
+   *
+   * @returns A random id, as a state server assigns on registration.
+   */
   static random(): KvStateId {
     return new KvStateId(randomBytes());
   }
@@ -224,7 +242,11 @@ export class JobVertexId extends AbstractId {
     return new JobVertexId(parseHex(hex, "JobVertexID"));
   }
 
-  /** @returns A random id. */
+  /**
+   * Returns a random id.
+   *
+   * @returns A random id.
+   */
   static random(): JobVertexId {
     return new JobVertexId(randomBytes());
   }
