@@ -152,7 +152,7 @@ export function typeName(t: CliType): TypeName {
  * @returns The text.
  */
 export function show(v: unknown): string {
-  const marker = "\u0000bigint:";
+  const marker = "__bigint__:";
   const json = JSON.stringify(v, (_k, x) => {
     if (typeof x === "bigint") return marker + x.toString();
     if (x instanceof Uint8Array) return toHex(x);

@@ -18,6 +18,7 @@ import type { Transport } from "../transport/types.ts";
 import {
   ClosedError,
   ConnectError,
+  ConnectionClosedError,
   DeadlineExceededError,
   FlinkJobNotFoundError,
   UnknownKvStateIdError,
@@ -35,8 +36,10 @@ export const KV_STATE_PROXY_NAME = "Queryable State Proxy Server";
 export interface KvStateClientProxyOptions extends ServerOptions {
   /**
    * How many times a request is retried after a forced re-lookup, on
-   * `UnknownKvStateIdException`, `UnknownKvStateKeyGroupLocationException` or
-   * a failed connect (Flink retries without end). Default 3.
+   * `UnknownKvStateIdException`, `UnknownKvStateKeyGroupLocationException`, a
+   * failed connect (Flink's set; Flink retries without end) or a connection
+   * to a state server that closed under the request (a read, so safe to send
+   * again; Flink fails it). Default 3.
    */
   readonly retries?: number;
   /** The first backoff before a retry, in ms; it doubles per retry, up to 1 s. Default 10. */
@@ -220,9 +223,12 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     attempt: number,
   ): Promise<Uint8Array> {
     for (;; attempt++) {
+      // Flink's retry set, plus a connection closed under the request:
+      // queries are reads, so sending one again is safe.
       const retryable = err instanceof UnknownKvStateIdError ||
         err instanceof UnknownKvStateKeyGroupLocationError ||
-        err instanceof ConnectError;
+        err instanceof ConnectError ||
+        err instanceof ConnectionClosedError;
       if (!retryable || attempt >= this.#retries || this.closed) throw err;
       await this.#sleep(Math.min(this.#backoffMs * 2 ** attempt, RETRY_BACKOFF_CAP_MS), context);
       try {

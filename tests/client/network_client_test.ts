@@ -216,9 +216,10 @@ for (const tc of TRANSPORTS) {
       );
       // Close with a request pending.
       const pending = client.sendKvStateInternalRequest(fake.address, req(4), { timeoutMs: 0 });
+      const rejected = assertRejects(() => pending, ConnectionClosedError);
       await peer.frame();
       await client.close();
-      await assertRejects(() => pending, ConnectionClosedError);
+      await rejected;
       await assertRejects(
         () => client.sendKvStateInternalRequest(fake.address, req(5)),
         ClosedError,
