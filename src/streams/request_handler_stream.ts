@@ -21,6 +21,18 @@ export interface RequestHandlerStreamOptions {
    * connection is no longer read: backpressure, not an error. Default 1024.
    */
   readonly maxInFlight?: number;
+  /**
+   * The most bytes of responses held for a consumer that does not keep up.
+   * When reached, the stage stops taking input until the consumer reads.
+   * Default 1 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+function batchBytes(batch: readonly Uint8Array[]): number {
+  let n = 0;
+  for (let i = 0; i < batch.length; i++) n += batch[i].length;
+  return n;
 }
 
 /**
@@ -30,8 +42,15 @@ export interface RequestHandlerStreamOptions {
  * leave in the batch of their request; asynchronous ones that finish in the
  * same tick leave together.
  *
+ * Memory is bounded both ways: at most `maxInFlight` requests run at once,
+ * and at most about `maxBufferedBytes` of responses wait for a slow consumer;
+ * past either bound the stage stops taking input (so its connection is not
+ * read) until there is room again, even in the middle of a batch.
+ *
  * When the input ends, the stage waits for the requests in progress and then
- * ends its output. If the handler throws, the stream errors.
+ * ends its output. If the handler throws, the stream errors. It is a
+ * readable/writable pair, so it composes with `pipeThrough` like a
+ * `TransformStream`.
  *
  * @example An echo stage
  * ```ts
@@ -44,92 +63,138 @@ export interface RequestHandlerStreamOptions {
  * out.flat().length; // => 2
  * ```
  */
-export class RequestHandlerStream extends TransformStream<Uint8Array[], Uint8Array[]> {
+export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], Uint8Array[]> {
+  /** Response batches. */
+  readonly readable: ReadableStream<Uint8Array[]>;
+  /** Request batches (frames without their length prefix). */
+  readonly writable: WritableStream<Uint8Array[]>;
+
   /**
-   * Creates a RequestHandlerStream.
+   * Creates the stage.
    *
    * @param handler Answers one frame.
-   * @param options The concurrency bound.
+   * @param options The bounds.
    */
   constructor(handler: FrameHandler, options: RequestHandlerStreamOptions = {}) {
-    const max = options.maxInFlight ?? 1024;
-    if (!Number.isInteger(max) || max < 1) {
+    const maxInFlight = options.maxInFlight ?? 1024;
+    const maxBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError("maxInFlight must be a positive integer");
     }
-    let controller!: TransformStreamDefaultController<Uint8Array[]>;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+      throw new RangeError("maxBufferedBytes must be a positive integer");
+    }
+    let out!: ReadableStreamDefaultController<Uint8Array[]>;
+    let input!: WritableStreamDefaultController;
     let inFlight = 0;
     let ready: Uint8Array[] = [];
+    let readyBytes = 0;
     let scheduled = false;
-    let resumeInput: (() => void) | null = null;
-    let drained: (() => void) | null = null;
+    let done = false; // output closed, errored or cancelled
+    let failure: unknown = undefined;
+    /** Woken when there may be room again (a request finished, the consumer read). */
+    let wake: (() => void) | null = null;
 
+    const notify = (): void => {
+      if (wake !== null) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    };
     const emit = (): void => {
       scheduled = false;
-      if (ready.length === 0) return;
+      if (ready.length === 0 || done) {
+        ready = [];
+        readyBytes = 0;
+        return;
+      }
       const batch = ready;
       ready = [];
-      try {
-        controller.enqueue(batch);
-      } catch {
-        // The output was cancelled (connection gone): nothing to deliver to.
-      }
+      readyBytes = 0;
+      out.enqueue(batch);
+    };
+    const push = (frame: Uint8Array): void => {
+      ready.push(frame);
+      readyBytes += frame.length;
     };
     const settle = (response: Uint8Array | null): void => {
       inFlight--;
-      if (response !== null) {
-        ready.push(response);
+      if (response !== null && !done) {
+        push(response);
         if (!scheduled) {
           scheduled = true;
           queueMicrotask(emit);
         }
       }
-      if (resumeInput !== null && inFlight < max) {
-        const resume = resumeInput;
-        resumeInput = null;
-        resume();
-      }
-      if (inFlight === 0 && drained !== null) drained();
+      notify();
     };
     const fail = (err: unknown): void => {
       inFlight--;
-      try {
-        controller.error(err);
-      } catch {
-        // Already errored or closed.
+      if (!done) {
+        done = true;
+        failure = err;
+        out.error(err);
+        input.error(err);
       }
-      resumeInput?.();
-      resumeInput = null;
-      drained?.();
+      notify();
+    };
+    const full = (): boolean =>
+      inFlight >= maxInFlight || readyBytes + (maxBytes - (out.desiredSize ?? 0)) >= maxBytes;
+    const room = async (): Promise<void> => {
+      while (!done && full()) {
+        if (readyBytes > 0) emit();
+        if (!full()) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
     };
 
-    super({
+    this.readable = new ReadableStream<Uint8Array[]>({
       start(c) {
-        controller = c;
+        out = c;
       },
-      transform(batch) {
+      pull() {
+        notify();
+      },
+      cancel(reason) {
+        done = true;
+        failure = reason ?? new Error("The response stream was cancelled");
+        notify();
+      },
+    }, { highWaterMark: maxBytes, size: batchBytes });
+
+    this.writable = new WritableStream<Uint8Array[]>({
+      start(c) {
+        input = c;
+      },
+      async write(batch) {
         for (let i = 0; i < batch.length; i++) {
+          if (full()) await room();
+          if (done) throw failure;
           const r = handler(batch[i]);
           if (r === null) continue;
           if (r instanceof Uint8Array) {
-            ready.push(r);
+            push(r);
           } else {
             inFlight++;
             r.then(settle, fail);
           }
         }
-        if (ready.length > 0 && !scheduled) emit();
-        if (inFlight < max) return undefined;
-        return new Promise<void>((resolve) => {
-          resumeInput = resolve;
-        });
+        if (readyBytes > 0 && !scheduled) emit();
       },
-      async flush() {
-        if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            drained = resolve;
-          });
-        }
+      async close() {
+        while (inFlight > 0 && !done) await new Promise<void>((resolve) => (wake = resolve));
+        if (done) return;
         emit();
+        done = true;
+        out.close();
+      },
+      abort(reason) {
+        if (!done) {
+          done = true;
+          out.error(reason);
+        }
+        notify();
       },
     });
   }

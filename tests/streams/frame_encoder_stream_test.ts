@@ -94,30 +94,59 @@ Deno.test("RequestHandlerStream: at maxInFlight the input is not taken (backpres
   const writer = stage.writable.getWriter();
   const reader = stage.readable.getReader();
   const pump = (async () => {
-    await Promise.resolve();
     for (;;) {
       const r = await reader.read();
       if (r.done) return;
     }
   })();
-  let firstTaken = false;
-  const first = writer.write([new Uint8Array([1]), new Uint8Array([2])]).then(
-    () => (firstTaken = true),
+  await writer.write([new Uint8Array([1]), new Uint8Array([2])]);
+  assertEquals(calls, 2);
+  let thirdTaken = false;
+  const third = writer.write([new Uint8Array([3]), new Uint8Array([4])]).then(
+    () => (thirdTaken = true),
   );
-  const third = writer.write([new Uint8Array([3])]);
   await new Promise((r) => setTimeout(r, 10));
-  assertEquals(calls, 2, "the third request waits");
-  assert(!firstTaken, "the batch that filled the bound is held");
+  assertEquals(calls, 2, "no third request while two are in flight");
+  assert(!thirdTaken);
   resolvers.shift()!();
-  await first;
   await new Promise((r) => setTimeout(r, 0));
-  assertEquals(calls, 3);
-  for (const r of resolvers.splice(0)) r();
+  assertEquals(calls, 3, "one finished, one more taken, mid-batch");
+  assert(!thirdTaken);
+  for (let i = 0; i < 2; i++) {
+    resolvers.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+  }
   await third;
+  assertEquals(calls, 4);
   for (const r of resolvers.splice(0)) r();
   await writer.close();
   await pump;
   assertThrows(() => new RequestHandlerStream(() => null, { maxInFlight: 0 }), RangeError);
+  assertThrows(() => new RequestHandlerStream(() => null, { maxBufferedBytes: 0 }), RangeError);
+});
+
+Deno.test("RequestHandlerStream: a consumer that does not read stops the input mid-batch", async () => {
+  let calls = 0;
+  const big = new Uint8Array(1000);
+  const stage = new RequestHandlerStream(() => {
+    calls++;
+    return big;
+  }, { maxBufferedBytes: 10_000 });
+  const writer = stage.writable.getWriter();
+  let taken = false;
+  const write = writer.write(Array.from({ length: 100 }, () => new Uint8Array([0]))).then(
+    () => (taken = true),
+  );
+  await new Promise((r) => setTimeout(r, 10));
+  assert(!taken, "the batch is held");
+  assert(calls <= 11, `only about maxBufferedBytes of answers were produced (${calls})`);
+  const reader = stage.readable.getReader();
+  let frames = 0;
+  while (frames < 100) frames += (await reader.read()).value!.length;
+  await write;
+  assertEquals(calls, 100);
+  await writer.close();
+  assert((await reader.read()).done);
 });
 
 Deno.test("RequestHandlerStream: a rejecting handler errors the stream", async () => {
