@@ -1,0 +1,185 @@
+/**
+ * Child processes for the bench harnesses: start one and wait for its
+ * `listening on HOST:PORT` line, bundle the Node entry points, and stop
+ * exactly the processes started here, by pid. Deno only.
+ *
+ * @module
+ */
+
+/** The bench folder (with a trailing slash). */
+export const BENCH_DIR: string = new URL(".", import.meta.url).pathname;
+
+/** The Deno executable running this script. */
+export const DENO: string = Deno.execPath();
+
+/** A started server process. */
+export interface ListeningProcess {
+  /** A short name. */
+  readonly name: string;
+  /** The process. */
+  readonly child: Deno.ChildProcess;
+  /** Its pid. */
+  readonly pid: number;
+  /** `host:port` it printed. */
+  readonly address: string;
+  /** What it is, for the report. */
+  readonly description: string;
+}
+
+/** The processes one harness started; `stopAll` ends them, by pid. */
+export class ProcessGroup {
+  readonly #children = new Set<Deno.ChildProcess>();
+
+  /**
+   * Starts a server process and waits (up to 30 s) for its
+   * `listening on HOST:PORT` line; its later output is drained.
+   *
+   * @param name A short name.
+   * @param cmd The executable.
+   * @param args Its arguments.
+   * @param description What it is.
+   * @returns The process and its address.
+   */
+  async spawnListening(
+    name: string,
+    cmd: string,
+    args: string[],
+    description: string,
+  ): Promise<ListeningProcess> {
+    const child = new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "inherit",
+      stdin: "null",
+    }).spawn();
+    this.#children.add(child);
+    child.status.then(() => this.#children.delete(child));
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const deadline = setTimeout(() => reader.cancel().catch(() => {}), 30_000);
+    try {
+      for (;;) {
+        const m = /listening on (\S+)/.exec(text);
+        if (m !== null) {
+          // Keep draining its output so that it never blocks on a full pipe.
+          (async () => {
+            try {
+              for (;;) if ((await reader.read()).done) break;
+            } catch {
+              // gone
+            }
+          })();
+          return { name, child, pid: child.pid, address: m[1], description };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`${name} did not start (output: ${JSON.stringify(text)})`);
+        text += value;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  /**
+   * Runs a process to its end, killed after `boundSeconds`.
+   *
+   * @param cmd The executable.
+   * @param args Its arguments.
+   * @param boundSeconds The time bound.
+   * @returns Its output.
+   */
+  async run(cmd: string, args: string[], boundSeconds: number): Promise<Deno.CommandOutput> {
+    const child = new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    this.#children.add(child);
+    const timer = setTimeout(() => kill(child, "SIGKILL"), boundSeconds * 1000);
+    try {
+      return await child.output();
+    } finally {
+      clearTimeout(timer);
+      this.#children.delete(child);
+    }
+  }
+
+  /**
+   * Stops one process: SIGTERM, then SIGKILL after 3 s.
+   *
+   * @param child The process.
+   */
+  async stop(child: Deno.ChildProcess): Promise<void> {
+    kill(child, "SIGTERM");
+    const timer = setTimeout(() => kill(child, "SIGKILL"), 3000);
+    await child.status.catch(() => {});
+    clearTimeout(timer);
+    this.#children.delete(child);
+  }
+
+  /** Stops every process started here. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#children].map((c) => this.stop(c)));
+  }
+
+  /** Kills every process started here at once (for a signal handler). */
+  killAllNow(): void {
+    for (const c of this.#children) kill(c, "SIGKILL");
+  }
+}
+
+function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Bundles a bench entry point for Node (`deno bundle`).
+ *
+ * @param entry The file in `bench/`.
+ * @param out The output `.mjs`.
+ * @returns Whether it worked.
+ */
+export async function bundleForNode(entry: string, out: string): Promise<boolean> {
+  const r = await new Deno.Command(DENO, {
+    args: ["bundle", "--platform", "deno", "-o", out, `${BENCH_DIR}${entry}`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!r.success) console.error(new TextDecoder().decode(r.stderr));
+  return r.success;
+}
+
+/** @returns Whether `node` runs. */
+export async function hasNode(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("node", { args: ["--version"], stdout: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** @returns The `node --version` text, or `null`. */
+export async function nodeVersion(): Promise<string | null> {
+  try {
+    const r = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
+    return r.success ? new TextDecoder().decode(r.stdout).trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @returns The CPU model from /proc/cpuinfo. */
+export function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.*)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"));
+    return m?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}

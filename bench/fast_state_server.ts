@@ -1,0 +1,188 @@
+/**
+ * A hand-written state server for the bench data set: the same answers as
+ * `serve.ts server` (our `KvStateServer`), byte for byte, from a table built
+ * at start (kvStateId + key bytes → the encoded answer), with one `conn.read`
+ * loop per connection and one write per batch. It exists so that the state
+ * server is not the bottleneck when the forwarders are compared
+ * (`run_proxy_bench.ts --server fast`); it is not a state server anyone
+ * should run.
+ *
+ *   deno run -A bench/fast_state_server.ts [--port 0] [--keys 1000] [--write-locations loc.json]
+ *
+ * It prints `listening on HOST:PORT` once ready; SIGTERM/SIGINT end it.
+ *
+ * @module
+ */
+
+import {
+  formatAddress,
+  UnknownKeyOrNamespaceError,
+  UnknownKvStateIdError,
+  VERSION,
+  writeJavaThrowable,
+} from "../mod.ts";
+import { benchLocations, buildBenchStates } from "./_dataset.ts";
+import { DenoSink, readLoop } from "./_deno_io.ts";
+import { num, parseArgs, str } from "./_flags.ts";
+
+interface Entry {
+  readonly key: Uint8Array;
+  /** The answer frame without its request id: [len][version][type] + body after the id. */
+  readonly head: Uint8Array;
+  readonly tail: Uint8Array;
+}
+
+function fnv(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function answer(type: 1 | 2, body: Uint8Array): Pick<Entry, "head" | "tail"> {
+  const head = new Uint8Array(12);
+  const v = new DataView(head.buffer);
+  v.setInt32(0, 16 + body.length);
+  v.setInt32(4, VERSION);
+  v.setInt32(8, type);
+  return { head, tail: body };
+}
+
+function main(): Promise<number> | number {
+  const a = parseArgs(Deno.args, ["host", "port", "keys", "write-locations"]);
+  const keys = num(a, "keys", 1000);
+  const states = buildBenchStates(keys);
+  const table = new Map<number, Entry[]>();
+  const knownIds = new Set<string>();
+  const context = { requestId: 0n, signal: new AbortController().signal };
+  for (const s of states) {
+    for (const id of s.kvStateIds) {
+      knownIds.add(id.toString());
+      for (let i = 0; i < keys; i++) {
+        const kn = s.presentKey(i).kn;
+        const content = s.state.getSerializedValue(kn, context) as Uint8Array;
+        const key = new Uint8Array(16 + kn.length);
+        id.writeTo(key, 0);
+        key.set(kn, 16);
+        const body = new Uint8Array(4 + content.length);
+        new DataView(body.buffer).setInt32(0, content.length);
+        body.set(content, 4);
+        const h = fnv(key, 0, key.length);
+        let list = table.get(h);
+        if (list === undefined) table.set(h, list = []);
+        list.push({ key, ...answer(1, body) });
+      }
+    }
+  }
+  // The same failure bytes KvStateServer sends.
+  const missing = answer(
+    2,
+    writeJavaThrowable(
+      new UnknownKeyOrNamespaceError(
+        "Queryable State Server : No state for the specified key/namespace.",
+      ).toJavaThrowable(),
+    ),
+  );
+  const unknownId = answer(
+    2,
+    writeJavaThrowable(
+      new UnknownKvStateIdError("Queryable State Server : No registered state with this ID.")
+        .toJavaThrowable(),
+    ),
+  );
+
+  const handle = (sink: DenoSink, b: Uint8Array, end: number): number => {
+    let p = 0;
+    while (end - p >= 4) {
+      const len = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+      if (len < 0 || len > 1 << 20) throw new Error("bad frame length");
+      const fend = p + 4 + len;
+      if (fend > end) break;
+      // [len][version][type][id 8][kvStateId 16][knLen][kn]
+      let ans = missing;
+      if (len >= 36) {
+        const knLen = (b[p + 36] << 24) | (b[p + 37] << 16) | (b[p + 38] << 8) | b[p + 39];
+        const keyEnd = p + 40 + knLen;
+        if (keyEnd <= fend && knLen >= 0) {
+          const list = table.get(hashKey(b, p + 20, p + 36, p + 40, keyEnd));
+          let found: Entry | undefined;
+          if (list !== undefined) {
+            outer: for (const e of list) {
+              const k = e.key;
+              if (k.length !== 16 + knLen) continue;
+              for (let i = 0; i < 16; i++) if (k[i] !== b[p + 20 + i]) continue outer;
+              for (let i = 0; i < knLen; i++) if (k[16 + i] !== b[p + 40 + i]) continue outer;
+              found = e;
+              break;
+            }
+          }
+          if (found !== undefined) ans = found;
+          else if (!isKnown(b, p + 20)) ans = unknownId;
+        }
+      }
+      const out = sink.out;
+      const n = ans.head.length + 8 + ans.tail.length;
+      const w = out.reserve(n);
+      const o = out.len;
+      w.set(ans.head, o);
+      for (let i = 0; i < 8; i++) w[o + 12 + i] = b[p + 12 + i];
+      w.set(ans.tail, o + 20);
+      out.len = o + n;
+      p = fend;
+    }
+    return p;
+  };
+  // FNV over the id then the key bytes, the same as over the table's keys.
+  const hashKey = (b: Uint8Array, idAt: number, idEnd: number, knAt: number, knEnd: number) => {
+    let h = 0x811c9dc5;
+    for (let i = idAt; i < idEnd; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    for (let i = knAt; i < knEnd; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    return h >>> 0;
+  };
+  const hex = (b: Uint8Array, at: number) =>
+    Array.from(b.subarray(at, at + 16), (x) => x.toString(16).padStart(2, "0")).join("");
+  const isKnown = (b: Uint8Array, at: number) => knownIds.has(hex(b, at));
+
+  const listener = Deno.listen({
+    hostname: str(a, "host", "127.0.0.1"),
+    port: num(a, "port", 0),
+  });
+  const addr = listener.addr as Deno.NetAddr;
+  const address = { hostname: addr.hostname, port: addr.port };
+  if (a.flags["write-locations"] !== undefined) {
+    Deno.writeTextFileSync(
+      str(a, "write-locations"),
+      JSON.stringify(benchLocations(states, address)),
+    );
+  }
+  console.log(`listening on ${formatAddress(address)}`);
+  const stop = () => {
+    listener.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", stop);
+  Deno.addSignalListener("SIGINT", stop);
+  return (async () => {
+    for await (const conn of listener) {
+      conn.setNoDelay(true);
+      const sink = new DenoSink(conn, () => {
+        try {
+          conn.close();
+        } catch {
+          // gone
+        }
+      });
+      readLoop(conn, 64 * 1024, (b, end) => handle(sink, b, end), () => sink.flush())
+        .catch(() => {})
+        .finally(() => {
+          try {
+            conn.close();
+          } catch {
+            // gone
+          }
+        });
+    }
+    return 0;
+  })();
+}
+
+if (import.meta.main) Deno.exit(await main());
