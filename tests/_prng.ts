@@ -26,3 +26,14 @@ export class Prng {
     return arr[this.int(arr.length)];
   }
 }
+
+/** A seeded xorshift32 generator returning unsigned 32-bit integers (reproducible property tests). */
+export function xorshift32(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}

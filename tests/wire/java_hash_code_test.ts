@@ -14,17 +14,7 @@ import {
 import { fromHex } from "../../src/wire/bytes.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { entries, readVectorJson, vectorTest } from "../_vectors.ts";
-
-/** A small seeded PRNG (xorshift32), so property tests are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
+import { xorshift32 } from "../_prng.ts";
 
 // Reference implementations in BigInt arithmetic: independent of Math.imul and DataView.
 function refStringHash(s: string): number {
@@ -175,7 +165,7 @@ Deno.test("tupleHashCode: 31 * h + hash(field) from the first field", () => {
 });
 
 Deno.test("property: hash codes agree with BigInt reference implementations", () => {
-  const next = prng(0x5eed1);
+  const next = xorshift32(0x5eed1);
   for (let n = 0; n < 2000; n++) {
     // Strings of random code units, lone surrogates included.
     const len = next() % 40;

@@ -16,23 +16,12 @@ import { JavaSerializationError } from "../../src/wire/errors.ts";
 import { fromHex } from "../../src/wire/bytes.ts";
 import { assert } from "../_assert.ts";
 import { entries, HAVE_VECTORS, readVector } from "../_vectors.ts";
+import { Prng } from "../_prng.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed1234);
 const ITERATIONS = Number(Deno.env.get("FUZZ_ITERATIONS") ?? 100_000);
 /** Per-input bound; generous, as a slow CI machine may pause for GC. */
 const MAX_MS_PER_INPUT = 1_000;
-
-/** mulberry32: a small deterministic 32-bit PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function corpus(): Uint8Array[] {
   const own = [
@@ -204,7 +193,8 @@ const TIGHT: Partial<JavaSerializationLimits>[] = [
 ];
 
 Deno.test(`fuzz: ${ITERATIONS} seeded random and mutated streams only give JavaSerializationError`, () => {
-  const rnd = prng(SEED);
+  const generator = new Prng(SEED);
+  const rnd = () => generator.next();
   const m = new Mutator(rnd, corpus());
   let parsed = 0;
   let rejected = 0;

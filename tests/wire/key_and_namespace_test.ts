@@ -17,23 +17,13 @@ import { fromHex, toHex } from "../../src/wire/bytes.ts";
 import { ProtocolError } from "../../src/wire/errors.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
+import { xorshift32 } from "../_prng.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnySerializer = TypeSerializer<any>;
 
 const MISMATCH =
   "Unable to deserialize key and namespace. This indicates a mismatch in the key/namespace serializers used by the KvState instance and this access.";
-
-/** A small seeded PRNG (xorshift32), so property tests are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 function assertMismatch(fn: () => unknown, causeMessage?: string): ProtocolError {
   const e = assertThrows(fn, ProtocolError);
@@ -161,7 +151,7 @@ Deno.test("serialize: wrong key types are TypeErrors", () => {
 });
 
 Deno.test("property: random keys round-trip and end in 2a 00", () => {
-  const next = prng(0xbeef);
+  const next = xorshift32(0xbeef);
   for (let i = 0; i < 2000; i++) {
     const units = Array.from({ length: next() % 20 }, () => next() % 0x10000);
     const str = String.fromCharCode(...units);

@@ -18,6 +18,7 @@ import { fromHex, toHex } from "../../src/wire/bytes.ts";
 import { ProtocolError } from "../../src/wire/errors.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
+import { xorshift32 } from "../_prng.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnySerializer = TypeSerializer<any>;
@@ -28,17 +29,6 @@ const UNABLE_VALUE =
   "Unable to deserialize value. This indicates a mismatch in the value serializers used by the KvState instance and this access.";
 const UNCONSUMED =
   "Unconsumed bytes in the deserialized value. This indicates a mismatch in the value serializers used by the KvState instance and this access.";
-
-/** A small seeded PRNG (xorshift32), so property tests are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
 
 // ---------------------------------------------------------------------------
 // Value, reducing, aggregating
@@ -245,7 +235,7 @@ function randomDouble(next: () => number): number {
 }
 
 Deno.test("property: lists of strings, longs, doubles round-trip", () => {
-  const next = prng(0xab);
+  const next = xorshift32(0xab);
   for (let i = 0; i < 500; i++) {
     const n = next() % 20;
     const strings = Array.from({ length: n }, () => randomString(next));
@@ -265,7 +255,7 @@ Deno.test("property: lists of strings, longs, doubles round-trip", () => {
 });
 
 Deno.test("property: maps of string -> long (with nulls) round-trip", () => {
-  const next = prng(0xcd);
+  const next = xorshift32(0xcd);
   for (let i = 0; i < 500; i++) {
     const map = new Map<string, bigint | null>();
     for (let j = next() % 15; j > 0; j--) {

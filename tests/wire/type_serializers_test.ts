@@ -20,17 +20,7 @@ import {
 } from "../../src/wire/java_hash_code.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
-
-/** A small seeded PRNG (xorshift32), so property tests are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed | 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return s >>> 0;
-  };
-}
+import { xorshift32 } from "../_prng.ts";
 
 const UNCONSUMED =
   "Unconsumed bytes in the deserialized value. This indicates a mismatch in the value serializers used by the KvState instance and this access.";
@@ -191,7 +181,7 @@ Deno.test("string: length varints at the 1/2/3-byte boundaries", () => {
 
 Deno.test("string: long strings (chunked decoding) and scratch reuse", () => {
   const s = TYPE_SERIALIZERS.string;
-  const next = prng(77);
+  const next = xorshift32(77);
   const long = Array.from({ length: 60000 }, () => String.fromCharCode(next() % 0x10000)).join("") +
     "é".repeat(10000);
   assertEquals(deserializeValue(s, serializeValue(s, long)), long);
@@ -402,7 +392,7 @@ function randomString(next: () => number, maxLen: number): string {
 
 Deno.test("property: strings with random code units (lone surrogates included)", () => {
   const s = TYPE_SERIALIZERS.string;
-  const next = prng(0xc0ffee);
+  const next = xorshift32(0xc0ffee);
   for (let n = 0; n < 3000; n++) {
     const str = randomString(next, n % 100 === 0 ? 3000 : 60);
     const bytes = serializeValue(s, str);
@@ -417,7 +407,7 @@ function randomInt64(next: () => number): bigint {
 }
 
 Deno.test("property: ints, longs, shorts, bytes, booleans", () => {
-  const next = prng(42);
+  const next = xorshift32(42);
   const ints = [0, -1, 1, -2147483648, 2147483647];
   const longs = [0n, -1n, 1n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n];
   for (let i = 0; i < 5000; i++) {
@@ -455,7 +445,7 @@ Deno.test("property: ints, longs, shorts, bytes, booleans", () => {
 });
 
 Deno.test("property: doubles and floats incl. NaN, -0.0, ±Infinity", () => {
-  const next = prng(2024);
+  const next = xorshift32(2024);
   const doubles = [
     NaN,
     -0,
@@ -488,7 +478,7 @@ Deno.test("property: doubles and floats incl. NaN, -0.0, ±Infinity", () => {
 });
 
 Deno.test("property: byte arrays", () => {
-  const next = prng(9);
+  const next = xorshift32(9);
   for (let i = 0; i < 500; i++) {
     const v = Uint8Array.from({ length: next() % 300 }, () => next() & 0xff);
     const bytes = serializeValue(TYPE_SERIALIZERS.bytes, v);
