@@ -15,6 +15,40 @@ export type CliType = typeof CLI_TYPES[number];
 /** Parsed flags: `--name value` and `--flag` (true). */
 export type Flags = Record<string, string | true>;
 
+/** A bad command line: reported with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/**
+ * Runs an example's main function: parses the flags (answering `--help`),
+ * reports a {@linkcode UsageError} with the usage text (exit 2), and exits
+ * with the code `main` returns.
+ *
+ * @param usage The usage line.
+ * @param known The flag names accepted (`help` is added).
+ * @param main The program.
+ */
+export async function runCli(
+  usage: string,
+  known: readonly string[],
+  main: (flags: Flags) => Promise<number>,
+): Promise<never> {
+  let code: number;
+  try {
+    const flags = parseFlags(Deno.args, [...known, "help"]);
+    if (flags.help) {
+      console.log(usage);
+      code = 0;
+    } else {
+      code = await main(flags);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${e.message}\n${usage}`);
+    code = 2;
+  }
+  Deno.exit(code);
+}
+
 /**
  * Parses `--name value`, `--name=value` and bare `--flag`.
  *
@@ -27,10 +61,10 @@ export function parseFlags(args: readonly string[], known: readonly string[]): F
   const flags: Flags = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith("--")) throw new Error(`unexpected argument ${JSON.stringify(a)}`);
+    if (!a.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
     const eq = a.indexOf("=");
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    if (!known.includes(name)) throw new Error(`unknown flag --${name}`);
+    if (!known.includes(name)) throw new UsageError(`unknown flag --${name}`);
     if (eq >= 0) flags[name] = a.slice(eq + 1);
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) flags[name] = args[++i];
     else flags[name] = true;
@@ -50,9 +84,9 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
   const v = flags[name];
   if (v === undefined) {
     if (fallback !== undefined) return fallback;
-    throw new Error(`--${name} is required`);
+    throw new UsageError(`--${name} is required`);
   }
-  if (v === true) throw new Error(`--${name} needs a value`);
+  if (v === true) throw new UsageError(`--${name} needs a value`);
   return v;
 }
 
@@ -64,12 +98,15 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
  * @param fallback The default.
  * @returns The value.
  */
-export function intFlag(flags: Flags, name: string, fallback: number): number {
+export function intFlag<F extends number | undefined>(
+  flags: Flags,
+  name: string,
+  fallback: F,
+): number | F {
   if (flags[name] === undefined) return fallback;
-  const s = stringFlag(flags, name);
-  const n = Number(s);
+  const n = Number(stringFlag(flags, name));
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new Error(`--${name} must be a non-negative integer`);
+    throw new UsageError(`--${name} must be a non-negative integer`);
   }
   return n;
 }

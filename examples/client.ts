@@ -12,32 +12,41 @@
  * @module
  */
 
-import { QueryableStateClient, QueryableStateError, serializerFor } from "../mod.ts";
+import {
+  QueryableStateClient,
+  QueryableStateError,
+  serializerFor,
+  type TypeSerializer,
+} from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
-import { cliType, intFlag, parseFlags, show, stringFlag, toTyped } from "./_cli.ts";
+import {
+  type CliType,
+  cliType,
+  type Flags,
+  intFlag,
+  runCli,
+  show,
+  stringFlag,
+  toTyped,
+  UsageError,
+} from "./_cli.ts";
 
 const USAGE = "usage: client.ts --proxy HOST:PORT --job HEX --state NAME --key-type T --key K " +
   "--value-type T [--state-kind value|list|map] [--map-key-type T] [--timeout-ms N]";
 
-async function main(): Promise<number> {
+/** The serializer of a command-line type, for values typed at run time. */
+function anySerializer(t: CliType): TypeSerializer<unknown> {
+  return serializerFor(t) as TypeSerializer<unknown>;
+}
+
+async function main(flags: Flags): Promise<number> {
   let query;
   try {
-    const flags = parseFlags(Deno.args, [
-      "proxy",
-      "job",
-      "state",
-      "key-type",
-      "key",
-      "value-type",
-      "state-kind",
-      "map-key-type",
-      "timeout-ms",
-    ]);
     const keyType = cliType(stringFlag(flags, "key-type"), "--key-type");
     const valueType = cliType(stringFlag(flags, "value-type"), "--value-type");
     const stateKind = stringFlag(flags, "state-kind", "value");
     if (stateKind !== "value" && stateKind !== "list" && stateKind !== "map") {
-      throw new Error("--state-kind: expected value, list or map");
+      throw new UsageError("--state-kind: expected value, list or map");
     }
     query = {
       proxy: stringFlag(flags, "proxy"),
@@ -53,31 +62,30 @@ async function main(): Promise<number> {
       timeoutMs: intFlag(flags, "timeout-ms", 10_000),
     } as const;
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
 
   await using client = new QueryableStateClient({ transport: denoTransport, proxy: query.proxy });
   try {
-    const common = { keyType: serializerFor(query.keyType), timeoutMs: query.timeoutMs };
+    const common = { keyType: anySerializer(query.keyType), timeoutMs: query.timeoutMs };
     let value: unknown;
     if (query.stateKind === "list") {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        valueType: serializerFor(query.valueType),
+        valueType: anySerializer(query.valueType),
         stateKind: "list",
       });
     } else if (query.stateKind === "map") {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        mapKeyType: serializerFor(query.mapKeyType!),
-        valueType: serializerFor(query.valueType),
+        mapKeyType: anySerializer(query.mapKeyType!),
+        valueType: anySerializer(query.valueType),
         stateKind: "map",
       });
     } else {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        valueType: serializerFor(query.valueType),
+        valueType: anySerializer(query.valueType),
       });
     }
     console.log(show(value));
@@ -89,4 +97,16 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  await runCli(USAGE, [
+    "proxy",
+    "job",
+    "state",
+    "key-type",
+    "key",
+    "value-type",
+    "state-kind",
+    "map-key-type",
+    "timeout-ms",
+  ], main);
+}

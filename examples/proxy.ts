@@ -30,43 +30,16 @@ import {
   StaticLocationOracle,
 } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
-import { intFlag, parseFlags, stringFlag, untilSignal } from "./_cli.ts";
+import { type Flags, intFlag, runCli, stringFlag, untilSignal } from "./_cli.ts";
 import { DEMO_FIXTURES, parseFixtures } from "./_fixtures.ts";
 
 const USAGE = "usage: proxy.ts [--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
   "[--max-frame-length N] [--retries N]";
 
-async function main(): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(Deno.args, [
-      "locations",
-      "host",
-      "port",
-      "max-frame-length",
-      "retries",
-      "help",
-    ]);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(flags: Flags): Promise<number> {
   const host = stringFlag(flags, "host", "127.0.0.1");
-  let maxFrameLength: number | undefined;
-  let retries: number;
-  try {
-    maxFrameLength = flags["max-frame-length"] === undefined
-      ? undefined
-      : intFlag(flags, "max-frame-length", 0);
-    retries = intFlag(flags, "retries", 3);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const maxFrameLength = intFlag(flags, "max-frame-length", undefined);
+  const retries = intFlag(flags, "retries", 3);
 
   const oracles: Array<[JobId, KvStateLocationOracle]> = [];
   let demoServer: KvStateServer | undefined;
@@ -142,4 +115,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  await runCli(USAGE, ["locations", "host", "port", "max-frame-length", "retries"], main);
+}

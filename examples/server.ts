@@ -12,31 +12,13 @@
 
 import { formatAddress, KvStateServer, locationsToJson } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
-import { intFlag, parseFlags, stringFlag, untilSignal } from "./_cli.ts";
+import { type Flags, intFlag, runCli, stringFlag, untilSignal } from "./_cli.ts";
 import { DEMO_FIXTURES, fixtureLocations, parseFixtures } from "./_fixtures.ts";
 
 const USAGE =
   "usage: server.ts [--data FILE] [--host HOST] [--port PORT] [--write-locations FILE] [--max-frame-length N]";
 
-async function main(): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(Deno.args, [
-      "data",
-      "host",
-      "port",
-      "write-locations",
-      "max-frame-length",
-      "help",
-    ]);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(flags: Flags): Promise<number> {
   let fixtures;
   try {
     const dataFile = flags.data === undefined ? undefined : stringFlag(flags, "data");
@@ -52,9 +34,7 @@ async function main(): Promise<number> {
     transport: denoTransport,
     host: stringFlag(flags, "host", "127.0.0.1"),
     port: stringFlag(flags, "port", "0"),
-    maxFrameLength: flags["max-frame-length"] === undefined
-      ? undefined
-      : intFlag(flags, "max-frame-length", 0),
+    maxFrameLength: intFlag(flags, "max-frame-length", undefined),
   });
   for (const s of fixtures.states) server.registry.register(s.state, s.kvStateId);
   const address = await server.start();
@@ -73,4 +53,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  await runCli(USAGE, ["data", "host", "port", "write-locations", "max-frame-length"], main);
+}
