@@ -44,6 +44,8 @@ class Pipe {
   #cancelled = false;
   #waitResolve: (() => void) | null = null;
   #waitReject: ((e: Error) => void) | null = null;
+  /** What aborting the writable does: close the writer's connection. */
+  onAbort: () => void = () => {};
 
   constructor(highWaterMark: number) {
     this.readable = new ReadableStream({
@@ -66,6 +68,7 @@ class Pipe {
         if (this.#broken !== null) throw this.#broken;
         endReadable(this.#rc);
       },
+      abort: () => this.onAbort(),
     });
   }
 
@@ -120,6 +123,7 @@ class MemoryConnection implements Connection {
     this.#out = outgoing;
     this.readable = incoming.readable;
     this.writable = outgoing.writable;
+    outgoing.onAbort = () => void this.close();
     this.localAddress = localAddress;
     this.remoteAddress = remoteAddress;
   }
@@ -134,7 +138,24 @@ class MemoryConnection implements Connection {
   }
 }
 
-/** Options of {@linkcode memoryConnectionPair}. */
+/**
+ * Options of {@linkcode memoryConnectionPair}.
+ *
+ * @example
+ * ```ts
+ * import { memoryConnectionPair, type MemoryConnectionPairOptions } from "@kvstate/queryable-state";
+ *
+ * const options: MemoryConnectionPairOptions = {
+ *   first: { hostname: "10.0.0.1", port: 40000 },
+ *   second: { hostname: "10.0.0.2", port: 9069 },
+ *   highWaterMark: 1024,
+ * };
+ * const [client, server] = memoryConnectionPair(options);
+ * client.remoteAddress; // => { hostname: "10.0.0.2", port: 9069 }
+ * await client.close();
+ * await server.close();
+ * ```
+ */
 export interface MemoryConnectionPairOptions {
   /** The first connection's local address (the second's remote one). */
   readonly first?: NetAddress;
@@ -151,8 +172,9 @@ export interface MemoryConnectionPairOptions {
  * Two connected in-memory {@linkcode Connection}s: the bytes written on one
  * are read on the other. Each direction is bounded (a write resolves only
  * while the reader's queue is under the high-water mark, or once the reader
- * took data); closing a `writable` half-closes (the peer reads the end);
- * `close()` ends both directions for both sides.
+ * took data). Closing a `writable` half-closes (the peer reads the end);
+ * aborting it, or `close()`, ends both directions for both sides: pending
+ * reads end, pending and later writes reject with `ConnectionClosedError`.
  *
  * @example Echo through a pair
  * ```ts
@@ -197,7 +219,17 @@ function pair(
   ];
 }
 
-/** Options of {@linkcode MemoryTransport}. */
+/**
+ * Options of {@linkcode MemoryTransport}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTransport, type MemoryTransportOptions } from "@kvstate/queryable-state";
+ *
+ * const options: MemoryTransportOptions = { highWaterMark: 16 * 1024, backlog: 64 };
+ * new MemoryTransport(options).name; // => "memory"
+ * ```
+ */
 export interface MemoryTransportOptions {
   /** Bytes each direction of a connection buffers. Default 64 KiB. */
   readonly highWaterMark?: number;
@@ -320,6 +352,7 @@ export class MemoryTransport implements Transport {
    *
    * @param address Host and port; port 0 picks a free port.
    * @returns The listener.
+   * @throws {TypeError} When the port is not an integer in 0..65535.
    * @throws {BindError} With `addressInUse` when the port is taken.
    */
   listen(address: NetAddress): Promise<Listener> {
@@ -358,16 +391,24 @@ export class MemoryTransport implements Transport {
    *
    * @param options Where to, and an optional abort signal.
    * @returns The client's end of the connection.
+   * @throws {TypeError} When the port is not an integer in 0..65535.
    * @throws {ConnectError} When no listener is reachable there, its backlog
    * is full, or the signal is aborted.
    */
   connect(options: ConnectOptions): Promise<Connection> {
     const target = { hostname: options.hostname, port: options.port };
+    try {
+      checkPort(target.port);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (options.signal?.aborted) {
+      const reason = options.signal.reason;
+      const what = reason instanceof Error && reason.name === "TimeoutError"
+        ? "timed out"
+        : "aborted";
       return Promise.reject(
-        new ConnectError(`Connection aborted: ${formatAddress(target)}`, {
-          cause: options.signal.reason,
-        }),
+        new ConnectError(`Connection ${what}: ${formatAddress(target)}`, { cause: reason }),
       );
     }
     const listener = this.#listeners.get(options.port);

@@ -1,0 +1,509 @@
+/**
+ * The Node transport: TCP through `node:net`, with Nagle off, wrapped in the
+ * web streams of {@linkcode Connection}. It uses nothing but `node:net`,
+ * `node:timers` and web APIs, so it runs under Node (20+) and under Deno's
+ * Node compatibility layer alike.
+ *
+ * The readable side is a byte stream fed by the socket's `data` events. When
+ * the stream holds its high-water mark (64 KiB by default) of unread bytes the
+ * socket is paused, and the stream's `pull` resumes it: a consumer that does
+ * not read stops the socket, and TCP flow control then slows the peer. A
+ * write resolves at once when `socket.write` accepts the bytes into Node's
+ * buffer below its high-water mark, otherwise on `drain`.
+ *
+ * @example Echo server and client
+ * ```ts
+ * import { nodeTransport } from "@kvstate/queryable-state/node";
+ *
+ * const listener = await nodeTransport.listen({ hostname: "127.0.0.1", port: 0 });
+ * const served = (async () => {
+ *   for await (const conn of listener) {
+ *     await conn.readable.pipeTo(conn.writable); // echo until the client half-closes
+ *     await conn.close();
+ *   }
+ * })();
+ * const client = await nodeTransport.connect({ hostname: "127.0.0.1", port: listener.address.port });
+ * const writer = client.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * await writer.close();
+ * const reply = await new Response(client.readable).text(); // => "ping"
+ * await client.close();
+ * await listener.close();
+ * await served;
+ * ```
+ *
+ * @module
+ */
+
+import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
+import { setImmediate } from "node:timers";
+import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
+import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
+
+/** Default bytes a connection's readable holds before the socket is paused. */
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+/** Accepted connections a listener holds for `accept()` before it drops new ones. */
+const ACCEPT_QUEUE_LIMIT = 511;
+
+interface ErrnoError extends Error {
+  code?: string;
+}
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
+  }
+}
+
+function formatAddress(hostname: string, port: number): string {
+  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+}
+
+/** A system error from the network, as opposed to a bad argument or a permission. */
+function errnoCode(e: unknown): string | undefined {
+  if (!(e instanceof Error) || e.name === "NotCapable") return undefined;
+  const code = (e as ErrnoError).code;
+  return typeof code === "string" && /^E[A-Z0-9_]+$/.test(code) && !code.startsWith("ERR_")
+    ? code
+    : undefined;
+}
+
+function abortedError(hostname: string, port: number, signal: AbortSignal): ConnectError {
+  const reason = signal.reason;
+  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
+  return new ConnectError(
+    `Connection ${timedOut ? "timed out" : "aborted"}: ${formatAddress(hostname, port)}`,
+    { cause: reason },
+  );
+}
+
+function connectError(e: unknown, hostname: string, port: number): unknown {
+  const code = errnoCode(e);
+  if (code === undefined) return e;
+  const where = formatAddress(hostname, port);
+  switch (code) {
+    case "ECONNREFUSED":
+      return new ConnectError(`Connection refused: ${where}`, { cause: e });
+    case "ETIMEDOUT":
+      return new ConnectError(`Connection timed out: ${where}`, { cause: e });
+    case "ENETUNREACH":
+      return new ConnectError(`Network is unreachable: ${where}`, { cause: e });
+    case "EHOSTUNREACH":
+      return new ConnectError(`No route to host: ${where}`, { cause: e });
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new ConnectError(`Unknown host: ${where}`, { cause: e });
+    default:
+      return new ConnectError(`Connection failed: ${where}: ${(e as Error).message}`, {
+        cause: e,
+      });
+  }
+}
+
+function bindError(e: unknown, hostname: string, port: number): unknown {
+  const code = errnoCode(e);
+  if (code === undefined) return e;
+  const where = formatAddress(hostname, port);
+  if (code === "EADDRINUSE") {
+    return new BindError(`Address already in use: ${where}`, true, { cause: e });
+  }
+  return new BindError(`Cannot bind ${where}: ${(e as Error).message}`, false, { cause: e });
+}
+
+function peerError(e: unknown): ConnectionClosedError {
+  const code = errnoCode(e);
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") {
+    return new ConnectionClosedError("Connection reset by peer", { cause: e });
+  }
+  return new ConnectionClosedError(`Connection failed: ${(e as Error)?.message ?? e}`, {
+    cause: e,
+  });
+}
+
+const ignore = (): void => {};
+
+class NodeConnection implements Connection {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly localAddress: NetAddress;
+  readonly remoteAddress: NetAddress;
+  readonly #socket: Socket;
+  #rc!: ReadableByteStreamController;
+  #wc!: WritableStreamDefaultController;
+  /** The readable is closed, errored or cancelled: nothing more is enqueued. */
+  #readEnded = false;
+  #paused = true;
+  /** The first socket error. */
+  #error: unknown = undefined;
+  /** close() was called. */
+  #closed = false;
+  /** The socket emitted `close`: its handle is released. */
+  #gone = false;
+  #closing: Promise<void> | undefined;
+  #closeResolve: (() => void) | undefined;
+  #drainResolve: (() => void) | undefined;
+  #drainReject: ((e: unknown) => void) | undefined;
+
+  constructor(socket: Socket, highWaterMark: number) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    this.localAddress = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    // Paused first, so that adding the data listener does not start the flow:
+    // the stream's pull does.
+    socket.pause();
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    socket.on("drain", this.#onDrain);
+    this.readable = new ReadableStream({
+      type: "bytes",
+      start: (c) => {
+        this.#rc = c;
+      },
+      pull: this.#resume,
+      cancel: () => {
+        // Stop reading; TCP then holds the peer back until close().
+        this.#readEnded = true;
+        this.#pause();
+      },
+    }, { highWaterMark });
+    this.writable = new WritableStream<Uint8Array>({
+      start: (c) => {
+        this.#wc = c;
+      },
+      write: this.#write,
+      close: this.#end,
+      abort: () => this.close(),
+    });
+  }
+
+  #onData = (chunk: Uint8Array): void => {
+    if (this.#readEnded) return;
+    const rc = this.#rc;
+    // Enqueueing transfers the chunk's ArrayBuffer: hand it over when the chunk
+    // owns all of it (Node allocates one per read), copy it otherwise.
+    const buffer = chunk.buffer;
+    if (chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) {
+      try {
+        rc.enqueue(chunk as Uint8Array<ArrayBuffer>);
+      } catch {
+        rc.enqueue(new Uint8Array(chunk));
+      }
+    } else {
+      rc.enqueue(new Uint8Array(chunk));
+    }
+    if (rc.desiredSize! <= 0) this.#pause();
+  };
+
+  #pause(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.#socket.pause();
+    }
+  }
+
+  #resume = (): void => {
+    if (this.#paused && !this.#readEnded) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  };
+
+  #endReadable(): void {
+    if (this.#readEnded) return;
+    this.#readEnded = true;
+    try {
+      this.#rc.close();
+      this.#rc.byobRequest?.respond(0);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  #onEnd = (): void => this.#endReadable();
+
+  #onError = (e: unknown): void => {
+    this.#error ??= e;
+  };
+
+  #onDrain = (): void => {
+    const resolve = this.#drainResolve;
+    this.#drainResolve = this.#drainReject = undefined;
+    resolve?.();
+  };
+
+  #onClose = (): void => {
+    this.#gone = true;
+    const failed = !this.#closed && this.#error !== undefined;
+    const err = failed
+      ? peerError(this.#error)
+      : new ConnectionClosedError(this.#closed ? "Connection closed" : "Connection closed by peer");
+    if (failed && !this.#readEnded) {
+      this.#readEnded = true;
+      this.#rc.error(err);
+    } else {
+      this.#endReadable();
+    }
+    this.#fail(err);
+    this.#closeResolve?.();
+  };
+
+  /** Errors the writable and rejects a write waiting for `drain`. */
+  #fail(err: unknown): void {
+    this.#wc.error(err);
+    const reject = this.#drainReject;
+    this.#drainResolve = this.#drainReject = undefined;
+    reject?.(err);
+  }
+
+  #write = (chunk: Uint8Array): Promise<void> | undefined => {
+    if (this.#closed || this.#gone) throw this.#writeError();
+    if (this.#socket.write(chunk)) return;
+    return new Promise<void>((resolve, reject) => {
+      this.#drainResolve = resolve;
+      this.#drainReject = reject;
+    });
+  };
+
+  #writeError(): ConnectionClosedError {
+    if (!this.#closed && this.#error !== undefined) return peerError(this.#error);
+    return new ConnectionClosedError("Connection closed");
+  }
+
+  #end = (): Promise<void> => {
+    if (this.#closed || this.#gone) return Promise.reject(this.#writeError());
+    return new Promise<void>((resolve, reject) => {
+      this.#socket.end((e?: unknown) => {
+        if (e === undefined || e === null) resolve();
+        else reject(this.#closed ? this.#writeError() : peerError(e));
+      });
+    });
+  };
+
+  close(): Promise<void> {
+    return this.#closing ??= new Promise<void>((resolve) => {
+      this.#closed = true;
+      this.#endReadable();
+      this.#fail(new ConnectionClosedError("Connection closed"));
+      if (this.#gone) {
+        resolve();
+        return;
+      }
+      this.#closeResolve = resolve;
+      this.#socket.destroy();
+    });
+  }
+}
+
+class NodeListener implements Listener {
+  readonly address: NetAddress;
+  readonly #server: Server;
+  readonly #highWaterMark: number;
+  readonly #queue: NodeConnection[] = [];
+  readonly #waiters: ((c: Connection | null) => void)[] = [];
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(server: Server, highWaterMark: number) {
+    this.#server = server;
+    this.#highWaterMark = highWaterMark;
+    const info = server.address();
+    this.address = typeof info === "object" && info !== null
+      ? { hostname: info.address, port: info.port }
+      : { hostname: String(info), port: 0 };
+    server.on("connection", this.#onConnection);
+    // Accept failures (e.g. out of file descriptors) are transient: keep listening.
+    server.on("error", ignore);
+  }
+
+  #onConnection = (socket: Socket): void => {
+    if (this.#closed || this.#queue.length >= ACCEPT_QUEUE_LIMIT) {
+      socket.destroy();
+      return;
+    }
+    const conn = new NodeConnection(socket, this.#highWaterMark);
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(conn);
+    else this.#queue.push(conn);
+  };
+
+  accept(): Promise<Connection | null> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    // Stops accepting and releases the port now; Node's close callback would
+    // wait for every accepted connection to end, so it is not waited for.
+    this.#server.close();
+    for (const w of this.#waiters.splice(0)) w(null);
+    await Promise.all(this.#queue.splice(0).map((c) => c.close()));
+    // Let the listening handle's close complete.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Connection> {
+    for (;;) {
+      const conn = await this.accept();
+      if (conn === null) return;
+      yield conn;
+    }
+  }
+}
+
+/**
+ * Options of {@linkcode NodeTransport}.
+ *
+ * @example
+ * ```ts
+ * import { NodeTransport, type NodeTransportOptions } from "@kvstate/queryable-state/node";
+ *
+ * const options: NodeTransportOptions = { highWaterMark: 256 * 1024 };
+ * new NodeTransport(options).name; // => "node"
+ * ```
+ */
+export interface NodeTransportOptions {
+  /**
+   * Bytes a connection's readable holds before the socket is paused.
+   * Default 64 KiB.
+   */
+  readonly highWaterMark?: number;
+}
+
+/**
+ * TCP through `node:net`, for Node (and Deno's Node compatibility layer).
+ * `listen` binds with `net.createServer` (a port in use rejects with
+ * `BindError`, `addressInUse` set); `connect` dials with `net.connect`
+ * (refused, unreachable, timed out or aborted rejects with `ConnectError`,
+ * e.g. `Connection refused: 127.0.0.1:9069`). Nagle is off on every
+ * connection; sockets are half-open capable.
+ *
+ * A connection's `readable` yields fresh chunks the consumer may keep and
+ * pauses the socket while its high-water mark of bytes is unread; a write
+ * resolves when Node's socket buffer accepts the bytes (or on `drain`), so do
+ * not modify a chunk after writing it. Closing the `writable` half-closes
+ * (FIN). `close()` ends pending reads, rejects pending writes with
+ * `ConnectionClosedError` and resolves once the socket is closed. Cancelling
+ * the readable only stops reading; aborting the writable closes the
+ * connection.
+ *
+ * @example Bind, connect, check the addresses
+ * ```ts
+ * import { NodeTransport } from "@kvstate/queryable-state/node";
+ *
+ * const transport = new NodeTransport({ highWaterMark: 16 * 1024 });
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await transport.connect({ hostname: "127.0.0.1", port: listener.address.port });
+ * const server = (await listener.accept())!;
+ * server.remoteAddress.port === client.localAddress.port; // => true
+ * await client.close();
+ * await server.close();
+ * await listener.close();
+ * ```
+ */
+export class NodeTransport implements Transport {
+  /** Always `node`. */
+  readonly name: string = "node";
+  readonly #highWaterMark: number;
+
+  /**
+   * Creates a transport.
+   *
+   * @param options The readable high-water mark.
+   */
+  constructor(options: NodeTransportOptions = {}) {
+    const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    if (!(hwm >= 1)) throw new RangeError(`highWaterMark must be >= 1, got ${hwm}`);
+    this.#highWaterMark = hwm;
+  }
+
+  /**
+   * Binds a TCP address.
+   *
+   * @param address Host and port (0 for any free port).
+   * @returns The listener.
+   * @throws {TypeError} When the port is not an integer in 0..65535.
+   * @throws {BindError} With `addressInUse` when the port is taken.
+   */
+  listen(address: NetAddress): Promise<Listener> {
+    return new Promise<Listener>((resolve, reject) => {
+      checkPort(address.port);
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      const onError = (e: unknown): void => {
+        server.off("listening", onListening);
+        reject(bindError(e, address.hostname, address.port));
+      };
+      const onListening = (): void => {
+        server.off("error", onError);
+        resolve(new NodeListener(server, this.#highWaterMark));
+      };
+      server.once("error", onError);
+      server.once("listening", onListening);
+      server.listen({ host: address.hostname, port: address.port });
+    });
+  }
+
+  /**
+   * Opens a TCP connection.
+   *
+   * @param options Where to, and an optional signal that aborts the attempt.
+   * @returns The connection.
+   * @throws {TypeError} When the port is not an integer in 0..65535.
+   * @throws {ConnectError} When the connection cannot be made or is aborted.
+   */
+  connect(options: ConnectOptions): Promise<Connection> {
+    const { hostname, port, signal } = options;
+    return new Promise<Connection>((resolve, reject) => {
+      checkPort(port);
+      if (signal?.aborted) {
+        reject(abortedError(hostname, port, signal));
+        return;
+      }
+      const socket = netConnect({ host: hostname, port, allowHalfOpen: true });
+      const settle = (): void => {
+        socket.off("connect", onConnect);
+        socket.off("error", onError);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onConnect = (): void => {
+        settle();
+        resolve(new NodeConnection(socket, this.#highWaterMark));
+      };
+      const onError = (e: unknown): void => {
+        settle();
+        socket.destroy();
+        reject(connectError(e, hostname, port));
+      };
+      const onAbort = (): void => {
+        settle();
+        socket.on("error", ignore);
+        socket.destroy();
+        reject(abortedError(hostname, port, signal!));
+      };
+      socket.once("connect", onConnect);
+      socket.once("error", onError);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * The default {@linkcode NodeTransport} (64 KiB readable high-water mark).
+ *
+ * @example
+ * ```ts
+ * import { nodeTransport } from "@kvstate/queryable-state/node";
+ *
+ * nodeTransport.name; // => "node"
+ * ```
+ */
+export const nodeTransport: NodeTransport = new NodeTransport();
