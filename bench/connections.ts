@@ -20,7 +20,8 @@
  *
  * Steps: warm the proxy up over one connection (so the upstream connection,
  * location cache and JIT exist before the "before" sample), sample its RSS;
- * open the connections in waves of 500; wait until its RSS settles; sample
+ * open the connections in waves of 100, paced by the proxy's accepts (so that
+ * its listen queue never overflows); wait until its RSS settles; sample
  * RSS and the number of open descriptors; send one request on each of a
  * seeded random sample and check each answer (id and content); then one
  * request on every connection (in waves of 1,000), checked the same way;
@@ -57,10 +58,28 @@ function openFds(pid: number): number {
   return n;
 }
 
+/** TcpExt ListenOverflows, system-wide (other processes may add to it). */
+function listenOverflows(): number {
+  try {
+    const lines = Deno.readTextFileSync("/proc/net/netstat").split("\n");
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      if (!lines[i].startsWith("TcpExt:")) continue;
+      const names = lines[i].split(/\s+/);
+      const values = lines[i + 1].split(/\s+/);
+      const k = names.indexOf("ListenOverflows");
+      if (k >= 0) return Number(values[k]);
+    }
+  } catch {
+    // not Linux
+  }
+  return NaN;
+}
+
 function withFileLimit(limit: number, cmd: string, args: string[]): [string, string[]] {
   return ["bash", ["-c", `ulimit -n ${limit} && exec "$@"`, "bash", cmd, ...args]];
 }
 
+const WAVE = 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads exactly one response frame for `id` from a connection; checks it. */
@@ -257,9 +276,10 @@ async function main(): Promise<number> {
     // Open the connections.
     const t0 = performance.now();
     let connectErrors = 0;
-    for (let i = 0; i < count; i += 500) {
+    const overflowsBefore = listenOverflows();
+    for (let i = 0; i < count; i += WAVE) {
       const wave = await Promise.allSettled(
-        Array.from({ length: Math.min(500, count - i) }, () => Deno.connect(target)),
+        Array.from({ length: Math.min(WAVE, count - i) }, () => Deno.connect(target)),
       );
       for (const r of wave) {
         if (r.status === "fulfilled") {
@@ -267,7 +287,13 @@ async function main(): Promise<number> {
           conns.push(r.value);
         } else connectErrors++;
       }
+      // Pace the waves by the proxy's accepts, so that its listen queue does
+      // not overflow (each overflow costs the client a 1 s SYN retransmit).
+      for (let k = 0; k < 400 && openFds(proxy.pid) < fdsBefore + conns.length - WAVE; k++) {
+        await sleep(5);
+      }
     }
+    const overflows = listenOverflows() - overflowsBefore;
     const connectMs = performance.now() - t0;
     // Wait for the proxy to hold them all and its RSS to settle.
     let after = sampleProc(proxy.pid)!;
@@ -284,7 +310,7 @@ async function main(): Promise<number> {
     log(
       `after ${conns.length} connections (${connectErrors} failed, opened in ${
         connectMs.toFixed(0)
-      } ms): proxy RSS ${after.rssKiB} KiB, ${fdsAfter} open descriptors; ` +
+      } ms, ${overflows} listen-queue overflows system-wide): proxy RSS ${after.rssKiB} KiB, ${fdsAfter} open descriptors; ` +
         `${perConnKiB.toFixed(2)} KiB per connection`,
     );
 
@@ -359,6 +385,7 @@ async function main(): Promise<number> {
       connections: count,
       connected: count - connectErrors,
       connectMs: Math.round(connectMs),
+      listenOverflows: overflows,
       rssBeforeKiB: before.rssKiB,
       rssAfterKiB: after.rssKiB,
       perConnectionKiB: Math.round(perConnKiB * 100) / 100,

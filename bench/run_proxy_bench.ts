@@ -222,9 +222,10 @@ async function main(): Promise<number> {
     const active = targets.filter((t) => t === "direct" || procs.has(t));
     console.log(
       `${new Date().toISOString()}; ${navigator.hardwareConcurrency} cpus (${cpuModel()}); ` +
-        `Linux ${Deno.osRelease()}; deno ${Deno.version.deno}; node ${await nodeVersion()}`,
+        `Linux ${Deno.osRelease()}; deno ${Deno.version.deno}; node ${await nodeVersion()}; ` +
+        `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
     );
-    for (const p of [server, ...procs.values()]) {
+    for (const p of procs.values()) {
       console.log(`  ${pad(p.name, 10, true)} pid ${p.pid} at ${p.address}: ${p.description}`);
     }
     console.log(
@@ -286,6 +287,11 @@ async function main(): Promise<number> {
       results.filter((r) => r.target === t && r.shape === shape && r.report !== null)
         .map((r) => r.report!);
     const proc = (r: LoadReport, name: string) => r.processes.find((p) => p.name === name);
+    // The target's CPU time per answered request, µs: robust to a noisy machine.
+    const cpuPerRequest = (r: LoadReport) => {
+      const cpu = proc(r, "target")?.cpuPct ?? NaN;
+      return r.rps > 0 ? (cpu / 100) * 1e6 / r.rps : NaN;
+    };
     console.log(
       `\nmedians of ${rounds} rounds (CPU in % of one core over the measured window; ` +
         `RSS at its end)`,
@@ -298,6 +304,7 @@ async function main(): Promise<number> {
       pad("p99 µs", 9),
       pad("p99.9 µs", 9),
       pad("tgt CPU", 8),
+      pad("µs CPU/req", 10),
       pad("srv CPU", 8),
       pad("load CPU", 8),
       pad("tgt RSS MiB", 11),
@@ -315,6 +322,7 @@ async function main(): Promise<number> {
           p99: median(rs.map((r) => r.latencyUs.p99)),
           p999: median(rs.map((r) => r.latencyUs.p999)),
           targetCpu: median(rs.map((r) => proc(r, "target")?.cpuPct ?? NaN)),
+          cpuUsPerReq: median(rs.map(cpuPerRequest)),
           serverCpu: t === "direct"
             ? median(rs.map((r) => proc(r, "target")?.cpuPct ?? NaN))
             : median(rs.map((r) => proc(r, "server")?.cpuPct ?? NaN)),
@@ -332,6 +340,7 @@ async function main(): Promise<number> {
           pad(fmt1(row.p99), 9),
           pad(fmt1(row.p999), 9),
           pad(fmt1(row.targetCpu), 8),
+          pad(fmt1(row.cpuUsPerReq), 10),
           pad(fmt1(row.serverCpu), 8),
           pad(fmt1(row.loadCpu), 8),
           pad(fmt1(row.rssMiB), 11),
@@ -392,6 +401,16 @@ async function main(): Promise<number> {
       );
     }
     add("ours-node / base-node p50 at 1x1", perRound("ours-node", "base-node", "1x1", p50));
+    for (const shape of ["1x128", "16x32"]) {
+      add(
+        `ours-deno / base-deno CPU µs per request at ${shape}`,
+        perRound("ours-deno", "base-deno", shape, cpuPerRequest),
+      );
+      add(
+        `ours-node / base-node CPU µs per request at ${shape}`,
+        perRound("ours-node", "base-node", shape, cpuPerRequest),
+      );
+    }
     for (const shape of shapes.map((s) => s.label)) {
       add(`ours-deno / direct req/s at ${shape}`, perRound("ours-deno", "direct", shape, rps));
       add(`base-deno / direct req/s at ${shape}`, perRound("base-deno", "direct", shape, rps));
@@ -410,7 +429,7 @@ async function main(): Promise<number> {
       const lo = Math.min(...r.xs);
       const hi = Math.max(...r.xs);
       console.log(
-        `  ${pad(r.name, 44, true)} ${m.toFixed(2)}  [${lo.toFixed(2)}–${hi.toFixed(2)}]` +
+        `  ${pad(r.name, 50, true)} ${m.toFixed(2)}  [${lo.toFixed(2)}–${hi.toFixed(2)}]` +
           (r.target ? `  target ${r.target}: ${r.ok ? "met" : "MISSED"}` : ""),
       );
     }
