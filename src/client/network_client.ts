@@ -21,14 +21,15 @@ import {
   withSerializedThrowable,
 } from "../wire/errors.ts";
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
+import type { KvStateId } from "../wire/ids.ts";
 import {
   decodeKvStateResponse,
   decodeMessage,
-  encodeKvStateInternalRequest,
   encodeKvStateRequest,
   type KvStateInternalRequest,
   type KvStateRequest,
   MessageType,
+  VERSION,
 } from "../wire/messages.ts";
 
 /** Options of {@linkcode NetworkClient}. */
@@ -63,9 +64,19 @@ export interface RequestOptions {
 /** Builds a complete request frame for the request id the connection assigns. */
 export type FrameBuilder = (requestId: bigint) => Uint8Array;
 
+/**
+ * Receives the answer of a raw request: the complete response frame
+ * (REQUEST_RESULT or REQUEST_FAILURE, length prefix included; a view the
+ * handler owns and may modify, e.g. to patch the request id before relaying
+ * it), or `null` and the error when the request failed locally (connect
+ * failure, connection closed, deadline, ...).
+ */
+export type RawResponseHandler = (frame: Uint8Array | null, error: unknown) => void;
+
 interface Pending {
-  readonly resolve: (content: Uint8Array) => void;
-  readonly reject: (err: unknown) => void;
+  readonly resolve: ((content: Uint8Array) => void) | undefined;
+  readonly reject: ((err: unknown) => void) | undefined;
+  readonly raw: RawResponseHandler | undefined;
   readonly sentAt: number;
   readonly deadline: number;
   cleanup: (() => void) | undefined;
@@ -73,9 +84,31 @@ interface Pending {
   connection: ServerConnection | undefined;
 }
 
+/** Appends one request frame, for the request id given, to a connection's outbox. */
+type FrameWriter = (conn: ServerConnection, id: number) => void;
+
 function addressKey(a: NetAddress): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }
+
+/** The frame view widened to include its 4-byte length prefix, which precedes it in its buffer. */
+function withPrefix(frame: Uint8Array): Uint8Array {
+  return new Uint8Array(frame.buffer, frame.byteOffset - 4, frame.length + 4);
+}
+
+function settleOk(p: Pending, frame: Uint8Array, content: Uint8Array | null): void {
+  p.cleanup?.();
+  if (p.raw !== undefined) p.raw(withPrefix(frame), undefined);
+  else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(16)));
+}
+
+function settleErr(p: Pending, err: unknown): void {
+  p.cleanup?.();
+  if (p.raw !== undefined) p.raw(null, err);
+  else p.reject!(err);
+}
+
+const INITIAL_OUTBOX = 4096;
 
 /**
  * Sends requests to any address and returns the response content, or rejects
@@ -115,6 +148,7 @@ export class NetworkClient {
   readonly clientName: string;
   readonly #options: NetworkClientOptions;
   readonly #connections = new Map<string, ServerConnection>();
+  readonly #keys = new WeakMap<NetAddress, string>();
   readonly #timeoutMs: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
@@ -165,7 +199,11 @@ export class NetworkClient {
     request: KvStateInternalRequest,
     options?: RequestOptions,
   ): Promise<Uint8Array> {
-    return this.send(address, (id) => encodeKvStateInternalRequest(id, request), options);
+    return this.#promise(
+      address,
+      internalWriter(request.kvStateId, request.serializedKeyAndNamespace),
+      options,
+    );
   }
 
   /**
@@ -177,6 +215,51 @@ export class NetworkClient {
    * @returns The response content (a view into the received frame).
    */
   send(address: NetAddress, build: FrameBuilder, options?: RequestOptions): Promise<Uint8Array> {
+    return this.#promise(address, (conn, id) => conn.append(build(BigInt(id))), options);
+  }
+
+  /**
+   * The forwarding path of a proxy: sends a `KvStateInternalRequest`
+   * (encoded straight into the connection's write buffer) and hands the
+   * state server's complete response frame to `handler`, without decoding
+   * it, without a promise and without a copy. Failures sent by the server
+   * (REQUEST_FAILURE) arrive as frames too; local failures (connect,
+   * connection closed, deadline, client closed) as `(null, error)`. The
+   * client's `requestTimeoutMs` applies.
+   *
+   * @param address The state server.
+   * @param kvStateId The state instance.
+   * @param serializedKeyAndNamespace The key and namespace bytes.
+   * @param handler Receives the response frame or the error, exactly once.
+   */
+  forwardInternalRequest(
+    address: NetAddress,
+    kvStateId: KvStateId,
+    serializedKeyAndNamespace: Uint8Array,
+    handler: RawResponseHandler,
+  ): void {
+    if (this.#closing !== undefined) {
+      handler(null, ClosedError.shutDown(this.clientName));
+      return;
+    }
+    const now = performance.now();
+    const pending: Pending = {
+      resolve: undefined,
+      reject: undefined,
+      raw: handler,
+      sentAt: now,
+      deadline: this.#timeoutMs > 0 ? now + this.#timeoutMs : Infinity,
+      cleanup: undefined,
+      id: -1,
+      connection: undefined,
+    };
+    if (this.#timeoutMs > 0) this.#ensureSweeper(this.#timeoutMs);
+    const conn = this.#connectionFor(address);
+    if (conn.ready) conn.sendInternal(pending, kvStateId, serializedKeyAndNamespace);
+    else conn.enqueue(pending, internalWriter(kvStateId, serializedKeyAndNamespace));
+  }
+
+  #promise(address: NetAddress, write: FrameWriter, options?: RequestOptions): Promise<Uint8Array> {
     if (this.#closing !== undefined) {
       return Promise.reject(ClosedError.shutDown(this.clientName));
     }
@@ -192,6 +275,7 @@ export class NetworkClient {
       const pending: Pending = {
         resolve,
         reject,
+        raw: undefined,
         sentAt: now,
         deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
         cleanup: undefined,
@@ -200,7 +284,8 @@ export class NetworkClient {
       };
       if (signal !== undefined) {
         const onAbort = () => {
-          this.#abandon(
+          pending.connection?.forget(pending);
+          settleErr(
             pending,
             new DeadlineExceededError("The request was aborted", { cause: signal.reason }),
           );
@@ -209,22 +294,23 @@ export class NetworkClient {
         pending.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
       if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
-      this.#connectionFor(address).enqueue(pending, build);
+      this.#connectionFor(address).enqueue(pending, write);
     });
   }
 
-  #abandon(pending: Pending, err: QueryableStateError): void {
-    pending.connection?.forget(pending);
-    settle(pending, err, false);
-  }
-
   #connectionFor(address: NetAddress): ServerConnection {
-    const key = addressKey(address);
+    let key = this.#keys.get(address);
+    if (key === undefined) {
+      key = addressKey(address);
+      this.#keys.set(address, key);
+    }
     let conn = this.#connections.get(key);
     if (conn === undefined || conn.dead) {
-      conn = new ServerConnection(this, address, this.#options, () => {
-        if (this.#connections.get(key) === conn) this.#connections.delete(key);
+      const k = key;
+      const created: ServerConnection = new ServerConnection(this, address, this.#options, () => {
+        if (this.#connections.get(k) === created) this.#connections.delete(k);
       });
+      conn = created;
       this.#connections.set(key, conn);
     }
     return conn;
@@ -277,10 +363,8 @@ export class NetworkClient {
   }
 }
 
-function settle(pending: Pending, result: Uint8Array | unknown, ok: boolean): void {
-  pending.cleanup?.();
-  if (ok) pending.resolve(result as Uint8Array);
-  else pending.reject(result);
+function internalWriter(kvStateId: KvStateId, kn: Uint8Array): FrameWriter {
+  return (conn, id) => conn.appendInternal(id, kvStateId, kn);
 }
 
 /** One TCP connection to one address, with its pending requests. */
@@ -294,10 +378,13 @@ class ServerConnection {
   #nextId = 0;
   #conn: Connection | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  /** Frames waiting for the connection or for the write in progress. */
-  #outbox: Uint8Array[] = [];
+  /** Request frames waiting for the write in progress, encoded in place. */
+  #out: Uint8Array = new Uint8Array(INITIAL_OUTBOX);
+  #outView: DataView = new DataView(this.#out.buffer);
+  #outLen = 0;
   #writing = false;
-  #queued: Array<[Pending, FrameBuilder]> | undefined = [];
+  #flushScheduled = false;
+  #queued: Array<[Pending, FrameWriter]> | undefined = [];
   #closed: Promise<void> | undefined;
   readonly #opening: Promise<void>;
   dead = false;
@@ -314,6 +401,11 @@ class ServerConnection {
     this.#onDead = onDead;
     this.#decoder = new DecoderState(options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH);
     this.#opening = this.#open();
+  }
+
+  /** Whether requests can be written now (connected, not failed). */
+  get ready(): boolean {
+    return this.#queued === undefined && !this.dead;
   }
 
   async #open(): Promise<void> {
@@ -349,14 +441,14 @@ class ServerConnection {
     this.#client.statsSink?.reportActiveConnection();
     const queued = this.#queued!;
     this.#queued = undefined;
-    for (const [pending, build] of queued) this.#send(pending, build);
+    for (const [pending, write] of queued) this.#register(pending, write);
     this.#readLoop(conn);
   }
 
-  enqueue(pending: Pending, build: FrameBuilder): void {
+  enqueue(pending: Pending, write: FrameWriter): void {
     pending.connection = this;
-    if (this.#queued !== undefined) this.#queued.push([pending, build]);
-    else this.#send(pending, build);
+    if (this.#queued !== undefined) this.#queued.push([pending, write]);
+    else this.#register(pending, write);
   }
 
   forget(pending: Pending): void {
@@ -367,41 +459,90 @@ class ServerConnection {
     }
   }
 
-  #send(pending: Pending, build: FrameBuilder): void {
+  #register(pending: Pending, write: FrameWriter): void {
     const id = this.#nextId++;
-    let frame: Uint8Array;
+    const mark = this.#outLen;
     try {
-      frame = build(BigInt(id));
+      write(this, id);
     } catch (err) {
-      settle(pending, err, false);
+      this.#outLen = mark;
+      settleErr(pending, err);
       return;
     }
     pending.id = id;
     this.#pending.set(id, pending);
     this.#client.statsSink?.reportRequest();
-    this.#outbox.push(frame);
-    if (!this.#writing) this.#flush();
+    this.#scheduleFlush();
   }
 
-  /** Writes everything in the outbox, coalesced into one write per round. */
+  /** The forwarding fast path: register and encode without a closure. */
+  sendInternal(pending: Pending, kvStateId: KvStateId, kn: Uint8Array): void {
+    pending.connection = this;
+    const id = this.#nextId++;
+    this.appendInternal(id, kvStateId, kn);
+    pending.id = id;
+    this.#pending.set(id, pending);
+    this.#client.statsSink?.reportRequest();
+    this.#scheduleFlush();
+  }
+
+  #reserve(n: number): void {
+    const need = this.#outLen + n;
+    if (need <= this.#out.length) return;
+    let cap = this.#out.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.#out.subarray(0, this.#outLen));
+    this.#out = next;
+    this.#outView = new DataView(next.buffer);
+  }
+
+  /** Appends a complete frame. */
+  append(frame: Uint8Array): void {
+    this.#reserve(frame.length);
+    this.#out.set(frame, this.#outLen);
+    this.#outLen += frame.length;
+  }
+
+  /** Appends a `KvStateInternalRequest` frame, encoded in place. */
+  appendInternal(id: number, kvStateId: KvStateId, kn: Uint8Array): void {
+    const size = 40 + kn.length;
+    this.#reserve(size);
+    const v = this.#outView;
+    const p = this.#outLen;
+    v.setInt32(p, size - 4);
+    v.setInt32(p + 4, VERSION);
+    v.setInt32(p + 8, MessageType.REQUEST);
+    v.setInt32(p + 12, Math.floor(id / 4294967296));
+    v.setUint32(p + 16, id >>> 0);
+    kvStateId.writeTo(this.#out, p + 20);
+    v.setInt32(p + 36, kn.length);
+    this.#out.set(kn, p + 40);
+    this.#outLen = p + size;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#writing || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (!this.#writing) this.#flush();
+    });
+  }
+
+  /**
+   * Writes what the outbox holds, one write per round; requests added while
+   * a write is in progress go out together in the next round.
+   */
   async #flush(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#outbox.length > 0 && !this.dead) {
-        const frames = this.#outbox;
-        this.#outbox = [];
-        let bytes: Uint8Array;
-        if (frames.length === 1) bytes = frames[0];
-        else {
-          let total = 0;
-          for (const f of frames) total += f.length;
-          bytes = new Uint8Array(total);
-          let off = 0;
-          for (const f of frames) {
-            bytes.set(f, off);
-            off += f.length;
-          }
-        }
+      while (this.#outLen > 0 && !this.dead) {
+        const bytes = this.#out.subarray(0, this.#outLen);
+        // A fresh buffer: the transport may hold on to the bytes written.
+        this.#out = new Uint8Array(Math.max(INITIAL_OUTBOX, Math.min(this.#out.length, 1 << 20)));
+        this.#outView = new DataView(this.#out.buffer);
+        this.#outLen = 0;
         await this.#writer!.write(bytes);
       }
     } catch (err) {
@@ -444,43 +585,56 @@ class ServerConnection {
     }
   }
 
+  /** Handles one response frame (without prefix); throws to fail the connection. */
   #onFrame(frame: Uint8Array): void {
-    const m = decodeMessage(frame); // throws ProtocolError: connection-fatal
-    switch (m.type) {
-      case MessageType.REQUEST_RESULT: {
-        const content = decodeKvStateResponse(m.body);
-        const p = this.#pending.get(Number(m.requestId));
-        if (p === undefined) return; // late or unknown: dropped
-        this.#pending.delete(p.id);
-        this.#client.statsSink?.reportSuccessfulRequest(performance.now() - p.sentAt);
-        settle(p, content, true);
-        return;
-      }
-      case MessageType.REQUEST_FAILURE: {
-        const err = withSerializedThrowable(
+    // Header, read in place; anything unusual goes through decodeMessage for its exact error.
+    if (
+      frame.length < 16 ||
+      ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) !== VERSION ||
+      frame[4] !== 0 || frame[5] !== 0 || frame[6] !== 0 || frame[7] === 0 || frame[7] > 2
+    ) {
+      const m = decodeMessage(frame); // throws ProtocolError: connection-fatal
+      if (m.type === MessageType.SERVER_FAILURE) {
+        throw withSerializedThrowable(
           errorFromJavaThrowable(readJavaThrowable(m.body, this.#options.javaSerializationLimits)),
           m.body,
         );
-        const p = this.#pending.get(Number(m.requestId));
-        if (p === undefined) return;
-        this.#pending.delete(p.id);
-        this.#client.statsSink?.reportFailedRequest();
-        settle(p, err, false);
-        return;
       }
-      case MessageType.SERVER_FAILURE: {
-        const err = withSerializedThrowable(
-          errorFromJavaThrowable(readJavaThrowable(m.body, this.#options.javaSerializationLimits)),
-          m.body,
-        );
-        throw err;
-      }
-      default:
-        throw new ProtocolError(
-          "Unexpected message type REQUEST. Expected REQUEST_RESULT, REQUEST_FAILURE or SERVER_FAILURE.",
-          "java.lang.IllegalStateException",
-        );
+      throw new ProtocolError(
+        "Unexpected message type REQUEST. Expected REQUEST_RESULT, REQUEST_FAILURE or SERVER_FAILURE.",
+        "java.lang.IllegalStateException",
+      );
     }
+    const hi = (frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11];
+    const lo = ((frame[12] << 24) | (frame[13] << 16) | (frame[14] << 8) | frame[15]) >>> 0;
+    const p = hi >= 0 && hi < 0x200000 ? this.#pending.get(hi * 4294967296 + lo) : undefined;
+    if (frame[7] === MessageType.REQUEST_RESULT) {
+      // Validates the content length whether or not anyone waits for it.
+      const content = decodeKvStateResponse(frame.subarray(16));
+      if (p === undefined) return; // late or unknown: dropped
+      this.#pending.delete(p.id);
+      this.#client.statsSink?.reportSuccessfulRequest(performance.now() - p.sentAt);
+      settleOk(p, frame, content);
+      return;
+    }
+    // REQUEST_FAILURE
+    if (p === undefined) return;
+    if (p.raw !== undefined) {
+      // The receiver decides whether it needs the Throwable parsed.
+      this.#pending.delete(p.id);
+      this.#client.statsSink?.reportFailedRequest();
+      settleOk(p, frame, null);
+      return;
+    }
+    // A Throwable that does not parse fails the whole connection (and so this request too).
+    const body = frame.subarray(16);
+    const err = withSerializedThrowable(
+      errorFromJavaThrowable(readJavaThrowable(body, this.#options.javaSerializationLimits)),
+      body,
+    );
+    this.#pending.delete(p.id);
+    this.#client.statsSink?.reportFailedRequest();
+    settleErr(p, err);
   }
 
   /** Fails requests past their deadline. @returns The number still pending. */
@@ -497,14 +651,13 @@ class ServerConnection {
     }
     for (const p of expired) {
       this.forget(p);
-      settle(
+      settleErr(
         p,
         new DeadlineExceededError(
           `Request to ${addressKey(this.#address)} did not complete within ${
             Math.round(p.deadline - p.sentAt)
           } ms`,
         ),
-        false,
       );
     }
     return left;
@@ -521,10 +674,10 @@ class ServerConnection {
     const pending = [...this.#pending.values(), ...(this.#queued ?? []).map(([p]) => p)];
     this.#pending.clear();
     this.#queued = undefined;
-    this.#outbox = [];
+    this.#outLen = 0;
     for (const p of pending) {
       this.#client.statsSink?.reportFailedRequest();
-      settle(p, err, false);
+      settleErr(p, err);
     }
     this.#closed = (async () => {
       // A connect in progress ends first (and closes what it opened).

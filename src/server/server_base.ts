@@ -20,7 +20,6 @@ import {
 } from "../wire/errors.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
 import {
-  encodeKvStateResponse,
   MESSAGE_TYPE_NAMES,
   MessageType,
   readFrameHeader,
@@ -78,17 +77,39 @@ export interface RequestContext {
   readonly signal: AbortSignal;
 }
 
+/** The request id of a request frame (without length prefix), as Java's signed long. */
+function requestIdOf(frame: Uint8Array): bigint {
+  return new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
+}
+
+/**
+ * A clock read at most once per task: requests handled in the same batch
+ * share one timestamp (statistics need milliseconds, not nanoseconds).
+ */
+let tickTime: number | undefined;
+function tickNow(): number {
+  if (tickTime === undefined) {
+    tickTime = performance.now();
+    queueMicrotask(() => (tickTime = undefined));
+  }
+  return tickTime;
+}
+
 class InFlight implements RequestContext {
-  readonly requestId: bigint;
+  readonly frame: Uint8Array;
   readonly startedAt: number;
   settled = false;
   finish!: (frame: Uint8Array) => void;
   #controller: AbortController | undefined;
   #aborted: unknown = undefined;
 
-  constructor(requestId: bigint, startedAt: number) {
-    this.requestId = requestId;
+  constructor(frame: Uint8Array, startedAt: number) {
+    this.frame = frame;
     this.startedAt = startedAt;
+  }
+
+  get requestId(): bigint {
+    return requestIdOf(this.frame);
   }
 
   get signal(): AbortSignal {
@@ -103,6 +124,23 @@ class InFlight implements RequestContext {
     this.#aborted = reason;
     this.#controller?.abort(reason);
   }
+}
+
+/**
+ * A REQUEST_RESULT frame answering `request` (a request frame without its
+ * length prefix): the request id bytes are copied, not decoded.
+ */
+function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8Array {
+  const size = 24 + content.length;
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, size - 4);
+  v.setInt32(4, VERSION);
+  v.setInt32(8, MessageType.REQUEST_RESULT);
+  out.set(request.subarray(8, 16), 12);
+  v.setInt32(20, content.length);
+  out.set(content, 24);
+  return out;
 }
 
 interface ConnectionState {
@@ -371,21 +409,18 @@ export abstract class AbstractServer<Req> {
   }
 
   #onFrame(frame: Uint8Array, state: ConnectionState): Uint8Array | Promise<Uint8Array> {
-    let requestId: bigint;
     let request: Req;
-    // Fast path: a well-formed REQUEST header.
+    // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
     if (
-      frame.length >= 16 &&
-      ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
-      frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0
+      !(frame.length >= 16 &&
+        ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
+        frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0)
     ) {
-      requestId = new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
-    } else {
       const r = new ByteReader(frame);
       let type: MessageType;
       try {
         type = readFrameHeader(r);
-        requestId = r.readInt64();
+        r.readInt64();
       } catch (err) {
         return failedIncomingMessageFrame(err);
       }
@@ -405,15 +440,23 @@ export abstract class AbstractServer<Req> {
     }
     this.#stats.reportRequest();
     this.#extraStats?.reportRequest();
-    const startedAt = performance.now();
+    const startedAt = tickNow();
+    const fast = this.respondFast(frame, request);
+    if (fast !== undefined) {
+      if (fast instanceof Uint8Array) return this.#finished(fast, startedAt);
+      return fast.then(
+        (response) => this.#finished(response, startedAt),
+        (err) => this.#failure(frame, err),
+      );
+    }
     let result: Uint8Array | Promise<Uint8Array>;
-    const ctx = new InFlight(requestId, startedAt);
+    const ctx = new InFlight(frame, startedAt);
     try {
       result = this.handleRequest(request, ctx);
     } catch (err) {
-      return this.#failure(requestId, err);
+      return this.#failure(frame, err);
     }
-    if (result instanceof Uint8Array) return this.#success(requestId, result, startedAt);
+    if (result instanceof Uint8Array) return this.#success(frame, result, startedAt);
     // Asynchronous: track it for the deadline and for close().
     state.inFlight.add(ctx);
     this.#ensureSweeper();
@@ -426,27 +469,61 @@ export abstract class AbstractServer<Req> {
       };
       result.then(
         (content) => {
-          if (!ctx.settled) ctx.finish(this.#success(requestId, content, startedAt));
+          if (!ctx.settled) ctx.finish(this.#success(frame, content, startedAt));
         },
         (err) => {
-          if (!ctx.settled) ctx.finish(this.#failure(requestId, err));
+          if (!ctx.settled) ctx.finish(this.#failure(frame, err));
         },
       );
     });
   }
 
-  #success(requestId: bigint, content: Uint8Array, startedAt: number): Uint8Array {
-    const frame = encodeKvStateResponse(requestId, content);
-    const ms = performance.now() - startedAt;
+  /**
+   * An optional fast path for a subclass that answers with complete frames
+   * (for example a proxy relaying a state server's answer with the request
+   * id patched): return the response frame, length prefix included, or a
+   * promise of it; or `undefined` to take the regular path through
+   * {@linkcode AbstractServer.handleRequest}. A rejection is answered like a
+   * failure of `handleRequest`. Requests on this path are not tracked for
+   * the server's deadline: the subclass bounds them.
+   *
+   * @param _frame The request frame, without its length prefix (the request
+   * id is at bytes 8 to 16).
+   * @param _request The decoded request.
+   * @returns The response frame, a promise of it, or `undefined`.
+   */
+  protected respondFast(
+    _frame: Uint8Array,
+    _request: Req,
+  ): Uint8Array | Promise<Uint8Array> | undefined {
+    return undefined;
+  }
+
+  /** Statistics for a complete response frame of the fast path. */
+  #finished(response: Uint8Array, startedAt: number): Uint8Array {
+    if (response[11] === MessageType.REQUEST_RESULT) {
+      const ms = tickNow() - startedAt;
+      this.#stats.reportSuccessfulRequest(ms);
+      this.#extraStats?.reportSuccessfulRequest(ms);
+    } else {
+      this.#stats.reportFailedRequest();
+      this.#extraStats?.reportFailedRequest();
+    }
+    return response;
+  }
+
+  #success(request: Uint8Array, content: Uint8Array, startedAt: number): Uint8Array {
+    const frame = resultFrameFor(request, content);
+    const ms = tickNow() - startedAt;
     this.#stats.reportSuccessfulRequest(ms);
     this.#extraStats?.reportSuccessfulRequest(ms);
     return frame;
   }
 
-  #failure(requestId: bigint, err: unknown): Uint8Array {
+  #failure(request: Uint8Array, err: unknown): Uint8Array {
     this.#stats.reportFailedRequest();
     this.#extraStats?.reportFailedRequest();
-    return requestFailureFrame(requestId, err);
+    return requestFailureFrame(requestIdOf(request), err);
   }
 
   #ensureSweeper(): void {
@@ -465,7 +542,7 @@ export abstract class AbstractServer<Req> {
             `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
           );
           f.abort(err);
-          f.finish(this.#failure(f.requestId, err));
+          f.finish(this.#failure(f.frame, err));
         } else {
           pending++;
         }
@@ -508,7 +585,7 @@ export abstract class AbstractServer<Req> {
         for (const state of this.#connections) {
           for (const f of state.inFlight) {
             f.abort(err);
-            f.finish(this.#failure(f.requestId, err));
+            f.finish(this.#failure(f.frame, err));
           }
           state.conn.close().catch(() => {});
         }
