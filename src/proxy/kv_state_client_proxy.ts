@@ -13,18 +13,27 @@ import {
   type KvStateLocationOracle,
   KvStateLocationOracleRegistry,
 } from "../oracle/oracle_registry.ts";
-import { AbstractServer, type RequestContext, type ServerOptions } from "../server/server_base.ts";
+import {
+  AbstractServer,
+  type RequestContext,
+  requestIdOf,
+  resultFrameFor,
+  type ServerOptions,
+} from "../server/server_base.ts";
 import type { Transport } from "../transport/types.ts";
 import {
   ClosedError,
   ConnectError,
   ConnectionClosedError,
   DeadlineExceededError,
+  errorFromJavaThrowable,
   FlinkJobNotFoundError,
   UnknownKvStateIdError,
   UnknownKvStateKeyGroupLocationError,
   UnknownLocationError,
+  withSerializedThrowable,
 } from "../wire/errors.ts";
+import { readJavaThrowable } from "../wire/java_serialization.ts";
 import { JobId } from "../wire/ids.ts";
 import { keyGroupForKeyHash } from "../wire/key_group.ts";
 import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
@@ -66,6 +75,53 @@ interface CacheEntry {
 }
 
 const RETRY_BACKOFF_CAP_MS = 1000;
+
+const encoder = new TextEncoder();
+/** Failures a proxy relays as received (Flink's bad-request family, not retried). */
+const RELAYED_FAILURES: readonly Uint8Array[] = [
+  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+  "org.apache.flink.queryablestate.network.BadRequestException",
+].map((name) => encoder.encode(name));
+
+/**
+ * Whether a REQUEST_FAILURE frame (length prefix included) carries one of
+ * {@linkcode RELAYED_FAILURES}, judged from the stream's first class name
+ * without parsing the stream.
+ */
+function isRelayedFailure(frame: Uint8Array): boolean {
+  // prefix 4, header 8, id 8, then AC ED 00 05 73 72 <u16 length> <name>
+  const at = 20;
+  if (
+    frame.length < at + 8 || frame[at] !== 0xac || frame[at + 1] !== 0xed ||
+    frame[at + 4] !== 0x73 || frame[at + 5] !== 0x72
+  ) {
+    return false;
+  }
+  const n = (frame[at + 6] << 8) | frame[at + 7];
+  outer: for (const name of RELAYED_FAILURES) {
+    if (name.length !== n || frame.length < at + 8 + n) continue;
+    for (let i = 0; i < n; i++) if (frame[at + 8 + i] !== name[i]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/** The context of a request that left the fast path for a retry. */
+class FastPathContext implements RequestContext {
+  readonly #frame: Uint8Array;
+  constructor(frame: Uint8Array) {
+    this.#frame = frame;
+  }
+  get requestId(): bigint {
+    return requestIdOf(this.#frame);
+  }
+  /** Retries are bounded by count and backoff, and cancelled on close. */
+  get signal(): AbortSignal {
+    return NEVER_ABORTED;
+  }
+}
 
 /**
  * The client proxy. A Java `QueryableStateClient` pointed at it sees Flink's
@@ -142,6 +198,8 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         transport: upstream,
         clientName: "Queryable State Proxy Client",
         maxFrameLength: options.maxFrameLength,
+        // Requests forwarded on the fast path are bounded by this deadline.
+        requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       });
       this.#ownsClient = true;
     }
@@ -194,6 +252,59 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   }
 
   /** Answers one request (see {@linkcode AbstractServer}). */
+  /**
+   * The forwarding fast path: with the location cached, route at once and
+   * relay the state server's answer frame as it came, with only the request
+   * id patched (a result, or a bad-request failure, which Flink relays
+   * unchanged too). Anything else takes the regular path with its retries.
+   *
+   * @param frame The client's request frame, without its length prefix.
+   * @param request The decoded request.
+   * @returns The response frame, or `undefined` for the regular path.
+   */
+  protected override respondFast(
+    frame: Uint8Array,
+    request: KvStateRequest,
+  ): Promise<Uint8Array> | undefined {
+    const location = this.#cache.get(request.jobId.toString())?.get(request.stateName)?.value;
+    if (location === undefined || location.numKeyGroups === 0) return undefined;
+    const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
+    const address = location.getAddress(keyGroup);
+    const kvStateId = location.getKvStateId(keyGroup);
+    if (address === null || kvStateId === null) return undefined;
+    return new Promise<Uint8Array>((resolve) => {
+      this.client.forwardInternalRequest(
+        address,
+        kvStateId,
+        request.serializedKeyAndNamespace,
+        (response, error) => {
+          if (response !== null) {
+            if (response[11] === 1 || isRelayedFailure(response)) {
+              response.set(frame.subarray(8, 16), 12);
+              resolve(response);
+              return;
+            }
+            const body = response.subarray(20);
+            try {
+              error = withSerializedThrowable(
+                errorFromJavaThrowable(readJavaThrowable(body)),
+                body,
+              );
+            } catch (e) {
+              error = e;
+            }
+          }
+          // Retryable or not, the regular path decides (and wraps what it gives up on).
+          resolve(
+            this.#retry(request, new FastPathContext(frame), error, 0).then((content) =>
+              resultFrameFor(frame, content)
+            ),
+          );
+        },
+      );
+    });
+  }
+
   protected handleRequest(
     request: KvStateRequest,
     context: RequestContext,

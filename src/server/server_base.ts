@@ -19,12 +19,7 @@ import {
   ProtocolError,
 } from "../wire/errors.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
-import {
-  MESSAGE_TYPE_NAMES,
-  MessageType,
-  readFrameHeader,
-  VERSION,
-} from "../wire/messages.ts";
+import { MESSAGE_TYPE_NAMES, MessageType, readFrameHeader, VERSION } from "../wire/messages.ts";
 import {
   failedIncomingMessageFrame,
   pipelineFailureFrame,
@@ -77,8 +72,21 @@ export interface RequestContext {
   readonly signal: AbortSignal;
 }
 
-/** The request id of a request frame (without length prefix), as Java's signed long. */
-function requestIdOf(frame: Uint8Array): bigint {
+/**
+ * The request id of a request frame (without length prefix), as Java's
+ * signed long.
+ *
+ * @example
+ * ```ts
+ * import { encodeKvStateResponse, requestIdOf } from "@kvstate/queryable-state";
+ *
+ * requestIdOf(encodeKvStateResponse(-7n, new Uint8Array(0)).subarray(4)); // => -7n
+ * ```
+ *
+ * @param frame A frame with a request id, without its length prefix.
+ * @returns The id.
+ */
+export function requestIdOf(frame: Uint8Array): bigint {
   return new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
 }
 
@@ -129,8 +137,21 @@ class InFlight implements RequestContext {
 /**
  * A REQUEST_RESULT frame answering `request` (a request frame without its
  * length prefix): the request id bytes are copied, not decoded.
+ *
+ * @example
+ * ```ts
+ * import { encodeKvStateInternalRequest, KvStateId, resultFrameFor, toHex } from "@kvstate/queryable-state";
+ *
+ * const request = encodeKvStateInternalRequest(9n, { kvStateId: KvStateId.random(), serializedKeyAndNamespace: new Uint8Array(0) });
+ * toHex(resultFrameFor(request.subarray(4), new Uint8Array([1])));
+ * // => "0000001579a1b710000000010000000000000009" + "0000000101"
+ * ```
+ *
+ * @param request The request frame, without its length prefix.
+ * @param content The response content.
+ * @returns The complete response frame.
  */
-function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8Array {
+export function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8Array {
   const size = 24 + content.length;
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
@@ -370,6 +391,22 @@ export abstract class AbstractServer<Req> {
     this.#connections.add(state);
     this.#stats.reportActiveConnection();
     this.#extraStats?.reportActiveConnection();
+    // An idle connection costs only its pending read: the pipeline is built
+    // when the first bytes arrive.
+    let first: ReadableStreamReadResult<Uint8Array>;
+    try {
+      first = await state.reader.read();
+    } catch {
+      first = { done: true, value: undefined };
+    }
+    if (first.done) {
+      state.closed = true;
+      await conn.close().catch(() => {});
+      this.#connections.delete(state);
+      this.#stats.reportInactiveConnection();
+      this.#extraStats?.reportInactiveConnection();
+      return;
+    }
     const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
     const output = decoder.readable
       .pipeThrough(
@@ -379,7 +416,7 @@ export abstract class AbstractServer<Req> {
       )
       .pipeThrough(new FrameEncoderStream())
       .pipeTo(conn.writable, { preventAbort: true });
-    const input = pump(state.reader, decoder.writable);
+    const input = pump(first.value, state.reader, decoder.writable);
     // When the output side ends (framing lost, peer gone), stop reading too.
     output.then(
       () => state.reader.cancel().catch(() => {}),
@@ -611,11 +648,13 @@ function positiveInt(v: number, name: string): number {
 }
 
 async function pump(
+  first: Uint8Array,
   reader: ReadableStreamDefaultReader<Uint8Array>,
   dest: WritableStream<Uint8Array>,
 ): Promise<void> {
   const writer = dest.getWriter();
   try {
+    await writer.write(first);
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;

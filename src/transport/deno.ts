@@ -39,6 +39,8 @@ import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from
 
 /** Default size of a connection's read buffer: the most one read returns. */
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
+/** The read buffer of a new connection; it grows as reads fill it. */
+const INITIAL_READ_BUFFER_SIZE = 2048;
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -115,7 +117,12 @@ class DenoConnection implements Connection {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
   readonly #conn: Deno.TcpConn;
-  readonly #scratch: Uint8Array;
+  /**
+   * The read buffer. It starts small, so that an idle connection holds little
+   * memory, and doubles (up to the configured size) whenever a read fills it.
+   */
+  #scratch: Uint8Array;
+  readonly #maxScratch: number;
   #rc!: ReadableByteStreamController;
   #wc!: WritableStreamDefaultController;
   /** The readable is closed, errored or cancelled: nothing more is enqueued. */
@@ -129,7 +136,8 @@ class DenoConnection implements Connection {
 
   constructor(conn: Deno.TcpConn, readBufferSize: number) {
     this.#conn = conn;
-    this.#scratch = new Uint8Array(readBufferSize);
+    this.#maxScratch = readBufferSize;
+    this.#scratch = new Uint8Array(Math.min(INITIAL_READ_BUFFER_SIZE, readBufferSize));
     this.localAddress = netAddress(conn.localAddr);
     this.remoteAddress = netAddress(conn.remoteAddr);
     this.readable = new ReadableStream({
@@ -170,8 +178,12 @@ class DenoConnection implements Connection {
     }
     if (n === null) this.#endReadable();
     else if (!this.#readEnded) {
-      if (byob === null) c.enqueue(this.#scratch.slice(0, n));
-      else byob.respond(n);
+      if (byob === null) {
+        c.enqueue(this.#scratch.slice(0, n));
+        if (n === this.#scratch.length && n < this.#maxScratch) {
+          this.#scratch = new Uint8Array(Math.min(n * 2, this.#maxScratch));
+        }
+      } else byob.respond(n);
     }
   }
 
@@ -298,8 +310,9 @@ class DenoListener implements Listener {
  */
 export interface DenoTransportOptions {
   /**
-   * Size of each connection's read buffer, the most one read returns.
-   * Default 64 KiB.
+   * The largest read buffer of a connection, the most one read returns. A
+   * connection starts with a 2 KiB buffer (so idle connections stay cheap)
+   * and doubles it, up to this size, whenever a read fills it. Default 64 KiB.
    */
   readonly readBufferSize?: number;
 }

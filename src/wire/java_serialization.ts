@@ -1228,3 +1228,36 @@ export function readJavaThrowable(
     );
   }
 }
+
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * The class name of the object at the start of a Java serialization stream,
+ * read from its first class descriptor without parsing the rest: enough to
+ * decide what to do with a failure (relay it, retry) without the cost of
+ * {@linkcode readJavaThrowable}. Returns `null` when the stream does not start
+ * with `TC_OBJECT TC_CLASSDESC` and an ASCII name (then parse it fully).
+ *
+ * @example
+ * ```ts
+ * import { javaThrowable, peekJavaClassName, writeJavaThrowable } from "@kvstate/queryable-state";
+ *
+ * peekJavaClassName(writeJavaThrowable(javaThrowable("java.lang.RuntimeException", "x")));
+ * // => "java.lang.RuntimeException"
+ * ```
+ *
+ * @param bytes A Java serialization stream.
+ * @returns The class name, or `null`.
+ */
+export function peekJavaClassName(bytes: Uint8Array): string | null {
+  if (
+    bytes.length < 8 || bytes[0] !== 0xac || bytes[1] !== 0xed || bytes[2] !== 0 ||
+    bytes[3] !== 5 || bytes[4] !== 0x73 || bytes[5] !== 0x72
+  ) {
+    return null;
+  }
+  const n = (bytes[6] << 8) | bytes[7];
+  if (n === 0 || 8 + n > bytes.length) return null;
+  for (let i = 8; i < 8 + n; i++) if (bytes[i] >= 0x80) return null;
+  return latin1.decode(bytes.subarray(8, 8 + n));
+}
