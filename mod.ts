@@ -27,6 +27,7 @@ export * from "./src/wire/errors.ts";
 export * from "./src/wire/ids.ts";
 export * from "./src/wire/java_throwable.ts";
 export * from "./src/wire/messages.ts";
+export * from "./src/wire/tick_clock.ts";
 export * from "./src/streams/frame_decoder_stream.ts";
 export * from "./src/streams/frame_encoder_stream.ts";
 export * from "./src/streams/request_handler_stream.ts";

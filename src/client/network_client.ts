@@ -22,6 +22,7 @@ import {
 } from "../wire/errors.ts";
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
 import type { KvStateId } from "../wire/ids.ts";
+import { tickNow } from "../wire/tick_clock.ts";
 import {
   decodeKvStateResponse,
   decodeMessage,
@@ -242,7 +243,7 @@ export class NetworkClient {
       handler(null, ClosedError.shutDown(this.clientName));
       return;
     }
-    const now = performance.now();
+    const now = tickNow();
     const pending: Pending = {
       resolve: undefined,
       reject: undefined,

@@ -280,7 +280,8 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         (response, error) => {
           if (response !== null) {
             if (response[11] === 1 || isRelayedFailure(response)) {
-              response.set(frame.subarray(8, 16), 12);
+              // The client's request id in place of ours.
+              for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
               resolve(response);
               return;
             }

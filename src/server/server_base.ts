@@ -19,6 +19,7 @@ import {
   ProtocolError,
 } from "../wire/errors.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
+import { tickNow } from "../wire/tick_clock.ts";
 import { MESSAGE_TYPE_NAMES, MessageType, readFrameHeader, VERSION } from "../wire/messages.ts";
 import {
   failedIncomingMessageFrame,
@@ -88,19 +89,6 @@ export interface RequestContext {
  */
 export function requestIdOf(frame: Uint8Array): bigint {
   return new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
-}
-
-/**
- * A clock read at most once per task: requests handled in the same batch
- * share one timestamp (statistics need milliseconds, not nanoseconds).
- */
-let tickTime: number | undefined;
-function tickNow(): number {
-  if (tickTime === undefined) {
-    tickTime = performance.now();
-    queueMicrotask(() => (tickTime = undefined));
-  }
-  return tickTime;
 }
 
 class InFlight implements RequestContext {

@@ -244,6 +244,32 @@ export function encodeKvStateRequest(requestId: bigint, req: KvStateRequest): Ui
  * @throws {ProtocolError} On a negative length (`IllegalArgumentException`) or truncation (`IndexOutOfBoundsException`).
  */
 export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
+  // Fast path: everything present and well-formed, read in place.
+  const n = body.length;
+  if (n >= 28) {
+    const nameLen = int32At(body, 16);
+    const at = 20 + nameLen;
+    if (nameLen >= 0 && at + 8 <= n) {
+      const knLen = int32At(body, at + 4);
+      if (knLen >= 0 && at + 8 + knLen <= n) {
+        return {
+          jobId: jobIdAt(body),
+          stateName: nameLen === 0 ? "" : nameOf(body.subarray(20, at)),
+          keyHashCode: int32At(body, at),
+          serializedKeyAndNamespace: body.subarray(at + 8, at + 8 + knLen),
+        };
+      }
+    }
+  }
+  return decodeKvStateRequestChecked(body);
+}
+
+function int32At(b: Uint8Array, i: number): number {
+  return (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
+}
+
+/** The field-by-field decoder, which raises Flink's exact errors. */
+function decodeKvStateRequestChecked(body: Uint8Array): KvStateRequest {
   const r = new ByteReader(body);
   r.require(16);
   const jobId = jobIdAt(body);
@@ -373,6 +399,10 @@ export function encodeKvStateResponse(requestId: bigint, content: Uint8Array): U
  * @throws {ProtocolError} On a negative length or truncation.
  */
 export function decodeKvStateResponse(body: Uint8Array): Uint8Array {
+  if (body.length >= 4) {
+    const len = int32At(body, 0);
+    if (len >= 0 && 4 + len <= body.length) return body.subarray(4, 4 + len);
+  }
   const r = new ByteReader(body);
   const len = r.readInt32();
   if (len < 0) {
