@@ -251,7 +251,6 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     return decodeKvStateRequest(body);
   }
 
-  /** Answers one request (see {@linkcode AbstractServer}). */
   /**
    * The forwarding fast path: with the location cached, route at once and
    * relay the state server's answer frame as it came, with only the request
@@ -306,6 +305,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     });
   }
 
+  /** Answers one request (see {@linkcode AbstractServer}): route, forward, retry. */
   protected handleRequest(
     request: KvStateRequest,
     context: RequestContext,
