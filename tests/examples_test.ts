@@ -93,6 +93,11 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 
 const NET = "--allow-net=127.0.0.1";
 
+/** Runs examples/client.ts against a proxy; `args` is the rest of the command line, space-separated. */
+function query(address: string, job: string, args: string) {
+  return run([NET, "examples/client.ts", "--proxy", address, "--job", job, ...args.split(" ")]);
+}
+
 Deno.test("examples: proxy demo, then the client command it prints", async () => {
   const proxy = start([NET, "examples/proxy.ts", "--port", "0"]);
   try {
@@ -103,100 +108,39 @@ Deno.test("examples: proxy demo, then the client command it prints", async () =>
     const value = await run([NET, "examples/client.ts", ...args]);
     assertEquals(value.stdout.trim(), "42", value.stderr);
     assertEquals(value.code, 0);
-    const list = await run([
-      NET,
-      "examples/client.ts",
-      "--proxy",
+    const list = await query(
       address,
-      "--job",
       "0102030405060708a1a2a3a4a5a6a7a8",
-      "--state",
-      "recent-events",
-      "--key-type",
-      "int",
-      "--key",
-      "1",
-      "--value-type",
-      "string",
-      "--state-kind",
-      "list",
-    ]);
+      "--state recent-events --key-type int --key 1 --value-type string --state-kind list",
+    );
     assertEquals(list.stdout.trim(), `["login","view","logout"]`, list.stderr);
-    const map = await run([
-      NET,
-      "examples/client.ts",
-      "--proxy",
+    const map = await query(
       address,
-      "--job",
       "0102030405060708a1a2a3a4a5a6a7a8",
-      "--state",
-      "user-prefs",
-      "--key-type",
-      "long",
-      "--key",
-      "7",
-      "--map-key-type",
-      "string",
-      "--value-type",
-      "double",
-      "--state-kind",
-      "map",
-    ]);
+      "--state user-prefs --key-type long --key 7 --map-key-type string --value-type double --state-kind map",
+    );
     assertEquals(map.stdout.trim(), `[["volume",0.8],["speed",1.25],["theme",null]]`, map.stderr);
-    const big = await run([
-      NET,
-      "examples/client.ts",
-      "--proxy",
+    const big = await query(
       address,
-      "--job",
       "0102030405060708a1a2a3a4a5a6a7a8",
-      "--state",
-      "word-counts",
-      "--key-type",
-      "string",
-      "--key",
-      "world",
-      "--value-type",
-      "long",
-    ]);
+      "--state word-counts --key-type string --key world --value-type long",
+    );
     assertEquals(big.stdout.trim(), "9007199254740993", "longs beyond 2^53 survive");
-    const missing = await run([
-      NET,
-      "examples/client.ts",
-      "--proxy",
+    const missing = await query(
       address,
-      "--job",
       "0102030405060708a1a2a3a4a5a6a7a8",
-      "--state",
-      "word-counts",
-      "--key-type",
-      "string",
-      "--key",
-      "nope",
-      "--value-type",
-      "long",
-    ]);
+      "--state word-counts --key-type string --key nope --value-type long",
+    );
     assertEquals(missing.code, 1);
     assertEquals(
       missing.stderr.trim(),
       "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException: Queryable State Server : No state for the specified key/namespace.",
     );
-    const noJob = await run([
-      NET,
-      "examples/client.ts",
-      "--proxy",
+    const noJob = await query(
       address,
-      "--job",
       "00000000000000000000000000000001",
-      "--state",
-      "word-counts",
-      "--key-type",
-      "string",
-      "--key",
-      "hello",
-      "--value-type",
-      "long",
-    ]);
+      "--state word-counts --key-type string --key hello --value-type long",
+    );
     assertEquals(noJob.code, 1);
     assert(noJob.stderr.startsWith("java.lang.RuntimeException: Failed request "), noJob.stderr);
     assert(noJob.stderr.includes("UnknownLocationException"), noJob.stderr);
@@ -277,72 +221,25 @@ Deno.test("examples: server --write-locations, proxy --locations, client", async
       "0",
     ]);
     const [, address] = await proxy.waitFor(/^listening on (\S+)$/);
-    const q = (args: string[]) =>
-      run([
-        NET,
-        "examples/client.ts",
-        "--proxy",
-        address,
-        "--job",
-        "0102030405060708a1a2a3a4a5a6a7a8",
-        ...args,
-      ]);
+    const q = (args: string) => query(address, "0102030405060708a1a2a3a4a5a6a7a8", args);
     assertEquals(
-      (await q([
-        "--state",
-        "word-counts",
-        "--key-type",
-        "string",
-        "--key",
-        "hello",
-        "--value-type",
-        "long",
-      ])).stdout.trim(),
+      (await q("--state word-counts --key-type string --key hello --value-type long")).stdout
+        .trim(),
       "42",
     );
     assertEquals(
-      (await q([
-        "--state",
-        "flags",
-        "--key-type",
-        "bytes",
-        "--key",
-        "CAFE",
-        "--value-type",
-        "boolean",
-      ])).stdout.trim(),
+      (await q("--state flags --key-type bytes --key CAFE --value-type boolean")).stdout.trim(),
       "true",
     );
     assertEquals(
-      (await q([
-        "--state",
-        "tags",
-        "--key-type",
-        "long",
-        "--key",
-        "5",
-        "--value-type",
-        "string",
-        "--state-kind",
-        "list",
-      ])).stdout.trim(),
+      (await q("--state tags --key-type long --key 5 --value-type string --state-kind list")).stdout
+        .trim(),
       `["a","b"]`,
     );
     assertEquals(
-      (await q([
-        "--state",
-        "scores",
-        "--key-type",
-        "string",
-        "--key",
-        "x",
-        "--map-key-type",
-        "int",
-        "--value-type",
-        "double",
-        "--state-kind",
-        "map",
-      ])).stdout.trim(),
+      (await q(
+        "--state scores --key-type string --key x --map-key-type int --value-type double --state-kind map",
+      )).stdout.trim(),
       `[[1,2.5],[2,null]]`,
     );
   } finally {
