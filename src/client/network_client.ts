@@ -540,8 +540,11 @@ class ServerConnection {
     try {
       while (this.#outLen > 0 && !this.dead) {
         const bytes = this.#out.subarray(0, this.#outLen);
-        // A fresh buffer: the transport may hold on to the bytes written.
-        this.#out = new Uint8Array(Math.max(INITIAL_OUTBOX, Math.min(this.#out.length, 1 << 20)));
+        // A fresh buffer (the transport may hold on to the bytes written),
+        // sized for a batch like this one rather than for the largest so far.
+        this.#out = new Uint8Array(
+          Math.max(INITIAL_OUTBOX, Math.min(2 * this.#outLen, 1 << 20)),
+        );
         this.#outView = new DataView(this.#out.buffer);
         this.#outLen = 0;
         await this.#writer!.write(bytes);
