@@ -202,6 +202,8 @@ export abstract class AbstractServer<Req> {
   readonly #extraStats: KvStateRequestStats | undefined;
   readonly #connections = new Set<ConnectionState>();
   readonly #tasks = new Set<Promise<void>>();
+  /** Every asynchronous request in progress, for the deadline sweep and close(). */
+  readonly #inFlight = new Set<InFlight>();
   readonly #maxFrameLength: number | undefined;
   readonly #maxConnections: number;
   readonly #maxInFlight: number;
@@ -484,12 +486,14 @@ export abstract class AbstractServer<Req> {
     if (result instanceof Uint8Array) return this.#success(frame, result, startedAt);
     // Asynchronous: track it for the deadline and for close().
     state.inFlight.add(ctx);
+    this.#inFlight.add(ctx);
     this.#ensureSweeper();
     return new Promise<Uint8Array>((resolve) => {
       ctx.finish = (f) => {
         if (ctx.settled) return;
         ctx.settled = true;
         state.inFlight.delete(ctx);
+        this.#inFlight.delete(ctx);
         resolve(f);
       };
       result.then(
@@ -559,23 +563,26 @@ export abstract class AbstractServer<Req> {
 
   #sweep(): void {
     const now = performance.now();
-    let pending = 0;
-    for (const state of this.#connections) {
-      for (const f of state.inFlight) {
-        if (now - f.startedAt >= this.#timeoutMs) {
-          const err = new DeadlineExceededError(
-            `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
-          );
-          f.abort(err);
-          f.finish(this.#failure(f.frame, err));
-        } else {
-          pending++;
-        }
+    for (const f of [...this.#inFlight]) {
+      if (now - f.startedAt >= this.#timeoutMs) {
+        const err = new DeadlineExceededError(
+          `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
+        );
+        f.abort(err);
+        f.finish(this.#failure(f.frame, err));
       }
     }
-    if (pending === 0 && this.#sweeper !== undefined) {
+    if (this.#inFlight.size === 0 && this.#sweeper !== undefined) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
+    }
+  }
+
+  #failInFlight(): void {
+    const err = ClosedError.shutDown(this.serverName);
+    for (const f of [...this.#inFlight]) {
+      f.abort(err);
+      f.finish(this.#failure(f.frame, err));
     }
   }
 
@@ -606,17 +613,13 @@ export abstract class AbstractServer<Req> {
       ]);
       clearTimeout(timer);
       if (timedOut) {
-        const err = ClosedError.shutDown(this.serverName);
-        for (const state of this.#connections) {
-          for (const f of state.inFlight) {
-            f.abort(err);
-            f.finish(this.#failure(f.frame, err));
-          }
-          state.conn.close().catch(() => {});
-        }
-        await all;
+        this.#failInFlight();
+        for (const state of this.#connections) state.conn.close().catch(() => {});
       }
     }
+    // Whatever is still in progress (served through requestStream()) is failed now.
+    this.#failInFlight();
+    await Promise.allSettled([...this.#tasks]);
     if (this.#sweeper !== undefined) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;

@@ -464,3 +464,35 @@ Deno.test("KvStateServer: maxConnections closes extra connections; registry reje
   }
   assert(threw);
 });
+
+Deno.test("KvStateServer: deadlines and close also cover requests served through requestStream()", async () => {
+  const { FrameDecoderStream, FrameEncoderStream, memoryConnectionPair } = await import(
+    "../../mod.ts"
+  );
+  const server = new KvStateServer({ requestTimeoutMs: 50 });
+  const id = server.registry.register({ getSerializedValue: () => new Promise(() => {}) });
+  const [a, b] = memoryConnectionPair();
+  const served = b.readable.pipeThrough(new FrameDecoderStream()).pipeThrough(
+    server.requestStream(),
+  )
+    .pipeThrough(new FrameEncoderStream()).pipeTo(b.writable).catch(() => {});
+  const peer = RawPeer.wrap(a);
+  await peer.send(
+    encodeKvStateInternalRequest(3n, { kvStateId: id, serializedKeyAndNamespace: kn("k") }),
+  );
+  const f = throwableOf((await peer.frame())!);
+  assertEquals(f.type, 2);
+  assertEquals(f.id, 3n);
+  assert(f.t.message!.includes("did not complete within 50 ms"), f.t.message!);
+  await peer.send(
+    encodeKvStateInternalRequest(4n, { kvStateId: id, serializedKeyAndNamespace: kn("k") }),
+  );
+  await delay(5);
+  await server.close();
+  const g = throwableOf((await peer.frame())!);
+  assertEquals(g.id, 4n);
+  assert(g.t.message!.includes("Queryable State Server is already shut down."), g.t.message!);
+  await peer.close();
+  await b.close();
+  await served;
+});
