@@ -28,6 +28,7 @@ import {
   TYPE_SERIALIZERS,
   type TypeSerializer,
 } from "../mod.ts";
+import { Prng } from "../tests/_prng.ts";
 
 /** The bench job. */
 export const BENCH_JOB_ID: JobId = JobId.fromHex("b0b1b2b3b4b5b6b7c0c1c2c3c4c5c6c7");
@@ -159,25 +160,8 @@ export function benchLocations(states: readonly BenchState[], address: NetAddres
   };
 }
 
-/** mulberry32: a small seeded PRNG. */
-export class Prng {
-  #s: number;
-  /** @param seed Any 32-bit integer. */
-  constructor(seed: number) {
-    this.#s = seed >>> 0;
-  }
-  /** @returns A float in [0, 1). */
-  next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** @returns An integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
+/** The seeded PRNG (mulberry32) the tests use too. */
+export { Prng };
 
 /** One pre-encoded request of the mix. */
 export interface MixRequest {

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { concatBytes } from "../wire/bytes.ts";
+
 /**
  * Turns batches of encoded frames (each a complete frame, length prefix
  * included, as the `encode*` functions return them) into one byte chunk per
@@ -44,13 +46,5 @@ export class FrameEncoderStream extends TransformStream<readonly Uint8Array[], U
  * @returns One array holding all of them, in order.
  */
 export function coalesce(frames: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (let i = 0; i < frames.length; i++) total += frames[i].length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (let i = 0; i < frames.length; i++) {
-    out.set(frames[i], off);
-    off += frames[i].length;
-  }
-  return out;
+  return concatBytes(frames);
 }
