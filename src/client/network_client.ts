@@ -6,10 +6,15 @@
  * @module
  */
 
-import { DecoderState } from "../streams/frame_decoder_stream.ts";
-import { DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
+import { DecoderState, DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
 import type { KvStateRequestStats } from "../server/stats.ts";
-import type { Connection, NetAddress, Transport } from "../transport/types.ts";
+import type {
+  Connection,
+  DirectChannel,
+  DirectHandler,
+  NetAddress,
+  Transport,
+} from "../transport/types.ts";
 import {
   ClosedError,
   ConnectError,
@@ -379,6 +384,8 @@ class ServerConnection {
   #nextId = 0;
   #conn: Connection | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** The connection's direct path, when its transport offers one (then no writer). */
+  #io: DirectChannel | undefined;
   /** Request frames waiting for the write in progress, encoded in place. */
   #out: Uint8Array = new Uint8Array(INITIAL_OUTBOX);
   #outView: DataView = new DataView(this.#out.buffer);
@@ -438,12 +445,54 @@ class ServerConnection {
       return;
     }
     this.#conn = conn;
-    this.#writer = conn.writable.getWriter();
+    if (conn.direct !== undefined) this.#io = conn.direct(this.#directHandler());
+    else this.#writer = conn.writable.getWriter();
     this.#client.statsSink?.reportActiveConnection();
     const queued = this.#queued!;
     this.#queued = undefined;
     for (const [pending, write] of queued) this.#register(pending, write);
-    this.#readLoop(conn);
+    if (this.#io === undefined) this.#readLoop(conn);
+  }
+
+  /** The direct path's events: frames straight from each chunk read. */
+  #directHandler(): DirectHandler {
+    const frames: Uint8Array[] = [];
+    return {
+      data: (chunk) => {
+        if (this.dead) return;
+        const err = this.#decoder.push(chunk, frames);
+        try {
+          for (let i = 0; i < frames.length; i++) {
+            this.#onFrame(frames[i]);
+            if (this.dead) return;
+          }
+          if (err !== null) throw err;
+        } catch (e) {
+          this.fail(this.#connectionError(e));
+        } finally {
+          frames.length = 0;
+        }
+      },
+      end: (error) => {
+        if (this.dead) return;
+        this.fail(
+          error === undefined
+            ? new ConnectionClosedError(`Connection closed by peer ${addressKey(this.#address)}`)
+            : this.#connectionError(error),
+        );
+      },
+      drain: () => {
+        this.#writing = false;
+        if (this.#outLen > 0 && !this.dead) this.#flushDirect();
+      },
+    };
+  }
+
+  #connectionError(err: unknown): unknown {
+    return err instanceof QueryableStateError ? err : new ConnectionClosedError(
+      `Connection to ${addressKey(this.#address)} failed: ${(err as Error)?.message}`,
+      { cause: err },
+    );
   }
 
   enqueue(pending: Pending, write: FrameWriter): void {
@@ -527,8 +576,33 @@ class ServerConnection {
     this.#flushScheduled = true;
     queueMicrotask(() => {
       this.#flushScheduled = false;
-      if (!this.#writing) this.#flush();
+      if (this.#writing) return;
+      if (this.#io !== undefined) this.#flushDirect();
+      else this.#flush();
     });
+  }
+
+  /** Direct path: writes the outbox now; after a full buffer, `drain` writes the rest. */
+  #flushDirect(): void {
+    if (this.#outLen === 0 || this.dead) return;
+    const bytes = this.#takeOutbox();
+    try {
+      this.#writing = !this.#io!.write(bytes);
+    } catch (err) {
+      this.fail(
+        new ConnectionClosedError(`Write to ${addressKey(this.#address)} failed`, { cause: err }),
+      );
+    }
+  }
+
+  /** The outbox's bytes; a fresh outbox replaces it (the transport may hold on to them). */
+  #takeOutbox(): Uint8Array {
+    const bytes = this.#out.subarray(0, this.#outLen);
+    // Sized for a batch like this one rather than for the largest so far.
+    this.#out = new Uint8Array(Math.max(INITIAL_OUTBOX, Math.min(2 * this.#outLen, 1 << 20)));
+    this.#outView = new DataView(this.#out.buffer);
+    this.#outLen = 0;
+    return bytes;
   }
 
   /**
@@ -539,15 +613,7 @@ class ServerConnection {
     this.#writing = true;
     try {
       while (this.#outLen > 0 && !this.dead) {
-        const bytes = this.#out.subarray(0, this.#outLen);
-        // A fresh buffer (the transport may hold on to the bytes written),
-        // sized for a batch like this one rather than for the largest so far.
-        this.#out = new Uint8Array(
-          Math.max(INITIAL_OUTBOX, Math.min(2 * this.#outLen, 1 << 20)),
-        );
-        this.#outView = new DataView(this.#out.buffer);
-        this.#outLen = 0;
-        await this.#writer!.write(bytes);
+        await this.#writer!.write(this.#takeOutbox());
       }
     } catch (err) {
       await this.fail(
@@ -578,12 +644,7 @@ class ServerConnection {
       );
     } catch (err) {
       if (this.dead) return;
-      await this.fail(
-        err instanceof QueryableStateError ? err : new ConnectionClosedError(
-          `Connection to ${addressKey(this.#address)} failed: ${(err as Error)?.message}`,
-          { cause: err },
-        ),
-      );
+      await this.fail(this.#connectionError(err));
     } finally {
       reader.releaseLock();
     }

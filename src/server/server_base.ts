@@ -6,12 +6,16 @@
  * @module
  */
 
-import { FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
+import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
 import { FrameEncoderStream } from "../streams/frame_encoder_stream.ts";
-import { RequestHandlerStream } from "../streams/request_handler_stream.ts";
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  RequestHandlerStream,
+} from "../streams/request_handler_stream.ts";
 import { listenOnPorts } from "../transport/listen.ts";
 import type { Connection, Listener, NetAddress, Transport } from "../transport/types.ts";
 import { ByteReader } from "../wire/bytes.ts";
+import { DirectSession } from "./direct_session.ts";
 import {
   ClosedError,
   DeadlineExceededError,
@@ -154,7 +158,8 @@ export function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8A
 
 interface ConnectionState {
   readonly conn: Connection;
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Stops reading new requests (server shutdown). */
+  stopReading: () => void;
   readonly inFlight: Set<InFlight>;
   closed: boolean;
 }
@@ -362,7 +367,7 @@ export abstract class AbstractServer<Req> {
   requestStream(): TransformStream<Uint8Array[], Uint8Array[]> {
     const state: ConnectionState = {
       conn: undefined as unknown as Connection,
-      reader: undefined as unknown as ReadableStreamDefaultReader<Uint8Array>,
+      stopReading: () => {},
       inFlight: new Set(),
       closed: false,
     };
@@ -372,9 +377,11 @@ export abstract class AbstractServer<Req> {
   }
 
   async #serve(conn: Connection): Promise<void> {
+    if (conn.direct !== undefined) return this.#serveDirect(conn);
+    const reader = conn.readable.getReader();
     const state: ConnectionState = {
       conn,
-      reader: conn.readable.getReader(),
+      stopReading: () => reader.cancel().catch(() => {}),
       inFlight: new Set(),
       closed: false,
     };
@@ -385,16 +392,12 @@ export abstract class AbstractServer<Req> {
     // when the first bytes arrive.
     let first: ReadableStreamReadResult<Uint8Array>;
     try {
-      first = await state.reader.read();
+      first = await reader.read();
     } catch {
       first = { done: true, value: undefined };
     }
     if (first.done) {
-      state.closed = true;
-      await conn.close().catch(() => {});
-      this.#connections.delete(state);
-      this.#stats.reportInactiveConnection();
-      this.#extraStats?.reportInactiveConnection();
+      await this.#release(state);
       return;
     }
     const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
@@ -406,11 +409,11 @@ export abstract class AbstractServer<Req> {
       )
       .pipeThrough(new FrameEncoderStream())
       .pipeTo(conn.writable, { preventAbort: true });
-    const input = pump(first.value, state.reader, decoder.writable);
+    const input = pump(first.value, reader, decoder.writable);
     // When the output side ends (framing lost, peer gone), stop reading too.
     output.then(
-      () => state.reader.cancel().catch(() => {}),
-      (err) => state.reader.cancel(err).catch(() => {}),
+      () => reader.cancel().catch(() => {}),
+      (err) => reader.cancel(err).catch(() => {}),
     );
     const [inResult, outResult] = await Promise.allSettled([input, output]);
     try {
@@ -426,13 +429,47 @@ export abstract class AbstractServer<Req> {
         await writeBestEffort(conn, pipelineFailureFrame(err));
       }
     } finally {
-      state.closed = true;
-      for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
-      await conn.close().catch(() => {});
-      this.#connections.delete(state);
-      this.#stats.reportInactiveConnection();
-      this.#extraStats?.reportInactiveConnection();
+      await this.#release(state);
     }
+  }
+
+  /**
+   * The same pipeline on the transport's direct path: the stages run as
+   * plain calls per chunk (see `DirectSession`), with the same bounds and
+   * the same answers.
+   */
+  async #serveDirect(conn: Connection): Promise<void> {
+    const state: ConnectionState = {
+      conn,
+      stopReading: () => {},
+      inFlight: new Set(),
+      closed: false,
+    };
+    const session = new DirectSession(conn, (frame) => this.#onFrame(frame, state), {
+      maxFrameLength: this.#maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      maxInFlight: this.#maxInFlight,
+      maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+      framingFailure: pipelineFailureFrame,
+    });
+    state.stopReading = () => session.stopReading();
+    this.#connections.add(state);
+    this.#stats.reportActiveConnection();
+    this.#extraStats?.reportActiveConnection();
+    try {
+      await session.start();
+    } finally {
+      await this.#release(state);
+    }
+  }
+
+  /** A connection is done: fail what it still runs, close it, count it out. */
+  async #release(state: ConnectionState): Promise<void> {
+    state.closed = true;
+    for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
+    await state.conn.close().catch(() => {});
+    this.#connections.delete(state);
+    this.#stats.reportInactiveConnection();
+    this.#extraStats?.reportInactiveConnection();
   }
 
   #onFrame(frame: Uint8Array, state: ConnectionState): Uint8Array | Promise<Uint8Array> {
@@ -602,7 +639,7 @@ export abstract class AbstractServer<Req> {
   async #close(): Promise<void> {
     await this.#listener?.close().catch(() => {});
     await this.#acceptLoop;
-    for (const state of this.#connections) state.reader.cancel().catch(() => {});
+    for (const state of this.#connections) state.stopReading();
     if (this.#tasks.size > 0) {
       const grace = this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
       let timer: ReturnType<typeof setTimeout> | undefined;

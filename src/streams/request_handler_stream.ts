@@ -29,6 +29,9 @@ export interface RequestHandlerStreamOptions {
   readonly maxBufferedBytes?: number;
 }
 
+/** The default of {@linkcode RequestHandlerStreamOptions.maxBufferedBytes}: 1 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES: number = 1024 * 1024;
+
 function batchBytes(batch: readonly Uint8Array[]): number {
   let n = 0;
   for (let i = 0; i < batch.length; i++) n += batch[i].length;
@@ -77,7 +80,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
    */
   constructor(handler: FrameHandler, options: RequestHandlerStreamOptions = {}) {
     const maxInFlight = options.maxInFlight ?? 1024;
-    const maxBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    const maxBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError("maxInFlight must be a positive integer");
     }

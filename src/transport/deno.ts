@@ -35,7 +35,17 @@
  */
 
 import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
-import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
+import { concatBytes } from "../wire/bytes.ts";
+import { lockedReadable, lockedWritable } from "./locked_streams.ts";
+import type {
+  Connection,
+  ConnectOptions,
+  DirectChannel,
+  DirectHandler,
+  Listener,
+  NetAddress,
+  Transport,
+} from "./types.ts";
 
 /** Default size of a connection's read buffer: the most one read returns. */
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
@@ -112,8 +122,6 @@ function peerError(e: unknown): ConnectionClosedError {
 const ignore = (): void => {};
 
 class DenoConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
   readonly #conn: Deno.TcpConn;
@@ -123,11 +131,25 @@ class DenoConnection implements Connection {
    */
   #scratch: Uint8Array;
   readonly #maxScratch: number;
-  #rc!: ReadableByteStreamController;
-  #wc!: WritableStreamDefaultController;
-  /** The readable is closed, errored or cancelled: nothing more is enqueued. */
+  /** The streams, made on first use (the direct path never makes them). */
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #rc: ReadableByteStreamController | undefined;
+  #wc: WritableStreamDefaultController | undefined;
+  /** The direct path's handler, once taken. */
+  #handler: DirectHandler | undefined;
+  /** Direct path: `data` calls are held back. */
+  #paused = false;
+  #wakeReader: (() => void) | undefined;
+  /** Direct path: bytes written while a write is in progress. */
+  #writeQueue: Uint8Array[] = [];
+  /** Direct path: the write in progress. */
+  #writeLoop: Promise<void> | undefined;
+  #writeFailure: ConnectionClosedError | undefined;
+  #drainWanted = false;
+  /** Nothing more is delivered: the readable is closed/errored/cancelled, or `end` was called. */
   #readEnded = false;
-  /** The last pull (a read in progress), awaited by close(). */
+  /** The last pull (a read in progress) or the direct read loop, awaited by close(). */
   #pulling: Promise<void> | undefined;
   /** The last write or half-close, awaited by close(). */
   #writing: Promise<void> | undefined;
@@ -140,25 +162,160 @@ class DenoConnection implements Connection {
     this.#scratch = new Uint8Array(Math.min(INITIAL_READ_BUFFER_SIZE, readBufferSize));
     this.localAddress = netAddress(conn.localAddr);
     this.remoteAddress = netAddress(conn.remoteAddr);
-    this.readable = new ReadableStream({
-      type: "bytes",
-      start: (c) => {
-        this.#rc = c;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable === undefined) {
+      if (this.#handler !== undefined) return this.#readable = lockedReadable();
+      this.#readable = new ReadableStream({
+        type: "bytes",
+        start: (c) => {
+          this.#rc = c;
+          if (this.#readEnded) c.close();
+        },
+        pull: (c) => (this.#pulling = this.#pull(c)),
+        cancel: () => {
+          // TCP cannot stop receiving: later bytes are dropped until close().
+          this.#readEnded = true;
+        },
+      });
+    }
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === undefined) {
+      if (this.#handler !== undefined) return this.#writable = lockedWritable();
+      this.#writable = new WritableStream<Uint8Array>({
+        start: (c) => {
+          this.#wc = c;
+          if (this.#closed) c.error(new ConnectionClosedError("Connection closed"));
+        },
+        write: (chunk) => (this.#writing = this.#write(chunk)),
+        close: () => (this.#writing = this.#closeWrite()),
+        abort: () => this.close(),
+      });
+    }
+    return this.#writable;
+  }
+
+  direct(handler: DirectHandler): DirectChannel {
+    if (
+      this.#handler !== undefined || this.#readable !== undefined || this.#writable !== undefined
+    ) {
+      throw new TypeError("The connection's streams or direct path are in use");
+    }
+    this.#handler = handler;
+    if (this.#readEnded) queueMicrotask(() => handler.end());
+    else this.#pulling = this.#readDirect(handler);
+    return {
+      write: this.#writeDirect,
+      closeWrite: () => this.#closeWriteDirect(),
+      pause: () => {
+        this.#paused = true;
       },
-      pull: (c) => (this.#pulling = this.#pull(c)),
-      cancel: () => {
-        // TCP cannot stop receiving: later bytes are dropped until close().
-        this.#readEnded = true;
+      resume: () => {
+        this.#paused = false;
+        const wake = this.#wakeReader;
+        this.#wakeReader = undefined;
+        wake?.();
       },
-    });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#wc = c;
-      },
-      write: (chunk) => (this.#writing = this.#write(chunk)),
-      close: () => (this.#writing = this.#closeWrite()),
-      abort: () => this.close(),
-    });
+    };
+  }
+
+  /**
+   * The direct read loop: reads into the free end of the buffer and hands
+   * over views (never written again); a fresh buffer replaces it when little
+   * room is left, twice as large when a read filled all the room it had.
+   */
+  async #readDirect(handler: DirectHandler): Promise<void> {
+    let buf = this.#scratch;
+    let off = 0;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await this.#conn.read(off === 0 ? buf : buf.subarray(off));
+      } catch (e) {
+        this.#endDirect(this.#closed ? undefined : peerError(e));
+        return;
+      }
+      if (n === null) {
+        this.#endDirect(undefined);
+        return;
+      }
+      if (this.#readEnded) return;
+      if (n === 0) continue;
+      const chunk = buf.subarray(off, off + n);
+      const room = buf.length - off;
+      off += n;
+      if (n === room && off === n && buf.length < this.#maxScratch) {
+        buf = new Uint8Array(Math.min(buf.length * 2, this.#maxScratch));
+        off = 0;
+      } else if (buf.length - off < buf.length >> 2) {
+        buf = new Uint8Array(buf.length);
+        off = 0;
+      }
+      this.#scratch = buf;
+      while (this.#paused && !this.#readEnded) {
+        await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+      }
+      if (this.#readEnded) return;
+      handler.data(chunk);
+    }
+  }
+
+  /** Direct path: ends the reading once. */
+  #endDirect(error: unknown): void {
+    if (this.#readEnded) return;
+    this.#readEnded = true;
+    const wake = this.#wakeReader;
+    this.#wakeReader = undefined;
+    wake?.();
+    this.#handler!.end(error);
+  }
+
+  #writeDirect = (bytes: Uint8Array): boolean => {
+    if (this.#closed) throw new ConnectionClosedError("Connection closed");
+    if (this.#writeFailure !== undefined) throw this.#writeFailure;
+    // Deno's writes are asynchronous: one at a time, and the caller holds
+    // what comes next until it completes (then `drain`), which batches it.
+    if (this.#writeLoop === undefined) this.#writing = this.#writeLoop = this.#flushDirect(bytes);
+    else this.#writeQueue.push(bytes);
+    this.#drainWanted = true;
+    return false;
+  };
+
+  async #flushDirect(first: Uint8Array): Promise<void> {
+    let chunk = first;
+    try {
+      for (;;) {
+        let written = await this.#conn.write(chunk);
+        while (written < chunk.length) written += await this.#conn.write(chunk.subarray(written));
+        const queue = this.#writeQueue;
+        if (queue.length === 0) break;
+        this.#writeQueue = [];
+        chunk = queue.length === 1 ? queue[0] : concatBytes(queue);
+      }
+    } catch (e) {
+      this.#writeQueue = [];
+      this.#writeFailure = this.#closed
+        ? new ConnectionClosedError("Connection closed", { cause: e })
+        : peerError(e);
+      this.#endDirect(this.#writeFailure);
+    } finally {
+      this.#writeLoop = undefined;
+    }
+    if (this.#drainWanted) {
+      this.#drainWanted = false;
+      this.#handler!.drain();
+    }
+  }
+
+  async #closeWriteDirect(): Promise<void> {
+    while (this.#writeLoop !== undefined) await this.#writeLoop;
+    if (this.#writeFailure !== undefined) throw this.#writeFailure;
+    this.#writing = this.#closeWrite();
+    await this.#writing;
   }
 
   async #pull(c: ReadableByteStreamController): Promise<void> {
@@ -188,11 +345,15 @@ class DenoConnection implements Connection {
   }
 
   #endReadable(): void {
+    if (this.#handler !== undefined) {
+      this.#endDirect(undefined);
+      return;
+    }
     if (this.#readEnded) return;
     this.#readEnded = true;
     try {
-      this.#rc.close();
-      this.#rc.byobRequest?.respond(0);
+      this.#rc?.close();
+      this.#rc?.byobRequest?.respond(0);
     } catch {
       // Already closed.
     }
@@ -230,7 +391,7 @@ class DenoConnection implements Connection {
     } catch {
       // Already released.
     }
-    this.#wc.error(new ConnectionClosedError("Connection closed"));
+    this.#wc?.error(new ConnectionClosedError("Connection closed"));
     this.#endReadable();
     // The pending read and write ops were cancelled by the close: let them settle.
     await this.#pulling?.catch(ignore);

@@ -38,7 +38,16 @@
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
-import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
+import { lockedReadable, lockedWritable } from "./locked_streams.ts";
+import type {
+  Connection,
+  ConnectOptions,
+  DirectChannel,
+  DirectHandler,
+  Listener,
+  NetAddress,
+  Transport,
+} from "./types.ts";
 
 /** Default bytes a connection's readable holds before the socket is paused. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
@@ -123,14 +132,18 @@ function peerError(e: unknown): ConnectionClosedError {
 const ignore = (): void => {};
 
 class NodeConnection implements Connection {
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
   readonly #socket: Socket;
-  #rc!: ReadableByteStreamController;
-  #wc!: WritableStreamDefaultController;
-  /** The readable is closed, errored or cancelled: nothing more is enqueued. */
+  readonly #highWaterMark: number;
+  /** The streams, made on first use (the direct path never makes them). */
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #rc: ReadableByteStreamController | undefined;
+  #wc: WritableStreamDefaultController | undefined;
+  /** The direct path's handler, once taken. */
+  #handler: DirectHandler | undefined;
+  /** Nothing more is delivered: the readable is closed/errored/cancelled, or `end` was called. */
   #readEnded = false;
   #paused = true;
   /** The first socket error. */
@@ -146,42 +159,83 @@ class NodeConnection implements Connection {
 
   constructor(socket: Socket, highWaterMark: number) {
     this.#socket = socket;
+    this.#highWaterMark = highWaterMark;
     socket.setNoDelay(true);
     this.localAddress = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     // Paused first, so that adding the data listener does not start the flow:
-    // the stream's pull does.
+    // the stream's pull or the direct path does.
     socket.pause();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
     socket.on("drain", this.#onDrain);
-    this.readable = new ReadableStream({
-      type: "bytes",
-      start: (c) => {
-        this.#rc = c;
-      },
-      pull: this.#resume,
-      cancel: () => {
-        // Stop reading; TCP then holds the peer back until close().
-        this.#readEnded = true;
-        this.#pause();
-      },
-    }, { highWaterMark });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#wc = c;
-      },
-      write: this.#write,
-      close: this.#end,
-      abort: () => this.close(),
-    });
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.#readable === undefined) {
+      if (this.#handler !== undefined) return this.#readable = lockedReadable();
+      this.#readable = new ReadableStream({
+        type: "bytes",
+        start: (c) => {
+          this.#rc = c;
+          if (this.#readEnded) c.close();
+        },
+        pull: this.#resume,
+        cancel: () => {
+          // Stop reading; TCP then holds the peer back until close().
+          this.#readEnded = true;
+          this.#pause();
+        },
+      }, { highWaterMark: this.#highWaterMark });
+    }
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === undefined) {
+      if (this.#handler !== undefined) return this.#writable = lockedWritable();
+      this.#writable = new WritableStream<Uint8Array>({
+        start: (c) => {
+          this.#wc = c;
+          if (this.#closed || this.#gone) c.error(this.#writeError());
+        },
+        write: this.#write,
+        close: this.#end,
+        abort: () => this.close(),
+      });
+    }
+    return this.#writable;
+  }
+
+  direct(handler: DirectHandler): DirectChannel {
+    if (
+      this.#handler !== undefined || this.#readable !== undefined || this.#writable !== undefined
+    ) {
+      throw new TypeError("The connection's streams or direct path are in use");
+    }
+    this.#handler = handler;
+    if (this.#readEnded) {
+      queueMicrotask(() => handler.end(this.#endError()));
+    } else this.#resume();
+    return {
+      write: this.#directWrite,
+      closeWrite: this.#end,
+      pause: () => this.#pause(),
+      resume: this.#resume,
+    };
   }
 
   #onData = (chunk: Uint8Array): void => {
     if (this.#readEnded) return;
-    const rc = this.#rc;
+    const handler = this.#handler;
+    if (handler !== undefined) {
+      // Node allocates every read's memory afresh: the chunk is the handler's.
+      handler.data(chunk);
+      return;
+    }
+    const rc = this.#rc!;
     // Enqueueing transfers the chunk's ArrayBuffer: hand it over when the chunk
     // owns all of it (Node allocates one per read), copy it otherwise.
     const buffer = chunk.buffer;
@@ -211,12 +265,22 @@ class NodeConnection implements Connection {
     }
   };
 
+  /** What ends the reading now: `undefined` for an orderly end. */
+  #endError(): unknown {
+    return !this.#closed && this.#error !== undefined ? peerError(this.#error) : undefined;
+  }
+
+  /** Ends the reading side in order (EOF, or closed here). */
   #endReadable(): void {
     if (this.#readEnded) return;
     this.#readEnded = true;
+    if (this.#handler !== undefined) {
+      this.#handler.end();
+      return;
+    }
     try {
-      this.#rc.close();
-      this.#rc.byobRequest?.respond(0);
+      this.#rc?.close();
+      this.#rc?.byobRequest?.respond(0);
     } catch {
       // Already closed.
     }
@@ -232,6 +296,7 @@ class NodeConnection implements Connection {
     const resolve = this.#drainResolve;
     this.#drainResolve = this.#drainReject = undefined;
     resolve?.();
+    this.#handler?.drain();
   };
 
   #onClose = (): void => {
@@ -242,17 +307,20 @@ class NodeConnection implements Connection {
       : new ConnectionClosedError(this.#closed ? "Connection closed" : "Connection closed by peer");
     if (failed && !this.#readEnded) {
       this.#readEnded = true;
-      this.#rc.error(err);
+      if (this.#handler !== undefined) this.#handler.end(err);
+      else this.#rc?.error(err);
     } else {
       this.#endReadable();
     }
     this.#fail(err);
+    // A direct writer waiting for drain learns of the close (its next write throws).
+    this.#handler?.drain();
     this.#closeResolve?.();
   };
 
   /** Errors the writable and rejects a write waiting for `drain`. */
   #fail(err: unknown): void {
-    this.#wc.error(err);
+    this.#wc?.error(err);
     const reject = this.#drainReject;
     this.#drainResolve = this.#drainReject = undefined;
     reject?.(err);
@@ -265,6 +333,11 @@ class NodeConnection implements Connection {
       this.#drainResolve = resolve;
       this.#drainReject = reject;
     });
+  };
+
+  #directWrite = (chunk: Uint8Array): boolean => {
+    if (this.#closed || this.#gone) throw this.#writeError();
+    return this.#socket.write(chunk);
   };
 
   #writeError(): ConnectionClosedError {

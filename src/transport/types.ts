@@ -1,7 +1,10 @@
 /**
  * The transport interface: the only thing the protocol core knows about
  * sockets. A runtime adapter (Deno, Node) or the in-memory pair implements
- * it; everything above works on the web streams of a {@linkcode Connection}.
+ * it; everything above works on the web streams of a {@linkcode Connection},
+ * or, where an adapter offers it, on the same bytes through the callbacks of
+ * {@linkcode Connection.direct} (the hot path under the streams: no promise
+ * or stream hop per chunk).
  *
  * @module
  */
@@ -38,6 +41,98 @@ export interface Connection {
    * pending writes reject.
    */
   close(): Promise<void>;
+  /**
+   * Optional: the direct path, for code that moves many small chunks and
+   * cannot pay a promise and a stream hop per chunk (the server and client
+   * of this module use it when offered). It hands the connection's bytes to
+   * `handler` as they are read and returns the controls for writing and
+   * flow control. It may be taken once, and only while neither `readable`
+   * nor `writable` has been used; afterwards both streams are locked.
+   *
+   * @param handler Receives the bytes, the end and the drain events.
+   * @returns The controls.
+   * @throws {TypeError} When the streams are in use or the direct path was
+   * taken already.
+   */
+  direct?(handler: DirectHandler): DirectChannel;
+}
+
+/**
+ * The receiving side of {@linkcode Connection.direct}. The adapter calls it
+ * from its event loop turns, never re-entrantly from a `DirectChannel` call.
+ *
+ * @example Count the bytes of a connection
+ * ```ts
+ * import type { DirectHandler } from "@kvstate/queryable-state";
+ *
+ * let received = 0;
+ * const handler: DirectHandler = {
+ *   data(chunk) {
+ *     received += chunk.length;
+ *   },
+ *   end(error) {
+ *     if (error !== undefined) console.error(error);
+ *   },
+ *   drain() {},
+ * };
+ * handler.data(new Uint8Array(3));
+ * received; // => 3
+ * ```
+ */
+export interface DirectHandler {
+  /**
+   * Bytes from the peer, in order. The chunk is the handler's to keep: the
+   * adapter never writes to its memory again.
+   */
+  data(chunk: Uint8Array): void;
+  /**
+   * Reading is over, once and for good: `undefined` when the peer closed its
+   * side or the connection was closed locally, otherwise the error
+   * (`ConnectionClosedError`, e.g. a reset, or a failed write). No `data`
+   * follows.
+   */
+  end(error?: unknown): void;
+  /**
+   * After a `write` that returned `false`: the adapter takes writes again.
+   * Also called when the connection closes, so that a writer waiting for it
+   * learns (its next `write` throws).
+   */
+  drain(): void;
+}
+
+/**
+ * The controls of {@linkcode Connection.direct}.
+ *
+ * @example Echo through the direct path
+ * ```ts
+ * import { MemoryTransport, type DirectChannel } from "@kvstate/queryable-state";
+ *
+ * function echo(channel: DirectChannel, chunk: Uint8Array): void {
+ *   if (!channel.write(chunk)) channel.pause(); // resume on drain
+ * }
+ * typeof echo; // => "function"
+ * new MemoryTransport().name; // => "memory"
+ * ```
+ */
+export interface DirectChannel {
+  /**
+   * Sends bytes; they must not be modified afterwards. Returns whether the
+   * adapter takes more now: after `false`, hold further bytes until the
+   * handler's `drain` (the bytes given are sent in any case).
+   *
+   * @throws {ConnectionClosedError} When the connection is closed or failed.
+   */
+  write(bytes: Uint8Array): boolean;
+  /**
+   * Sends what is written, then half-closes (FIN).
+   *
+   * @returns Resolves once the bytes are handed to the operating system.
+   */
+  closeWrite(): Promise<void>;
+  /** Stops the `data` calls until `resume` (TCP then slows the peer). */
+  pause(): void;
+  /** Restarts the `data` calls. */
+  resume(): void;
 }
 
 /** A bound server socket. */
