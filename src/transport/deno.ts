@@ -224,17 +224,17 @@ class DenoConnection implements Connection {
   }
 
   /**
-   * The direct read loop: reads into the free end of the buffer and hands
-   * over views (never written again); a fresh buffer replaces it when little
-   * room is left, twice as large when a read filled all the room it had.
+   * The direct read loop: one buffer, reused; each chunk handed over is an
+   * exact-size copy (cheaper for the collector than handing over views that
+   * pin large buffers). The buffer doubles, up to the configured size, when
+   * a read fills it.
    */
   async #readDirect(handler: DirectHandler): Promise<void> {
-    let buf = this.#scratch;
-    let off = 0;
     for (;;) {
+      const buf = this.#scratch;
       let n: number | null;
       try {
-        n = await this.#conn.read(off === 0 ? buf : buf.subarray(off));
+        n = await this.#conn.read(buf);
       } catch (e) {
         this.#endDirect(this.#closed ? undefined : peerError(e));
         return;
@@ -245,17 +245,10 @@ class DenoConnection implements Connection {
       }
       if (this.#readEnded) return;
       if (n === 0) continue;
-      const chunk = buf.subarray(off, off + n);
-      const room = buf.length - off;
-      off += n;
-      if (n === room && off === n && buf.length < this.#maxScratch) {
-        buf = new Uint8Array(Math.min(buf.length * 2, this.#maxScratch));
-        off = 0;
-      } else if (buf.length - off < buf.length >> 2) {
-        buf = new Uint8Array(buf.length);
-        off = 0;
+      const chunk = buf.slice(0, n);
+      if (n === buf.length && n < this.#maxScratch) {
+        this.#scratch = new Uint8Array(Math.min(n * 2, this.#maxScratch));
       }
-      this.#scratch = buf;
       while (this.#paused && !this.#readEnded) {
         await new Promise<void>((resolve) => (this.#wakeReader = resolve));
       }
