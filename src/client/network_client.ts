@@ -77,12 +77,18 @@ export type FrameBuilder = (requestId: bigint) => Uint8Array;
  * it), or `null` and the error when the request failed locally (connect
  * failure, connection closed, deadline, ...).
  */
-export type RawResponseHandler = (frame: Uint8Array | null, error: unknown) => void;
+export type RawResponseHandler<C = undefined> = (
+  frame: Uint8Array | null,
+  error: unknown,
+  context: C,
+) => void;
 
 interface Pending {
   readonly resolve: ((content: Uint8Array) => void) | undefined;
   readonly reject: ((err: unknown) => void) | undefined;
-  readonly raw: RawResponseHandler | undefined;
+  readonly raw: RawResponseHandler<unknown> | undefined;
+  /** What `raw` gets as its third argument. */
+  readonly context: unknown;
   readonly sentAt: number;
   readonly deadline: number;
   cleanup: (() => void) | undefined;
@@ -97,20 +103,16 @@ function addressKey(a: NetAddress): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }
 
-/** The frame view widened to include its 4-byte length prefix, which precedes it in its buffer. */
-function withPrefix(frame: Uint8Array): Uint8Array {
-  return new Uint8Array(frame.buffer, frame.byteOffset - 4, frame.length + 4);
-}
-
+/** Settles with a response frame (length prefix included) or its content. */
 function settleOk(p: Pending, frame: Uint8Array, content: Uint8Array | null): void {
   p.cleanup?.();
-  if (p.raw !== undefined) p.raw(withPrefix(frame), undefined);
-  else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(16)));
+  if (p.raw !== undefined) p.raw(frame, undefined, p.context);
+  else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(20)));
 }
 
 function settleErr(p: Pending, err: unknown): void {
   p.cleanup?.();
-  if (p.raw !== undefined) p.raw(null, err);
+  if (p.raw !== undefined) p.raw(null, err, p.context);
   else p.reject!(err);
 }
 
@@ -236,23 +238,28 @@ export class NetworkClient {
    * @param address The state server.
    * @param kvStateId The state instance.
    * @param serializedKeyAndNamespace The key and namespace bytes.
-   * @param handler Receives the response frame or the error, exactly once.
+   * @param handler Receives the response frame or the error, and `context`,
+   * exactly once. One handler can serve every request: what differs per
+   * request travels in `context`, so that a request costs no closure.
+   * @param context The handler's third argument.
    */
-  forwardInternalRequest(
+  forwardInternalRequest<C>(
     address: NetAddress,
     kvStateId: KvStateId,
     serializedKeyAndNamespace: Uint8Array,
-    handler: RawResponseHandler,
+    handler: RawResponseHandler<C>,
+    context: C,
   ): void {
     if (this.#closing !== undefined) {
-      handler(null, ClosedError.shutDown(this.clientName));
+      handler(null, ClosedError.shutDown(this.clientName), context);
       return;
     }
     const now = tickNow();
     const pending: Pending = {
       resolve: undefined,
       reject: undefined,
-      raw: handler,
+      raw: handler as RawResponseHandler<unknown>,
+      context,
       sentAt: now,
       deadline: this.#timeoutMs > 0 ? now + this.#timeoutMs : Infinity,
       cleanup: undefined,
@@ -282,6 +289,7 @@ export class NetworkClient {
         resolve,
         reject,
         raw: undefined,
+        context: undefined,
         sentAt: now,
         deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
         cleanup: undefined,
@@ -460,7 +468,7 @@ class ServerConnection {
     return {
       data: (chunk) => {
         if (this.dead) return;
-        const err = this.#decoder.push(chunk, frames);
+        const err = this.#decoder.push(chunk, frames, true);
         try {
           for (let i = 0; i < frames.length; i++) {
             this.#onFrame(frames[i]);
@@ -631,7 +639,7 @@ class ServerConnection {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        const err = this.#decoder.push(value, frames);
+        const err = this.#decoder.push(value, frames, true);
         for (let i = 0; i < frames.length; i++) {
           this.#onFrame(frames[i]);
           if (this.dead) return;
@@ -650,15 +658,19 @@ class ServerConnection {
     }
   }
 
-  /** Handles one response frame (without prefix); throws to fail the connection. */
-  #onFrame(frame: Uint8Array): void {
+  /**
+   * Handles one response frame, length prefix included (the decoder hands
+   * frames over that way, so a relayed frame needs no new view); throws to
+   * fail the connection.
+   */
+  #onFrame(f: Uint8Array): void {
     // Header, read in place; anything unusual goes through decodeMessage for its exact error.
     if (
-      frame.length < 16 ||
-      ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) !== VERSION ||
-      frame[4] !== 0 || frame[5] !== 0 || frame[6] !== 0 || frame[7] === 0 || frame[7] > 2
+      f.length < 20 ||
+      ((f[4] << 24) | (f[5] << 16) | (f[6] << 8) | f[7]) !== VERSION ||
+      f[8] !== 0 || f[9] !== 0 || f[10] !== 0 || f[11] === 0 || f[11] > 2
     ) {
-      const m = decodeMessage(frame); // throws ProtocolError: connection-fatal
+      const m = decodeMessage(f.subarray(4)); // throws ProtocolError: connection-fatal
       if (m.type === MessageType.SERVER_FAILURE) {
         throw withSerializedThrowable(
           errorFromJavaThrowable(readJavaThrowable(m.body, this.#options.javaSerializationLimits)),
@@ -670,16 +682,18 @@ class ServerConnection {
         "java.lang.IllegalStateException",
       );
     }
-    const hi = (frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11];
-    const lo = ((frame[12] << 24) | (frame[13] << 16) | (frame[14] << 8) | frame[15]) >>> 0;
+    const hi = (f[12] << 24) | (f[13] << 16) | (f[14] << 8) | f[15];
+    const lo = ((f[16] << 24) | (f[17] << 16) | (f[18] << 8) | f[19]) >>> 0;
     const p = hi >= 0 && hi < 0x200000 ? this.#pending.get(hi * 4294967296 + lo) : undefined;
-    if (frame[7] === MessageType.REQUEST_RESULT) {
+    if (f[11] === MessageType.REQUEST_RESULT) {
       // Validates the content length whether or not anyone waits for it.
-      const content = decodeKvStateResponse(frame.subarray(16));
+      const len = f.length >= 24 ? (f[20] << 24) | (f[21] << 16) | (f[22] << 8) | f[23] : -1;
+      const whole = len >= 0 && 24 + len <= f.length;
+      const content = whole && p?.raw !== undefined ? null : decodeKvStateResponse(f.subarray(20));
       if (p === undefined) return; // late or unknown: dropped
       this.#pending.delete(p.id);
       this.#client.statsSink?.reportSuccessfulRequest(performance.now() - p.sentAt);
-      settleOk(p, frame, content);
+      settleOk(p, f, content);
       return;
     }
     // REQUEST_FAILURE
@@ -688,11 +702,11 @@ class ServerConnection {
       // The receiver decides whether it needs the Throwable parsed.
       this.#pending.delete(p.id);
       this.#client.statsSink?.reportFailedRequest();
-      settleOk(p, frame, null);
+      settleOk(p, f, null);
       return;
     }
     // A Throwable that does not parse fails the whole connection (and so this request too).
-    const body = frame.subarray(16);
+    const body = f.subarray(20);
     const err = withSerializedThrowable(
       errorFromJavaThrowable(readJavaThrowable(body, this.#options.javaSerializationLimits)),
       body,

@@ -15,6 +15,7 @@ import {
 } from "../oracle/oracle_registry.ts";
 import {
   AbstractServer,
+  type FastCall,
   type RequestContext,
   requestIdOf,
   resultFrameFor,
@@ -252,58 +253,60 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   }
 
   /**
-   * The forwarding fast path: with the location cached, route at once and
-   * relay the state server's answer frame as it came, with only the request
-   * id patched (a result, or a bad-request failure, which Flink relays
-   * unchanged too). Anything else takes the regular path with its retries.
+   * The fast path (see {@linkcode AbstractServer}): with the location cached
+   * and resolved, forward at once and relay the state server's answer frame
+   * as it came, with only the request id patched (a result, or a
+   * bad-request failure, which Flink relays unchanged too). Anything else
+   * takes the regular path with its retries and error mapping.
    *
-   * @param frame The client's request frame, without its length prefix.
-   * @param request The decoded request.
-   * @returns The response frame, or `undefined` for the regular path.
+   * @param call The request.
+   * @returns Whether the request was taken.
    */
-  protected override respondFast(
-    frame: Uint8Array,
-    request: KvStateRequest,
-  ): Promise<Uint8Array> | undefined {
+  protected override respondFast(call: FastCall<KvStateRequest>): boolean {
+    const request = call.request;
     const location = this.#cache.get(request.jobId.toString())?.get(request.stateName)?.value;
-    if (location === undefined || location.numKeyGroups === 0) return undefined;
+    if (location === undefined || location.numKeyGroups === 0) return false;
     const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
     const address = location.getAddress(keyGroup);
     const kvStateId = location.getKvStateId(keyGroup);
-    if (address === null || kvStateId === null) return undefined;
-    return new Promise<Uint8Array>((resolve) => {
-      this.client.forwardInternalRequest(
-        address,
-        kvStateId,
-        request.serializedKeyAndNamespace,
-        (response, error) => {
-          if (response !== null) {
-            if (response[11] === 1 || isRelayedFailure(response)) {
-              // The client's request id in place of ours.
-              for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
-              resolve(response);
-              return;
-            }
-            const body = response.subarray(20);
-            try {
-              error = withSerializedThrowable(
-                errorFromJavaThrowable(readJavaThrowable(body)),
-                body,
-              );
-            } catch (e) {
-              error = e;
-            }
-          }
-          // Retryable or not, the regular path decides (and wraps what it gives up on).
-          resolve(
-            this.#retry(request, new FastPathContext(frame), error, 0).then((content) =>
-              resultFrameFor(frame, content)
-            ),
-          );
-        },
-      );
-    });
+    if (address === null || kvStateId === null) return false;
+    this.client.forwardInternalRequest(
+      address,
+      kvStateId,
+      request.serializedKeyAndNamespace,
+      this.#relay,
+      call,
+    );
+    return true;
   }
+
+  /** The state server's answer to a request of the fast path (one function for all of them). */
+  #relay = (
+    response: Uint8Array | null,
+    error: unknown,
+    call: FastCall<KvStateRequest>,
+  ): void => {
+    const frame = call.frame;
+    if (response !== null) {
+      if (response[11] === 1 || isRelayedFailure(response)) {
+        // The client's request id in place of ours.
+        for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
+        call.send(response);
+        return;
+      }
+      const body = response.subarray(20);
+      try {
+        error = withSerializedThrowable(errorFromJavaThrowable(readJavaThrowable(body)), body);
+      } catch (e) {
+        error = e;
+      }
+    }
+    // Retryable or not, the regular path decides (and wraps what it gives up on).
+    this.#retry(call.request, new FastPathContext(frame), error, 0).then(
+      (content) => call.send(resultFrameFor(frame, content)),
+      (err) => call.fail(err),
+    );
+  };
 
   /** Answers one request (see {@linkcode AbstractServer}): route, forward, retry. */
   protected handleRequest(

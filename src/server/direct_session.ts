@@ -9,9 +9,23 @@
  */
 
 import { DecoderState } from "../streams/frame_decoder_stream.ts";
-import type { FrameHandler } from "../streams/request_handler_stream.ts";
 import type { Connection, DirectChannel, DirectHandler } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
+
+/**
+ * What a {@linkcode DirectFrameHandler} returns for an answer that it will
+ * give later through {@linkcode DirectSession.settle}.
+ */
+export const PENDING: unique symbol = Symbol("pending");
+
+/**
+ * Answers one frame: the response frame now, `null` for none, a promise of
+ * either, or {@linkcode PENDING} when the answer comes later through
+ * `settle`. It must not throw.
+ */
+export type DirectFrameHandler = (
+  frame: Uint8Array,
+) => Uint8Array | null | Promise<Uint8Array | null> | typeof PENDING;
 
 /** Bounds of a {@linkcode DirectSession}. */
 export interface DirectSessionOptions {
@@ -33,7 +47,7 @@ export interface DirectSessionEnd {
 
 /**
  * Reads frames from a connection, answers each through a
- * {@linkcode FrameHandler} (concurrently, answers in completion order) and
+ * {@linkcode DirectFrameHandler} (concurrently, answers in completion order) and
  * writes the answers in batches: the answers ready after one chunk, or after
  * one turn of asynchronous completions, leave in one write.
  *
@@ -47,7 +61,7 @@ export interface DirectSessionEnd {
  */
 export class DirectSession implements DirectHandler {
   readonly #conn: Connection;
-  readonly #handler: FrameHandler;
+  readonly #handler: DirectFrameHandler;
   readonly #options: DirectSessionOptions;
   readonly #decoder: DecoderState;
   #io!: DirectChannel;
@@ -77,7 +91,7 @@ export class DirectSession implements DirectHandler {
    * @param handler Answers one frame (without its length prefix).
    * @param options The bounds.
    */
-  constructor(conn: Connection, handler: FrameHandler, options: DirectSessionOptions) {
+  constructor(conn: Connection, handler: DirectFrameHandler, options: DirectSessionOptions) {
     this.#conn = conn;
     this.#handler = handler;
     this.#options = options;
@@ -172,9 +186,11 @@ export class DirectSession implements DirectHandler {
       if (r instanceof Uint8Array) {
         this.#ready.push(r);
         this.#readyBytes += r.length;
+      } else if (r === PENDING) {
+        this.#inFlight++;
       } else {
         this.#inFlight++;
-        r.then(this.#settle, this.#fail);
+        r.then(this.settle, this.#fail);
       }
     }
     if (backlog.length > 0) {
@@ -191,7 +207,13 @@ export class DirectSession implements DirectHandler {
     }
   }
 
-  #settle = (response: Uint8Array | null): void => {
+  /**
+   * The answer of a request whose handler returned {@linkcode PENDING} (or
+   * a promise): written with the others finishing in the same turn.
+   *
+   * @param response The response frame, or `null` for none.
+   */
+  settle = (response: Uint8Array | null): void => {
     this.#inFlight--;
     if (this.#finished) return;
     if (response !== null) {

@@ -15,7 +15,7 @@ import {
 import { listenOnPorts } from "../transport/listen.ts";
 import type { Connection, Listener, NetAddress, Transport } from "../transport/types.ts";
 import { ByteReader } from "../wire/bytes.ts";
-import { DirectSession } from "./direct_session.ts";
+import { DirectSession, PENDING } from "./direct_session.ts";
 import {
   ClosedError,
   DeadlineExceededError,
@@ -156,12 +156,119 @@ export function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8A
   return out;
 }
 
+/** What a {@linkcode FastCall} reports to: the server's statistics and failure frames. */
+interface FastCallHooks {
+  finished(response: Uint8Array, startedAt: number): Uint8Array;
+  failure(frame: Uint8Array, err: unknown): Uint8Array;
+}
+
+/**
+ * A request on a server's fast path ({@linkcode AbstractServer.respondFast}):
+ * the request, its frame, and the way to answer it, once.
+ *
+ * @example A subclass answering every request at once
+ * ```ts
+ * import {
+ *   AbstractServer,
+ *   decodeKvStateInternalRequest,
+ *   type FastCall,
+ *   type KvStateInternalRequest,
+ *   MemoryTransport,
+ *   resultFrameFor,
+ * } from "@kvstate/queryable-state";
+ *
+ * class Fixed extends AbstractServer<KvStateInternalRequest> {
+ *   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+ *     return decodeKvStateInternalRequest(body);
+ *   }
+ *   protected handleRequest(): Uint8Array {
+ *     throw new Error("not used");
+ *   }
+ *   protected override respondFast(call: FastCall<KvStateInternalRequest>): boolean {
+ *     call.send(resultFrameFor(call.frame, new Uint8Array([42])));
+ *     return true;
+ *   }
+ * }
+ * await using server = new Fixed("Fixed", { transport: new MemoryTransport() });
+ * (await server.start()).port > 0; // => true
+ * ```
+ */
+export class FastCall<Req> {
+  /** The request frame, without its length prefix (the request id is at bytes 8 to 16). */
+  readonly frame: Uint8Array;
+  /** The decoded request. */
+  readonly request: Req;
+  readonly #startedAt: number;
+  readonly #hooks: FastCallHooks;
+  readonly #session: DirectSession | undefined;
+  /** Still inside `respondFast`: an answer now is returned, not delivered. */
+  #sync = true;
+  #answer: Uint8Array | undefined;
+  #deliver: ((response: Uint8Array) => void) | undefined;
+  #answered = false;
+
+  /** @internal Made by the server for each request. */
+  constructor(
+    frame: Uint8Array,
+    request: Req,
+    startedAt: number,
+    hooks: FastCallHooks,
+    session: DirectSession | undefined,
+  ) {
+    this.frame = frame;
+    this.request = request;
+    this.#startedAt = startedAt;
+    this.#hooks = hooks;
+    this.#session = session;
+  }
+
+  /**
+   * Answers with a complete response frame (length prefix included). Later
+   * answers are ignored.
+   *
+   * @param response The frame.
+   */
+  send(response: Uint8Array): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#answerWith(this.#hooks.finished(response, this.#startedAt));
+  }
+
+  /**
+   * Answers with a failure, as a rejection of `handleRequest` is answered.
+   * Later answers are ignored.
+   *
+   * @param error The failure.
+   */
+  fail(error: unknown): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#answerWith(this.#hooks.failure(this.frame, error));
+  }
+
+  #answerWith(frame: Uint8Array): void {
+    if (this.#sync) this.#answer = frame;
+    else if (this.#session !== undefined) this.#session.settle(frame);
+    else this.#deliver!(frame);
+  }
+
+  /** @internal `respondFast` returned `true`: the answer now, or a way to wait for it. */
+  taken(): Uint8Array | Promise<Uint8Array> | typeof PENDING {
+    this.#sync = false;
+    if (this.#answer !== undefined) return this.#answer;
+    if (this.#session !== undefined) return PENDING;
+    return new Promise<Uint8Array>((resolve) => (this.#deliver = resolve));
+  }
+}
+
 interface ConnectionState {
   readonly conn: Connection;
   /** Stops reading new requests (server shutdown). */
   stopReading: () => void;
   readonly inFlight: Set<InFlight>;
   closed: boolean;
+  /** The direct path's session, which takes asynchronous answers without a promise. */
+  session?: DirectSession;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -218,6 +325,11 @@ export abstract class AbstractServer<Req> {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
+  /** What a {@linkcode FastCall} reports to (one object per server, not per request). */
+  readonly #fastHooks: FastCallHooks = {
+    finished: (response, startedAt) => this.#finished(response, startedAt),
+    failure: (frame, err) => this.#failure(frame, err),
+  };
 
   /**
    * Creates a AbstractServer.
@@ -371,9 +483,12 @@ export abstract class AbstractServer<Req> {
       inFlight: new Set(),
       closed: false,
     };
-    return new RequestHandlerStream((frame) => this.#onFrame(frame, state), {
-      maxInFlight: this.#maxInFlight,
-    });
+    return new RequestHandlerStream(
+      (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+      {
+        maxInFlight: this.#maxInFlight,
+      },
+    );
   }
 
   async #serve(conn: Connection): Promise<void> {
@@ -403,9 +518,12 @@ export abstract class AbstractServer<Req> {
     const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
     const output = decoder.readable
       .pipeThrough(
-        new RequestHandlerStream((frame) => this.#onFrame(frame, state), {
-          maxInFlight: this.#maxInFlight,
-        }),
+        new RequestHandlerStream(
+          (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+          {
+            maxInFlight: this.#maxInFlight,
+          },
+        ),
       )
       .pipeThrough(new FrameEncoderStream())
       .pipeTo(conn.writable, { preventAbort: true });
@@ -452,6 +570,7 @@ export abstract class AbstractServer<Req> {
       framingFailure: pipelineFailureFrame,
     });
     state.stopReading = () => session.stopReading();
+    state.session = session;
     this.#connections.add(state);
     this.#stats.reportActiveConnection();
     this.#extraStats?.reportActiveConnection();
@@ -472,7 +591,10 @@ export abstract class AbstractServer<Req> {
     this.#extraStats?.reportInactiveConnection();
   }
 
-  #onFrame(frame: Uint8Array, state: ConnectionState): Uint8Array | Promise<Uint8Array> {
+  #onFrame(
+    frame: Uint8Array,
+    state: ConnectionState,
+  ): Uint8Array | Promise<Uint8Array> | typeof PENDING {
     let request: Req;
     // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
     if (
@@ -505,14 +627,8 @@ export abstract class AbstractServer<Req> {
     this.#stats.reportRequest();
     this.#extraStats?.reportRequest();
     const startedAt = tickNow();
-    const fast = this.respondFast(frame, request);
-    if (fast !== undefined) {
-      if (fast instanceof Uint8Array) return this.#finished(fast, startedAt);
-      return fast.then(
-        (response) => this.#finished(response, startedAt),
-        (err) => this.#failure(frame, err),
-      );
-    }
+    const call = new FastCall(frame, request, startedAt, this.#fastHooks, state.session);
+    if (this.respondFast(call)) return call.taken();
     let result: Uint8Array | Promise<Uint8Array>;
     const ctx = new InFlight(frame, startedAt);
     try {
@@ -547,22 +663,19 @@ export abstract class AbstractServer<Req> {
   /**
    * An optional fast path for a subclass that answers with complete frames
    * (for example a proxy relaying a state server's answer with the request
-   * id patched): return the response frame, length prefix included, or a
-   * promise of it; or `undefined` to take the regular path through
-   * {@linkcode AbstractServer.handleRequest}. A rejection is answered like a
-   * failure of `handleRequest`. Requests on this path are not tracked for
-   * the server's deadline: the subclass bounds them.
+   * id patched): take the request by returning `true` and answer it, now or
+   * later, exactly once through `call.send` (a complete response frame,
+   * length prefix included) or `call.fail` (answered like a failure of
+   * `handleRequest`); or return `false` for the regular path through
+   * {@linkcode AbstractServer.handleRequest}. The call costs no promise and
+   * no closure. Requests on this path are not tracked for the server's
+   * deadline: the subclass bounds them.
    *
-   * @param _frame The request frame, without its length prefix (the request
-   * id is at bytes 8 to 16).
-   * @param _request The decoded request.
-   * @returns The response frame, a promise of it, or `undefined`.
+   * @param _call The request, its frame and its answer.
+   * @returns Whether the request was taken.
    */
-  protected respondFast(
-    _frame: Uint8Array,
-    _request: Req,
-  ): Uint8Array | Promise<Uint8Array> | undefined {
-    return undefined;
+  protected respondFast(_call: FastCall<Req>): boolean {
+    return false;
   }
 
   /** Statistics for a complete response frame of the fast path. */

@@ -110,10 +110,13 @@ export class DecoderState {
    * Consumes one chunk, pushing every whole frame onto `out`.
    *
    * @param chunk The bytes read.
-   * @param out Receives the frames (views; without the length prefix).
+   * @param out Receives the frames (views; without the length prefix unless
+   * `prefixed`).
+   * @param prefixed Hand each frame over with its 4-byte length prefix.
    * @returns A framing error, or `null`.
    */
-  push(chunk: Uint8Array, out: Uint8Array[]): FrameLengthError | null {
+  push(chunk: Uint8Array, out: Uint8Array[], prefixed = false): FrameLengthError | null {
+    const skip = prefixed ? 0 : 4;
     let off = 0;
     const n = chunk.length;
     if (this.#accLen > 0) {
@@ -145,7 +148,7 @@ export class DecoderState {
       this.#accLen += take;
       off += take;
       if (this.#accLen < total) return null;
-      out.push(acc.subarray(4, total));
+      out.push(acc.subarray(skip, total));
       this.#acc = null;
       this.#accLen = 0;
     }
@@ -156,7 +159,7 @@ export class DecoderState {
       if (len < 0 || len > this.#max) return new FrameLengthError(len, this.#max);
       const end = off + 4 + len;
       if (end > n) break;
-      out.push(chunk.subarray(off + 4, end));
+      out.push(chunk.subarray(off + skip, end));
       off = end;
     }
     if (off < n) {

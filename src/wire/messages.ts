@@ -104,14 +104,16 @@ function jobIdAt(body: Uint8Array): JobId {
   return id;
 }
 
-function nameOf(bytes: Uint8Array): string {
-  const n = bytes.length;
+/** The string of the UTF-8 bytes `buf[start..end)`, from the cache when seen recently. */
+function nameOf(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
   outer: for (let i = 0; i < nameCacheBytes.length; i++) {
     const c = nameCacheBytes[i];
     if (c.length !== n) continue;
-    for (let j = 0; j < n; j++) if (c[j] !== bytes[j]) continue outer;
+    for (let j = 0; j < n; j++) if (c[j] !== buf[start + j]) continue outer;
     return nameCacheStrings[i];
   }
+  const bytes = buf.subarray(start, end);
   const s = utf8Decoder.decode(bytes);
   if (n <= 256) {
     nameCacheBytes[nameNext] = bytes.slice();
@@ -119,6 +121,10 @@ function nameOf(bytes: Uint8Array): string {
     nameNext = (nameNext + 1) % CACHE_SIZE;
   }
   return s;
+}
+
+function nameOfBytes(bytes: Uint8Array): string {
+  return nameOf(bytes, 0, bytes.length);
 }
 
 /**
@@ -254,7 +260,7 @@ export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
       if (knLen >= 0 && at + 8 + knLen <= n) {
         return {
           jobId: jobIdAt(body),
-          stateName: nameLen === 0 ? "" : nameOf(body.subarray(20, at)),
+          stateName: nameLen === 0 ? "" : nameOf(body, 20, at),
           keyHashCode: int32At(body, at),
           serializedKeyAndNamespace: body.subarray(at + 8, at + 8 + knLen),
         };
@@ -281,7 +287,7 @@ function decodeKvStateRequestChecked(body: Uint8Array): KvStateRequest {
       "java.lang.IllegalArgumentException",
     );
   }
-  const stateName = nameLen === 0 ? "" : nameOf(r.readBytes(nameLen));
+  const stateName = nameLen === 0 ? "" : nameOfBytes(r.readBytes(nameLen));
   const keyHashCode = r.readInt32();
   const knLen = r.readInt32();
   if (knLen < 0) {
