@@ -103,15 +103,34 @@ export interface DirectHandler {
 /**
  * The controls of {@linkcode Connection.direct}.
  *
- * @example Echo through the direct path
+ * @example An echo server on the direct path
  * ```ts
- * import { MemoryTransport, type DirectChannel } from "@kvstate/queryable-state";
+ * import type { DirectChannel } from "@kvstate/queryable-state";
+ * import { denoTransport } from "@kvstate/queryable-state/deno";
  *
- * function echo(channel: DirectChannel, chunk: Uint8Array): void {
- *   if (!channel.write(chunk)) channel.pause(); // resume on drain
- * }
- * typeof echo; // => "function"
- * new MemoryTransport().name; // => "memory"
+ * const listener = await denoTransport.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepted = listener.accept();
+ * const client = await denoTransport.connect({ hostname: "127.0.0.1", port: listener.address.port });
+ * const server = (await accepted)!;
+ * // Each chunk goes straight back; when the adapter asks, wait for drain.
+ * const io: DirectChannel = server.direct!({
+ *   data(chunk) {
+ *     if (!io.write(chunk)) io.pause();
+ *   },
+ *   end() {
+ *     io.closeWrite().catch(() => {});
+ *   },
+ *   drain() {
+ *     io.resume();
+ *   },
+ * });
+ * const writer = client.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * await writer.close();
+ * await new Response(client.readable).text(); // => "ping"
+ * await client.close();
+ * await server.close();
+ * await listener.close();
  * ```
  */
 export interface DirectChannel {

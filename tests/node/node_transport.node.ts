@@ -15,14 +15,21 @@ import { parsePortSpec } from "../../src/transport/listen.ts";
 import { MemoryTransport } from "../../src/transport/memory.ts";
 import { NodeTransport, nodeTransport } from "../../src/transport/node.ts";
 import { ConnectionClosedError } from "../../src/wire/errors.ts";
-import { HOST, pattern, socketCases, transportCases, verifyPattern } from "../transport/_cases.ts";
+import {
+  directCases,
+  HOST,
+  pattern,
+  socketCases,
+  transportCases,
+  verifyPattern,
+} from "../transport/_cases.ts";
 
 test("runs under Node without Deno globals", () => {
   assert.equal(typeof (globalThis as Record<string, unknown>).Deno, "undefined");
   assert.match(process.version, /^v\d+\./);
 });
 
-for (const c of [...transportCases, ...socketCases]) {
+for (const c of [...transportCases, ...socketCases, ...directCases]) {
   test(`node transport: ${c.name}`, () => c.run(nodeTransport));
 }
 

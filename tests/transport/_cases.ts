@@ -6,7 +6,13 @@
  */
 
 import { listenOnPorts } from "../../src/transport/listen.ts";
-import type { Connection, Listener, Transport } from "../../src/transport/types.ts";
+import type {
+  Connection,
+  DirectChannel,
+  DirectHandler,
+  Listener,
+  Transport,
+} from "../../src/transport/types.ts";
 import { BindError, ConnectError, ConnectionClosedError } from "../../src/wire/errors.ts";
 
 /** The loopback address the cases bind and dial. */
@@ -572,3 +578,210 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+// ---- the direct path (Connection.direct) ------------------------------------
+
+/** A handler that records what it gets. */
+class Recorder implements DirectHandler {
+  readonly chunks: Uint8Array[] = [];
+  bytes = 0;
+  ended = false;
+  endError: unknown = undefined;
+  drains = 0;
+  #waiters: (() => void)[] = [];
+  onData: ((chunk: Uint8Array) => void) | undefined;
+  onDrain: (() => void) | undefined;
+
+  data(chunk: Uint8Array): void {
+    check(!this.ended, "data after end");
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.onData?.(chunk);
+    this.#wake();
+  }
+  end(error?: unknown): void {
+    check(!this.ended, "end called twice");
+    this.ended = true;
+    this.endError = error;
+    this.#wake();
+  }
+  drain(): void {
+    this.drains++;
+    this.onDrain?.();
+    this.#wake();
+  }
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  /** Waits until `cond` holds (checked at every event), at most `ms`. */
+  async until(cond: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!cond()) {
+      const left = deadline - Date.now();
+      check(left > 0, `timed out waiting for ${what}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, Math.min(left, 50));
+      });
+      clearTimeout(timer);
+    }
+  }
+}
+
+function directOf(conn: Connection, handler: DirectHandler): DirectChannel {
+  check(typeof conn.direct === "function", "the socket transport offers the direct path");
+  return conn.direct!(handler);
+}
+
+export const directCases: readonly TransportCase[] = [
+  {
+    name: "direct: 8 MiB echoed with write/drain backpressure; chunks kept are never overwritten",
+    async run(t) {
+      await withPair(t, async (client, server) => {
+        const rec = new Recorder();
+        // The adapter calls the handler in later turns only, after `io` is set.
+        rec.onData = (chunk) => {
+          if (!io.write(chunk)) io.pause();
+        };
+        rec.onDrain = () => io.resume();
+        const io = directOf(server, rec);
+        const total = 8 * 1024 * 1024;
+        const echoing = (async () => {
+          await rec.until(() => rec.ended, 20_000, "end after the client's FIN");
+          await io.closeWrite();
+        })();
+        const [, echoed] = await Promise.all([
+          writePattern(client.writable, 11, total),
+          readChunks(client.readable),
+          echoing,
+        ]);
+        checkEquals(verifyPattern(11, echoed), total, "bytes echoed");
+        checkEquals(rec.endError, undefined, "an orderly end");
+        // Every chunk handed over still holds what was read.
+        checkEquals(verifyPattern(11, rec.chunks), total, "chunks as kept");
+      });
+    },
+  },
+  {
+    name: "direct: streams locked afterwards; taken twice or after a stream is used throws",
+    async run(t) {
+      await withPair(t, (client, server) => {
+        directOf(server, new Recorder());
+        check(server.readable.locked && server.writable.locked, "streams locked");
+        let threw = false;
+        try {
+          server.direct!(new Recorder());
+        } catch (e) {
+          threw = e instanceof TypeError;
+        }
+        check(threw, "a second direct() throws TypeError");
+        client.readable.getReader();
+        threw = false;
+        try {
+          client.direct!(new Recorder());
+        } catch (e) {
+          threw = e instanceof TypeError;
+        }
+        check(threw, "direct() after the readable was used throws TypeError");
+        return Promise.resolve();
+      });
+    },
+  },
+  {
+    name: "direct: the peer's FIN ends reading; writing goes on; closeWrite sends FIN",
+    async run(t) {
+      await withPair(t, async (client, server) => {
+        const rec = new Recorder();
+        const io = directOf(server, rec);
+        const writer = client.writable.getWriter();
+        await writer.write(bytes("ping"));
+        await writer.close();
+        await rec.until(() => rec.ended, 5000, "the end");
+        checkEquals(text(concat(rec.chunks)), "ping", "bytes before the end");
+        checkEquals(rec.endError, undefined, "an orderly end");
+        io.write(bytes("po"));
+        io.write(bytes("ng"));
+        await io.closeWrite();
+        checkEquals(text(concat(await readChunks(client.readable))), "pong", "answer after FIN");
+      });
+    },
+  },
+  {
+    name: "direct: pause() holds data back and the peer's writer stalls; resume() delivers all",
+    async run(t) {
+      await withPair(t, async (client, server) => {
+        const rec = new Recorder();
+        const io = directOf(server, rec);
+        io.pause();
+        const { writer, pending, written } = await writeUntilStalled(client, 5, STALL_LIMIT);
+        const before = rec.bytes;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        checkEquals(rec.bytes, before, "no data while paused");
+        check(before < written, "the stalled bytes were not delivered");
+        io.resume();
+        await pending;
+        await writer.close();
+        await rec.until(() => rec.ended, 10_000, "all bytes and the end");
+        checkEquals(verifyPattern(5, rec.chunks), written, "every byte, in order");
+      });
+    },
+  },
+  {
+    name: "direct: close() ends reading once; later writes throw ConnectionClosedError",
+    async run(t) {
+      await withPair(t, async (client, server) => {
+        const rec = new Recorder();
+        const io = directOf(server, rec);
+        await server.close();
+        checkEquals(rec.ended, true, "ended by close()");
+        checkEquals(rec.endError, undefined, "closed here is an orderly end");
+        let err: unknown;
+        try {
+          io.write(bytes("late"));
+        } catch (e) {
+          err = e;
+        }
+        check(err instanceof ConnectionClosedError, `write after close: ${err}`);
+        await checkRejects(() => io.closeWrite(), ConnectionClosedError);
+        checkEquals(
+          (await client.readable.getReader().read()).done,
+          true,
+          "the peer reads the end",
+        );
+      });
+    },
+  },
+  {
+    name: "direct: a peer that vanishes ends reading, and writes then fail",
+    async run(t) {
+      await withPair(t, async (client, server) => {
+        const rec = new Recorder();
+        const io = directOf(server, rec);
+        // Unread bytes at the server make its close a reset.
+        const writer = client.writable.getWriter();
+        await writer.write(new Uint8Array(1024));
+        await rec.until(() => rec.bytes === 1024, 5000, "the bytes");
+        io.write(new Uint8Array(4096)); // unread by the client: its close resets
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await client.close();
+        await rec.until(() => rec.ended, 5000, "the end");
+        check(
+          rec.endError === undefined || rec.endError instanceof ConnectionClosedError,
+          `end error: ${rec.endError}`,
+        );
+        let threw = false;
+        for (let i = 0; i < 200 && !threw; i++) {
+          try {
+            io.write(new Uint8Array(1024));
+          } catch (e) {
+            check(e instanceof ConnectionClosedError, `write error: ${e}`);
+            threw = true;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        check(threw, "writes to a vanished peer throw");
+      });
+    },
+  },
+];
