@@ -1,7 +1,9 @@
 /**
  * The server every role runs on: accept connections, and run each as
  * `readable -> decode -> handle -> encode -> writable` with Flink's error
- * handling (PROTOCOL §1.4, §7).
+ * handling (PROTOCOL §1.4, §7). Where the transport offers
+ * `Connection.direct`, the same stages run as plain calls per chunk
+ * (`direct_session.ts`): same bounds, same bytes, no stream hop.
  *
  * @module
  */

@@ -12,6 +12,7 @@ import {
   NetworkClient,
   type QueryableState,
   readJavaThrowable,
+  requestIdOf,
   serializeKeyAndNamespace,
   toHex,
   TYPE_SERIALIZERS,
@@ -396,6 +397,64 @@ for (const tc of TRANSPORTS) {
 }
 
 for (const tc of TRANSPORTS) {
+  Deno.test(`KvStateServer [${tc.name}]: maxInFlightPerConnection bounds the requests running at once`, async () => {
+    const started: number[] = [];
+    const release: (() => void)[] = [];
+    const gated: QueryableState = {
+      getSerializedValue(knBytes) {
+        started.push(knBytes[1]);
+        return new Promise((resolve) => {
+          release.push(() => resolve(new Uint8Array([knBytes[1]])));
+        });
+      },
+    };
+    const transport = tc.make();
+    const server = new KvStateServer({ transport, maxInFlightPerConnection: 3 });
+    const id = server.registry.register(gated);
+    await server.start();
+    const peer = await RawPeer.connect(transport, server.address);
+    const other = await RawPeer.connect(transport, server.address);
+    try {
+      const request = (i: number) =>
+        encodeKvStateInternalRequest(BigInt(i), {
+          kvStateId: id,
+          serializedKeyAndNamespace: kn(String.fromCharCode(0x61 + i)),
+        });
+      // Ten pipelined requests in one write: three start, the rest wait in the connection.
+      await peer.send(...Array.from({ length: 10 }, (_, i) => request(i)));
+      const settle = async (n: number) => {
+        for (let i = 0; i < 50 && started.length < n; i++) await delay(5);
+        await delay(20);
+      };
+      await settle(3);
+      assertEquals(started.length, 3, "three requests run");
+      // The bound is per connection: another connection is served meanwhile.
+      await other.send(request(20));
+      await settle(4);
+      assertEquals(started.length, 4, "the other connection's request runs");
+      release.splice(3, 1)[0]();
+      const answer = await other.frame();
+      assertEquals(requestIdOf(answer!.subarray(4)), 20n);
+      // Each finished request lets exactly one more start, until all ten are answered.
+      const got = new Set<bigint>();
+      for (let k = 0; k < 10; k++) {
+        release.shift()!();
+        const f = await peer.frame();
+        assert(f !== null && decodeMessage(f.subarray(4)).type === 1, "a result");
+        const rid = requestIdOf(f.subarray(4));
+        assertEquals(f[f.length - 1], Number(rid) + 0x61, "the answer of its own request");
+        got.add(rid);
+        await settle(Math.min(10, 3 + k + 1) + 1);
+        assertEquals(started.length, Math.min(10, 3 + k + 1) + 1, `after ${k + 1} answers`);
+      }
+      assertEquals(got.size, 10);
+    } finally {
+      await peer.close();
+      await other.close();
+      await server.close();
+    }
+  });
+
   Deno.test(`KvStateServer [${tc.name}]: a slow reader does not make the server buffer without bound`, async () => {
     const transport = tc.make();
     const big = new Uint8Array(64 * 1024).fill(7);
