@@ -28,9 +28,52 @@ const cases: TransportCase[] = [{ name: "memory", make: () => new MemoryTranspor
 try {
   const { denoTransport } = await import("../src/transport/deno.ts");
   cases.push({ name: "deno", make: () => denoTransport });
+  cases.push({ name: "deno+streams", make: () => streamsOnly(denoTransport) });
 } catch (e) {
   console.warn(`[harness] Deno transport unavailable: ${(e as Error).message}`);
 }
+/**
+ * A socket transport with the direct path hidden, so that the servers and
+ * clients run their stream pipeline over real sockets.
+ */
+export function streamsOnly(inner: Transport): Transport {
+  const wrap = (c: Connection): Connection => ({
+    get readable() {
+      return c.readable;
+    },
+    get writable() {
+      return c.writable;
+    },
+    localAddress: c.localAddress,
+    remoteAddress: c.remoteAddress,
+    close: () => c.close(),
+  });
+  return {
+    name: `${inner.name}+streams`,
+    async listen(address) {
+      const l = await inner.listen(address);
+      return {
+        address: l.address,
+        accept: async () => {
+          const c = await l.accept();
+          return c === null ? null : wrap(c);
+        },
+        close: () => l.close(),
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            const c = await l.accept();
+            if (c === null) return;
+            yield wrap(c);
+          }
+        },
+      };
+    },
+    async connect(options) {
+      return wrap(await inner.connect(options));
+    },
+  };
+}
+
 try {
   const { nodeTransport } = await import("../src/transport/node.ts");
   cases.push({ name: "node", make: () => nodeTransport });
