@@ -10,6 +10,12 @@
  * CPU per read for small reads (~1 KiB) and is no slower for bulk transfers;
  * see `tests/transport/_measure_read_path.ts`.
  *
+ * Connections also offer the direct path ({@linkcode Connection.direct}):
+ * one `conn.read` loop hands each chunk (an exact-size copy) to the handler,
+ * and writes go out one at a time: every `write` returns `false` and the
+ * handler's `drain` follows when the write is done, so a writer batches what
+ * comes meanwhile into its next write. The streams are made on first use only.
+ *
  * @example Echo server and client
  * ```ts
  * import { denoTransport } from "@kvstate/queryable-state/deno";

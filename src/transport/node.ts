@@ -11,6 +11,12 @@
  * write resolves at once when `socket.write` accepts the bytes into Node's
  * buffer below its high-water mark, otherwise on `drain`.
  *
+ * Connections also offer the direct path ({@linkcode Connection.direct}):
+ * the socket's `data` chunks go to the handler as they come (Node allocates
+ * each read afresh, so the handler may keep them), `write` is
+ * `socket.write`, and `drain` is the socket's. The streams are made on first
+ * use only.
+ *
  * @example Echo server and client
  * ```ts
  * import { nodeTransport } from "@kvstate/queryable-state/node";
