@@ -75,7 +75,8 @@ export type FrameBuilder = (requestId: bigint) => Uint8Array;
  * (REQUEST_RESULT or REQUEST_FAILURE, length prefix included; a view the
  * handler owns and may modify, e.g. to patch the request id before relaying
  * it), or `null` and the error when the request failed locally (connect
- * failure, connection closed, deadline, ...).
+ * failure, connection closed, deadline, ...); and the context given with the
+ * request.
  */
 export type RawResponseHandler<C = undefined> = (
   frame: Uint8Array | null,
