@@ -630,7 +630,15 @@ export abstract class AbstractServer<Req> {
     this.#extraStats?.reportRequest();
     const startedAt = tickNow();
     const call = new FastCall(frame, request, startedAt, this.#fastHooks, state.session);
-    if (this.respondFast(call)) return call.taken();
+    let taken: boolean;
+    try {
+      taken = this.respondFast(call);
+    } catch (err) {
+      // A throwing fast path answers like a throwing handleRequest.
+      call.fail(err);
+      taken = true;
+    }
+    if (taken) return call.taken();
     let result: Uint8Array | Promise<Uint8Array>;
     const ctx = new InFlight(frame, startedAt);
     try {

@@ -1,0 +1,98 @@
+/**
+ * `AbstractServer.respondFast` through `FastCall`: answers now or later,
+ * failures, a throwing fast path, and the regular path beside it, on every
+ * transport (the direct session and the stream pipeline).
+ */
+
+import {
+  AbstractServer,
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  type FastCall,
+  KvStateId,
+  type KvStateInternalRequest,
+  readJavaThrowable,
+  requestIdOf,
+  resultFrameFor,
+} from "../../mod.ts";
+import { assert, assertEquals } from "../_assert.ts";
+import { RawPeer, TRANSPORTS } from "../_harness.ts";
+
+/** Answers by the first key byte: 1 now, 2 later, 3 fails later, 4 throws, else the regular path. */
+class Fast extends AbstractServer<KvStateInternalRequest> {
+  regular = 0;
+  protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+    return decodeKvStateInternalRequest(body);
+  }
+  protected handleRequest(): Uint8Array {
+    this.regular++;
+    return new Uint8Array([0x52]);
+  }
+  protected override respondFast(call: FastCall<KvStateInternalRequest>): boolean {
+    const mode = call.request.serializedKeyAndNamespace[0];
+    switch (mode) {
+      case 1:
+        call.send(resultFrameFor(call.frame, new Uint8Array([0x11])));
+        call.send(resultFrameFor(call.frame, new Uint8Array([0xee]))); // ignored
+        return true;
+      case 2:
+        setTimeout(() => call.send(resultFrameFor(call.frame, new Uint8Array([0x22]))), 5);
+        return true;
+      case 3:
+        queueMicrotask(() => call.fail(new Error("fast path failed")));
+        return true;
+      case 4:
+        throw new Error("fast path threw");
+      default:
+        return false;
+    }
+  }
+}
+
+const request = (id: number, mode: number) =>
+  encodeKvStateInternalRequest(BigInt(id), {
+    kvStateId: KvStateId.fromHex("000102030405060708090a0b0c0d0e0f"),
+    serializedKeyAndNamespace: new Uint8Array([mode]),
+  });
+
+for (const tc of TRANSPORTS) {
+  Deno.test(`FastCall [${tc.name}]: answers now and later, failures, a throwing fast path`, async () => {
+    const transport = tc.make();
+    await using server = new Fast("Fast Server", { transport });
+    await server.start();
+    const peer = await RawPeer.connect(transport, server.address);
+    try {
+      // Pipelined, in one write: each answer carries its own id and content.
+      await peer.send(request(1, 1), request(2, 2), request(3, 3), request(4, 4), request(5, 9));
+      const byId = new Map<bigint, Uint8Array>();
+      for (const f of await peer.frames(5)) byId.set(requestIdOf(f.subarray(4)), f);
+      const content = (id: number) => {
+        const f = byId.get(BigInt(id))!;
+        assertEquals(decodeMessage(f.subarray(4)).type, 1, `request ${id} answered with a result`);
+        return f[f.length - 1];
+      };
+      assertEquals(content(1), 0x11, "answered at once; a second send is ignored");
+      assertEquals(content(2), 0x22, "answered later");
+      assertEquals(content(5), 0x52, "the regular path");
+      for (const [id, text] of [[3, "fast path failed"], [4, "fast path threw"]] as const) {
+        const m = decodeMessage(byId.get(BigInt(id))!.subarray(4));
+        assertEquals(m.type, 2, `request ${id} answered with a failure`);
+        const t = readJavaThrowable(m.body);
+        assert(JSON.stringify(t).includes(text), `request ${id}: ${JSON.stringify(t)}`);
+      }
+      assertEquals(server.regular, 1);
+      const stats = server.stats;
+      assertEquals(stats.requests, 5);
+      assertEquals(stats.successfulRequests, 3);
+      assertEquals(stats.failedRequests, 2);
+      // The connection still works.
+      await peer.send(request(6, 1));
+      const again = (await peer.frame())!;
+      assertEquals(requestIdOf(again.subarray(4)), 6n);
+      assertEquals(again[again.length - 1], 0x11);
+    } finally {
+      await peer.close();
+    }
+  });
+}
