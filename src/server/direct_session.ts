@@ -181,7 +181,15 @@ export class DirectSession implements DirectHandler {
         return;
       }
       const frame = backlog[this.#next++];
-      const r = handler(frame);
+      let r: ReturnType<DirectFrameHandler>;
+      try {
+        r = handler(frame);
+      } catch (err) {
+        // A handler must not throw; if it does, this connection fails, as
+        // the stream pipeline's would, and nothing escapes into the adapter.
+        this.#finish({ error: err });
+        return;
+      }
       if (r === null) continue;
       if (r instanceof Uint8Array) {
         this.#ready.push(r);

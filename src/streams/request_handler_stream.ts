@@ -51,7 +51,7 @@ function batchBytes(batch: readonly Uint8Array[]): number {
  * read) until there is room again, even in the middle of a batch.
  *
  * When the input ends, the stage waits for the requests in progress and then
- * ends its output. If the handler throws, the stream errors. It is a
+ * ends its output. If the handler throws, both sides of the stage error. It is a
  * readable/writable pair, so it composes with `pipeThrough` like a
  * `TransformStream`.
  *
@@ -174,7 +174,17 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         for (let i = 0; i < batch.length; i++) {
           if (full()) await room();
           if (done) throw failure;
-          const r = handler(batch[i]);
+          let r: ReturnType<FrameHandler>;
+          try {
+            r = handler(batch[i]);
+          } catch (err) {
+            // A handler must not throw; if it does, both sides of the stage
+            // fail, so that whoever pipes through it learns.
+            done = true;
+            failure = err;
+            out.error(err);
+            throw err;
+          }
           if (r === null) continue;
           if (r instanceof Uint8Array) {
             push(r);

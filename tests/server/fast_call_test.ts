@@ -12,6 +12,7 @@ import {
   type FastCall,
   KvStateId,
   type KvStateInternalRequest,
+  type KvStateRequestStats,
   readJavaThrowable,
   requestIdOf,
   resultFrameFor,
@@ -94,5 +95,34 @@ for (const tc of TRANSPORTS) {
     } finally {
       await peer.close();
     }
+  });
+}
+
+for (const tc of TRANSPORTS) {
+  Deno.test(`AbstractServer [${tc.name}]: a handler stage that throws fails its connection only`, async () => {
+    const transport = tc.make();
+    let throwing = true;
+    const stats: KvStateRequestStats = {
+      reportActiveConnection() {},
+      reportInactiveConnection() {},
+      reportRequest() {
+        if (throwing) throw new Error("stats sink broke");
+      },
+      reportSuccessfulRequest() {},
+      reportFailedRequest() {},
+    };
+    await using server = new Fast("Fast Server", { transport, stats });
+    await server.start();
+    const peer = await RawPeer.connect(transport, server.address);
+    await peer.send(request(1, 1));
+    assert(await peer.closedWithin(5000), "the connection is closed");
+    await peer.close();
+    // The server is still up and serves a new connection.
+    throwing = false;
+    const other = await RawPeer.connect(transport, server.address);
+    await other.send(request(2, 1));
+    const f = (await other.frame())!;
+    assertEquals(requestIdOf(f.subarray(4)), 2n);
+    await other.close();
   });
 }

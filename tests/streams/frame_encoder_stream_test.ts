@@ -157,3 +157,23 @@ Deno.test("RequestHandlerStream: a rejecting handler errors the stream", async (
   await assertRejects(() => done, Error, "bug");
   await writer.closed.catch(() => {});
 });
+
+Deno.test("RequestHandlerStream: a handler that throws errors both sides (a pipe through it ends)", async () => {
+  const boom = new Error("handler broke");
+  const stage = new RequestHandlerStream((frame) => {
+    if (frame[0] === 2) throw boom;
+    return frame;
+  });
+  const piped = ReadableStream.from([[new Uint8Array([1])], [new Uint8Array([2])]])
+    .pipeThrough(stage);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the output never ended")), 2000);
+  });
+  try {
+    const err = await assertRejects(() => Promise.race([Array.fromAsync(piped), hung]));
+    assert(err === boom, `the handler's error: ${err}`);
+  } finally {
+    clearTimeout(timer);
+  }
+});
