@@ -42,7 +42,7 @@
 
 import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
 import { concatBytes } from "../wire/bytes.ts";
-import { lockedReadable, lockedWritable } from "./locked_streams.ts";
+import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -206,11 +206,10 @@ class DenoConnection implements Connection {
   }
 
   direct(handler: DirectHandler): DirectChannel {
-    if (
-      this.#handler !== undefined || this.#readable !== undefined || this.#writable !== undefined
-    ) {
-      throw new TypeError("The connection's streams or direct path are in use");
-    }
+    checkDirectFree(
+      this.#handler !== undefined,
+      this.#readable !== undefined || this.#writable !== undefined,
+    );
     this.#handler = handler;
     if (this.#readEnded) queueMicrotask(() => handler.end());
     else this.#pulling = this.#readDirect(handler);

@@ -1,5 +1,7 @@
 /**
- * Stand-ins for the streams of a connection whose direct path is taken.
+ * A connection is read either through its streams or through its direct
+ * path, never both: the check, and stand-ins for the streams once the direct
+ * path is taken.
  *
  * @module
  */
@@ -16,4 +18,16 @@ export function lockedWritable(): WritableStream<Uint8Array> {
   const stream = new WritableStream<Uint8Array>();
   stream.getWriter();
   return stream;
+}
+
+/**
+ * Throws unless a connection's direct path may be taken now.
+ *
+ * @param taken The direct path was taken already.
+ * @param streamsMade A stream of the connection was made.
+ */
+export function checkDirectFree(taken: boolean, streamsMade: boolean): void {
+  if (taken || streamsMade) {
+    throw new TypeError("The connection's streams or direct path are in use");
+  }
 }

@@ -44,7 +44,7 @@
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
-import { lockedReadable, lockedWritable } from "./locked_streams.ts";
+import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -216,11 +216,10 @@ class NodeConnection implements Connection {
   }
 
   direct(handler: DirectHandler): DirectChannel {
-    if (
-      this.#handler !== undefined || this.#readable !== undefined || this.#writable !== undefined
-    ) {
-      throw new TypeError("The connection's streams or direct path are in use");
-    }
+    checkDirectFree(
+      this.#handler !== undefined,
+      this.#readable !== undefined || this.#writable !== undefined,
+    );
     this.#handler = handler;
     if (this.#readEnded) {
       queueMicrotask(() => handler.end(this.#endError()));
