@@ -280,13 +280,10 @@ export class DirectSession implements DirectHandler {
   #failFraming(err: Error): void {
     if (this.#finished) return;
     this.#ready.push(this.#options.framingFailure(err));
-    this.#readyBytes = 1;
     this.#writable = true; // best effort: nothing is written after this
-    this.#flush();
+    this.#flush(); // takes everything ready, the failure frame last
     if (this.#finished) return;
     this.#finished = true;
-    this.#ready = [];
-    this.#readyBytes = 0;
     const done = () => this.#resolveDone({ error: err });
     this.#io.closeWrite().then(done, done);
   }
