@@ -170,6 +170,12 @@ export interface Listener extends AsyncIterable<Connection> {
 export interface ConnectOptions extends NetAddress {
   /** Aborts the connection attempt. */
   readonly signal?: AbortSignal;
+  /**
+   * Turns TCP keepalive on for the connection, where the runtime allows
+   * (a dead peer is then noticed even when no request is in flight).
+   * Default `false`; the module's clients ask for it.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /**
