@@ -20,6 +20,7 @@ import {
   JobVertexId,
   KvStateId,
   KvStateLocation,
+  type KvStateRegistry,
   type NetAddress,
   type QueryableState,
   serializerFor,
@@ -185,6 +186,23 @@ export function fixtureLocations(fixtures: Fixtures, address: NetAddress): KvSta
     loc.registerKvState(0, s.numKeyGroups - 1, s.kvStateId, address);
     return loc;
   });
+}
+
+/**
+ * Registers fixture states with a state server's registry, each with its id,
+ * its job and its name (so an access filter on the server sees them).
+ *
+ * @param registry The server's registry.
+ * @param fixtures The fixtures.
+ */
+export function registerFixtures(registry: KvStateRegistry, fixtures: Fixtures): void {
+  for (const s of fixtures.states) {
+    registry.register(s.state, {
+      kvStateId: s.kvStateId,
+      jobId: fixtures.jobId,
+      stateName: s.name,
+    });
+  }
 }
 
 /** The demo data the proxy example serves when it has no configuration. */

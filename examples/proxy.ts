@@ -15,6 +15,11 @@
  * --max-frame-length, --retries. It prints `listening on HOST:PORT` once
  * ready and exits cleanly on SIGINT/SIGTERM.
  *
+ * With --allow FILE the proxy answers only the requests an allow list admits
+ * (lines `job JOBID|*  state NAME|*  from CIDR|*`; see
+ * src/server/access_rules.ts); others get a BadRequestException naming the
+ * refusal. The embedded demo state server is not filtered.
+ *
  * @module
  */
 
@@ -31,15 +36,17 @@ import {
 } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
 import { type Flags, intFlag, runCli, stringFlag, untilSignal } from "./_cli.ts";
-import { DEMO_FIXTURES, parseFixtures } from "./_fixtures.ts";
+import { DEMO_FIXTURES, parseFixtures, registerFixtures } from "./_fixtures.ts";
+import { allowFlag } from "./_allow.ts";
 
 const USAGE = "usage: proxy.ts [--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
-  "[--max-frame-length N] [--retries N]";
+  "[--max-frame-length N] [--retries N] [--allow FILE]";
 
 async function main(flags: Flags): Promise<number> {
   const host = stringFlag(flags, "host", "127.0.0.1");
   const maxFrameLength = intFlag(flags, "max-frame-length", undefined);
   const retries = intFlag(flags, "retries", 3);
+  const allow = await allowFlag(flags);
 
   const oracles: Array<[JobId, KvStateLocationOracle]> = [];
   let demoServer: KvStateServer | undefined;
@@ -64,8 +71,8 @@ async function main(flags: Flags): Promise<number> {
     demoServer = new KvStateServer({ transport: denoTransport, host: "127.0.0.1", port: 0 });
     const serverAddress = await demoServer.start();
     const registry = new InMemoryLocationRegistry();
+    registerFixtures(demoServer.registry, fixtures);
     for (const s of fixtures.states) {
-      demoServer.registry.register(s.state, s.kvStateId);
       registry.notifyKvStateRegistered({
         jobId: fixtures.jobId,
         jobVertexId: JobVertexId.random(),
@@ -89,6 +96,7 @@ async function main(flags: Flags): Promise<number> {
     port: flags.port === undefined ? "9069-9079" : stringFlag(flags, "port"),
     maxFrameLength,
     retries,
+    ...(allow && { requestFilter: allow.filter }), // direct once ServerOptions.requestFilter lands
   });
   for (const [jobId, oracle] of oracles) proxy.updateKvStateLocationOracle(jobId, oracle);
   let address;
@@ -100,6 +108,7 @@ async function main(flags: Flags): Promise<number> {
     return 1;
   }
   if (demoHint) console.log(demoHint);
+  if (allow) console.log(allow.summary);
   console.log(`listening on ${formatAddress(address)}`);
   if (demoServer !== undefined) {
     console.log(
@@ -116,5 +125,5 @@ async function main(flags: Flags): Promise<number> {
 }
 
 if (import.meta.main) {
-  await runCli(USAGE, ["locations", "host", "port", "max-frame-length", "retries"], main);
+  await runCli(USAGE, ["locations", "host", "port", "max-frame-length", "retries", "allow"], main);
 }

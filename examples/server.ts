@@ -4,6 +4,10 @@
  *   deno run --allow-net=127.0.0.1 --allow-read --allow-write examples/server.ts \
  *     --data fixtures.json [--host 127.0.0.1] [--port 0] [--write-locations locations.json]
  *
+ * With --allow FILE it answers only the requests an allow list admits (lines
+ * `job JOBID|*  state NAME|*  from CIDR|*`; see src/server/access_rules.ts);
+ * others get a BadRequestException naming the refusal.
+ *
  * Without --data it serves the demo data. It prints `listening on HOST:PORT`
  * once ready and exits cleanly on SIGINT/SIGTERM.
  *
@@ -13,10 +17,11 @@
 import { formatAddress, KvStateServer, locationsToJson } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
 import { type Flags, intFlag, runCli, stringFlag, untilSignal } from "./_cli.ts";
-import { DEMO_FIXTURES, fixtureLocations, parseFixtures } from "./_fixtures.ts";
+import { DEMO_FIXTURES, fixtureLocations, parseFixtures, registerFixtures } from "./_fixtures.ts";
+import { allowFlag } from "./_allow.ts";
 
-const USAGE =
-  "usage: server.ts [--data FILE] [--host HOST] [--port PORT] [--write-locations FILE] [--max-frame-length N]";
+const USAGE = "usage: server.ts [--data FILE] [--host HOST] [--port PORT] " +
+  "[--write-locations FILE] [--max-frame-length N] [--allow FILE]";
 
 async function main(flags: Flags): Promise<number> {
   let fixtures;
@@ -30,13 +35,15 @@ async function main(flags: Flags): Promise<number> {
     console.error(`invalid data: ${(e as Error).message}`);
     return 2;
   }
+  const allow = await allowFlag(flags);
   const server = new KvStateServer({
     transport: denoTransport,
     host: stringFlag(flags, "host", "127.0.0.1"),
     port: stringFlag(flags, "port", "0"),
     maxFrameLength: intFlag(flags, "max-frame-length", undefined),
+    ...(allow && { requestFilter: allow.filter }), // direct once ServerOptions.requestFilter lands
   });
-  for (const s of fixtures.states) server.registry.register(s.state, s.kvStateId);
+  registerFixtures(server.registry, fixtures);
   const address = await server.start();
   if (flags["write-locations"] !== undefined) {
     const file = stringFlag(flags, "write-locations");
@@ -46,6 +53,7 @@ async function main(flags: Flags): Promise<number> {
   console.log(
     `job ${fixtures.jobId}: ${fixtures.states.map((s) => `${s.name} (${s.kvStateId})`).join(", ")}`,
   );
+  if (allow) console.log(allow.summary);
   console.log(`listening on ${formatAddress(address)}`);
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
@@ -54,5 +62,9 @@ async function main(flags: Flags): Promise<number> {
 }
 
 if (import.meta.main) {
-  await runCli(USAGE, ["data", "host", "port", "write-locations", "max-frame-length"], main);
+  await runCli(
+    USAGE,
+    ["data", "host", "port", "write-locations", "max-frame-length", "allow"],
+    main,
+  );
 }

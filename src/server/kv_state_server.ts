@@ -7,7 +7,7 @@
 
 import { QueryableStateError, stringifyError, UnknownKvStateIdError } from "../wire/errors.ts";
 import { UnknownKeyOrNamespaceError, withSerializedThrowable } from "../wire/errors.ts";
-import { KvStateId } from "../wire/ids.ts";
+import { type JobId, KvStateId } from "../wire/ids.ts";
 import { writeJavaThrowable } from "../wire/java_serialization.ts";
 import { decodeKvStateInternalRequest, type KvStateInternalRequest } from "../wire/messages.ts";
 import { AbstractServer, type RequestContext, type ServerOptions } from "./server_base.ts";
@@ -37,36 +37,82 @@ export interface QueryableState {
 }
 
 /**
- * The states a server answers for, keyed by `KvStateID` (Flink's
- * `KvStateRegistry`).
+ * What a state is registered with: its id, and optionally the job it
+ * belongs to and its queryable state name. A state server's access filter
+ * sees the job and the name only when the state was registered with them.
  *
  * @example
  * ```ts
- * import { KvStateRegistry } from "@kvstate/queryable-state";
+ * import { JobId, type QueryableStateRegistration } from "@kvstate/queryable-state";
+ *
+ * const registration: QueryableStateRegistration = {
+ *   jobId: JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8"),
+ *   stateName: "word-counts",
+ * };
+ * registration.kvStateId; // => undefined
+ * ```
+ */
+export interface QueryableStateRegistration {
+  /** The state's id; random when omitted, as Flink assigns them. */
+  readonly kvStateId?: KvStateId;
+  /** The job the state belongs to, when known. */
+  readonly jobId?: JobId;
+  /** The state's queryable (registration) name, when known. */
+  readonly stateName?: string;
+}
+
+/** A registered state and its description, built once. */
+interface Entry {
+  readonly state: QueryableState;
+  readonly description: { readonly kvStateId: KvStateId; jobId?: JobId; stateName?: string };
+}
+
+/**
+ * The states a server answers for, keyed by `KvStateID` (Flink's
+ * `KvStateRegistry`), each with the job and name it was registered with.
+ *
+ * @example
+ * ```ts
+ * import { JobId, KvStateRegistry } from "@kvstate/queryable-state";
  *
  * const registry = new KvStateRegistry();
  * const id = registry.register({ getSerializedValue: () => new Uint8Array([1]) });
  * registry.has(id); // => true
  * registry.unregister(id); // => true
+ *
+ * const jobId = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
+ * const named = registry.register({ getSerializedValue: () => null }, { jobId, stateName: "counts" });
+ * registry.registration(named)?.stateName; // => "counts"
  * ```
  */
 export class KvStateRegistry {
-  readonly #states = new Map<string, QueryableState>();
+  readonly #states = new Map<string, Entry>();
 
   /**
    * Registers a state.
    *
    * @param state The state.
-   * @param kvStateId Its id; random when omitted, as Flink assigns them.
+   * @param registration Its id (random when omitted, as Flink assigns them),
+   * or a {@linkcode QueryableStateRegistration}: the id, the job and the name.
    * @returns The id.
    * @throws {TypeError} When the id is taken.
    */
-  register(state: QueryableState, kvStateId: KvStateId = KvStateId.random()): KvStateId {
+  register(
+    state: QueryableState,
+    registration?: KvStateId | QueryableStateRegistration,
+  ): KvStateId {
+    const r: QueryableStateRegistration = registration instanceof KvStateId
+      ? { kvStateId: registration }
+      : registration ?? {};
+    const kvStateId = r.kvStateId ?? KvStateId.random();
     const key = kvStateId.toString();
     if (this.#states.has(key)) {
       throw new TypeError(`A state is already registered with ID ${key}`);
     }
-    this.#states.set(key, state);
+    const description: Entry["description"] = { kvStateId };
+    if (r.jobId !== undefined) description.jobId = r.jobId;
+    if (r.stateName !== undefined) description.stateName = r.stateName;
+    this.#states.set(key, { state, description: Object.freeze(description) });
     return kvStateId;
   }
 
@@ -97,7 +143,18 @@ export class KvStateRegistry {
    * @returns The state, or `undefined`.
    */
   get(kvStateId: KvStateId): QueryableState | undefined {
-    return this.#states.get(kvStateId.toString());
+    return this.#states.get(kvStateId.toString())?.state;
+  }
+
+  /**
+   * What a state was registered with.
+   *
+   * @param kvStateId The id.
+   * @returns Its id, and its job and name when registered with them (a
+   * frozen object); `undefined` when no state is registered under the id.
+   */
+  registration(kvStateId: KvStateId): QueryableStateRegistration | undefined {
+    return this.#states.get(kvStateId.toString())?.description;
   }
 
   /** The number of registered states. */
@@ -160,6 +217,20 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
   /** Decodes a REQUEST body (see {@linkcode AbstractServer}). */
   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
     return decodeKvStateInternalRequest(body);
+  }
+
+  /**
+   * What the access filter sees of a request (see {@linkcode AbstractServer}):
+   * its `KvStateID`, and the job and state name the state was registered
+   * with (none for a state registered without them or an unknown id).
+   *
+   * @param request The decoded request.
+   * @returns The description (shared per registered state, not a copy).
+   */
+  protected describeRequest(
+    request: KvStateInternalRequest,
+  ): { jobId?: JobId; stateName?: string; kvStateId?: KvStateId } {
+    return this.registry.registration(request.kvStateId) ?? { kvStateId: request.kvStateId };
   }
 
   /** Answers one request (see {@linkcode AbstractServer}). */
