@@ -5,11 +5,16 @@
  * `Connection.direct`, the same stages run as plain calls per chunk
  * (`direct_session.ts`): same bounds, same bytes, no stream hop.
  *
+ * Each part lives in its own file: the accept loop (`accept_loop.ts`), the
+ * stream pipeline (`stream_session.ts`) and the direct one
+ * (`direct_session.ts`), the fast path (`fast_call.ts`), the deadline
+ * (`deadline_sweeper.ts`), the wait on close (`graceful_close.ts`). This
+ * file holds the options and the class that ties them together.
+ *
  * @module
  */
 
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
-import { FrameEncoderStream } from "../streams/frame_encoder_stream.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   RequestHandlerStream,
@@ -17,23 +22,30 @@ import {
 import { listenOnPorts } from "../transport/listen.ts";
 import type { Connection, Listener, NetAddress, Transport } from "../transport/types.ts";
 import { ByteReader } from "../wire/bytes.ts";
-import { DirectSession, PENDING } from "./direct_session.ts";
-import {
-  ClosedError,
-  DeadlineExceededError,
-  FrameLengthError,
-  ProtocolError,
-} from "../wire/errors.ts";
+import { ClosedError } from "../wire/errors.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
 import { tickNow } from "../wire/tick_clock.ts";
 import { MESSAGE_TYPE_NAMES, MessageType, readFrameHeader, VERSION } from "../wire/messages.ts";
+import { acceptLoop } from "./accept_loop.ts";
+import { DeadlineSweeper } from "./deadline_sweeper.ts";
+import { DirectSession, type PENDING } from "./direct_session.ts";
+import { FastCall, type FastCallHooks } from "./fast_call.ts";
 import {
   failedIncomingMessageFrame,
   pipelineFailureFrame,
   requestFailureFrame,
   serverFailureFrame,
 } from "./failure_frames.ts";
+import { settleWithin } from "./graceful_close.ts";
+import { InFlight, type RequestContext } from "./in_flight.ts";
+import { requestIdOf, resultFrameFor } from "./result_frame.ts";
+import { type ServedConnection, servedConnection } from "./served_connection.ts";
 import { type KvStateRequestStats, RequestStats, type RequestStatsSnapshot } from "./stats.ts";
+import { serveStreams } from "./stream_session.ts";
+
+export { FastCall } from "./fast_call.ts";
+export type { RequestContext } from "./in_flight.ts";
+export { requestIdOf, resultFrameFor } from "./result_frame.ts";
 
 /** Options common to every server. */
 export interface ServerOptions {
@@ -69,208 +81,6 @@ export interface ServerOptions {
   readonly closeGraceMs?: number;
   /** Where to report request statistics, besides the server's own counters. */
   readonly stats?: KvStateRequestStats;
-}
-
-/** What a request handler gets besides the request. */
-export interface RequestContext {
-  /** The request id as the peer sent it. */
-  readonly requestId: bigint;
-  /** Aborted when the request's deadline passes or the server closes. */
-  readonly signal: AbortSignal;
-}
-
-/**
- * The request id of a request frame (without length prefix), as Java's
- * signed long.
- *
- * @example
- * ```ts
- * import { encodeKvStateResponse, requestIdOf } from "@kvstate/queryable-state";
- *
- * requestIdOf(encodeKvStateResponse(-7n, new Uint8Array(0)).subarray(4)); // => -7n
- * ```
- *
- * @param frame A frame with a request id, without its length prefix.
- * @returns The id.
- */
-export function requestIdOf(frame: Uint8Array): bigint {
-  return new DataView(frame.buffer, frame.byteOffset + 8, 8).getBigInt64(0);
-}
-
-class InFlight implements RequestContext {
-  readonly frame: Uint8Array;
-  readonly startedAt: number;
-  settled = false;
-  finish!: (frame: Uint8Array) => void;
-  #controller: AbortController | undefined;
-  #aborted: unknown = undefined;
-
-  constructor(frame: Uint8Array, startedAt: number) {
-    this.frame = frame;
-    this.startedAt = startedAt;
-  }
-
-  get requestId(): bigint {
-    return requestIdOf(this.frame);
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted !== undefined) this.#controller.abort(this.#aborted);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.#aborted = reason;
-    this.#controller?.abort(reason);
-  }
-}
-
-/**
- * A REQUEST_RESULT frame answering `request` (a request frame without its
- * length prefix): the request id bytes are copied, not decoded.
- *
- * @example
- * ```ts
- * import { encodeKvStateInternalRequest, KvStateId, resultFrameFor, toHex } from "@kvstate/queryable-state";
- *
- * const request = encodeKvStateInternalRequest(9n, { kvStateId: KvStateId.random(), serializedKeyAndNamespace: new Uint8Array(0) });
- * toHex(resultFrameFor(request.subarray(4), new Uint8Array([1])));
- * // => "0000001579a1b710000000010000000000000009" + "0000000101"
- * ```
- *
- * @param request The request frame, without its length prefix.
- * @param content The response content.
- * @returns The complete response frame.
- */
-export function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8Array {
-  const size = 24 + content.length;
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  v.setInt32(0, size - 4);
-  v.setInt32(4, VERSION);
-  v.setInt32(8, MessageType.REQUEST_RESULT);
-  out.set(request.subarray(8, 16), 12);
-  v.setInt32(20, content.length);
-  out.set(content, 24);
-  return out;
-}
-
-/** What a {@linkcode FastCall} reports to: the server's statistics and failure frames. */
-interface FastCallHooks {
-  finished(response: Uint8Array, startedAt: number): Uint8Array;
-  failure(frame: Uint8Array, err: unknown): Uint8Array;
-}
-
-/**
- * A request on a server's fast path ({@linkcode AbstractServer.respondFast}):
- * the request, its frame, and the way to answer it, once.
- *
- * @example A subclass answering every request at once
- * ```ts
- * import {
- *   AbstractServer,
- *   decodeKvStateInternalRequest,
- *   type FastCall,
- *   type KvStateInternalRequest,
- *   MemoryTransport,
- *   resultFrameFor,
- * } from "@kvstate/queryable-state";
- *
- * class Fixed extends AbstractServer<KvStateInternalRequest> {
- *   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
- *     return decodeKvStateInternalRequest(body);
- *   }
- *   protected handleRequest(): Uint8Array {
- *     throw new Error("not used");
- *   }
- *   protected override respondFast(call: FastCall<KvStateInternalRequest>): boolean {
- *     call.send(resultFrameFor(call.frame, new Uint8Array([42])));
- *     return true;
- *   }
- * }
- * await using server = new Fixed("Fixed", { transport: new MemoryTransport() });
- * (await server.start()).port > 0; // => true
- * ```
- */
-export class FastCall<Req> {
-  /** The request frame, without its length prefix (the request id is at bytes 8 to 16). */
-  readonly frame: Uint8Array;
-  /** The decoded request. */
-  readonly request: Req;
-  readonly #startedAt: number;
-  readonly #hooks: FastCallHooks;
-  readonly #session: DirectSession | undefined;
-  /** Still inside `respondFast`: an answer now is returned, not delivered. */
-  #sync = true;
-  #answer: Uint8Array | undefined;
-  #deliver: ((response: Uint8Array) => void) | undefined;
-  #answered = false;
-
-  /** @internal Made by the server for each request. */
-  constructor(
-    frame: Uint8Array,
-    request: Req,
-    startedAt: number,
-    hooks: FastCallHooks,
-    session: DirectSession | undefined,
-  ) {
-    this.frame = frame;
-    this.request = request;
-    this.#startedAt = startedAt;
-    this.#hooks = hooks;
-    this.#session = session;
-  }
-
-  /**
-   * Answers with a complete response frame (length prefix included). Later
-   * answers are ignored.
-   *
-   * @param response The frame.
-   */
-  send(response: Uint8Array): void {
-    if (this.#answered) return;
-    this.#answered = true;
-    this.#answerWith(this.#hooks.finished(response, this.#startedAt));
-  }
-
-  /**
-   * Answers with a failure, as a rejection of `handleRequest` is answered.
-   * Later answers are ignored.
-   *
-   * @param error The failure.
-   */
-  fail(error: unknown): void {
-    if (this.#answered) return;
-    this.#answered = true;
-    this.#answerWith(this.#hooks.failure(this.frame, error));
-  }
-
-  #answerWith(frame: Uint8Array): void {
-    if (this.#sync) this.#answer = frame;
-    else if (this.#session !== undefined) this.#session.settle(frame);
-    else this.#deliver!(frame);
-  }
-
-  /** @internal `respondFast` returned `true`: the answer now, or a way to wait for it. */
-  taken(): Uint8Array | Promise<Uint8Array> | typeof PENDING {
-    this.#sync = false;
-    if (this.#answer !== undefined) return this.#answer;
-    if (this.#session !== undefined) return PENDING;
-    return new Promise<Uint8Array>((resolve) => (this.#deliver = resolve));
-  }
-}
-
-interface ConnectionState {
-  readonly conn: Connection;
-  /** Stops reading new requests (server shutdown). */
-  stopReading: () => void;
-  readonly inFlight: Set<InFlight>;
-  closed: boolean;
-  /** The direct path's session, which takes asynchronous answers without a promise. */
-  session?: DirectSession;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -314,17 +124,16 @@ export abstract class AbstractServer<Req> {
   readonly #options: ServerOptions;
   readonly #stats = new RequestStats();
   readonly #extraStats: KvStateRequestStats | undefined;
-  readonly #connections = new Set<ConnectionState>();
+  readonly #connections = new Set<ServedConnection>();
   readonly #tasks = new Set<Promise<void>>();
-  /** Every asynchronous request in progress, for the deadline sweep and close(). */
-  readonly #inFlight = new Set<InFlight>();
+  /** Every asynchronous request in progress, for the deadline and close(). */
+  readonly #deadlines: DeadlineSweeper;
   readonly #maxFrameLength: number | undefined;
   readonly #maxConnections: number;
   readonly #maxInFlight: number;
   readonly #timeoutMs: number;
   #listener: Listener | undefined;
   #acceptLoop: Promise<void> | undefined;
-  #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
   /** What a {@linkcode FastCall} reports to (one object per server, not per request). */
@@ -355,6 +164,10 @@ export abstract class AbstractServer<Req> {
     const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeout >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
     this.#timeoutMs = timeout;
+    this.#deadlines = new DeadlineSweeper(
+      timeout,
+      (f, err) => f.finish(this.#failure(f.frame, err)),
+    );
     // Validates the frame length now rather than at the first connection.
     new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
   }
@@ -408,7 +221,16 @@ export abstract class AbstractServer<Req> {
       this.serverName,
     );
     this.#listener = listener;
-    this.#acceptLoop = this.#accept(listener);
+    this.#acceptLoop = acceptLoop(listener, {
+      closing: () => this.#closing !== undefined,
+      accepted: (conn) => {
+        if (this.#closing !== undefined || this.#connections.size >= this.#maxConnections) {
+          conn.close().catch(() => {});
+          return;
+        }
+        this.serve(conn).catch(() => {});
+      },
+    });
     return listener.address;
   }
 
@@ -432,24 +254,6 @@ export abstract class AbstractServer<Req> {
   /** Whether `close()` has been called. */
   get closed(): boolean {
     return this.#closing !== undefined;
-  }
-
-  async #accept(listener: Listener): Promise<void> {
-    for (;;) {
-      let conn: Connection | null;
-      try {
-        conn = await listener.accept();
-      } catch {
-        if (this.#closing !== undefined) return;
-        continue;
-      }
-      if (conn === null) return;
-      if (this.#closing !== undefined || this.#connections.size >= this.#maxConnections) {
-        conn.close().catch(() => {});
-        continue;
-      }
-      this.serve(conn).catch(() => {});
-    }
   }
 
   /**
@@ -479,12 +283,7 @@ export abstract class AbstractServer<Req> {
    * @returns A new stage, for one connection.
    */
   requestStream(): TransformStream<Uint8Array[], Uint8Array[]> {
-    const state: ConnectionState = {
-      conn: undefined as unknown as Connection,
-      stopReading: () => {},
-      inFlight: new Set(),
-      closed: false,
-    };
+    const state = servedConnection(undefined);
     return new RequestHandlerStream(
       (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
       {
@@ -495,59 +294,16 @@ export abstract class AbstractServer<Req> {
 
   async #serve(conn: Connection): Promise<void> {
     if (conn.direct !== undefined) return this.#serveDirect(conn);
-    const reader = conn.readable.getReader();
-    const state: ConnectionState = {
-      conn,
-      stopReading: () => reader.cancel().catch(() => {}),
-      inFlight: new Set(),
-      closed: false,
-    };
+    const state = servedConnection(conn);
     this.#connections.add(state);
     this.#stats.reportActiveConnection();
     this.#extraStats?.reportActiveConnection();
-    // An idle connection costs only its pending read: the pipeline is built
-    // when the first bytes arrive.
-    let first: ReadableStreamReadResult<Uint8Array>;
     try {
-      first = await reader.read();
-    } catch {
-      first = { done: true, value: undefined };
-    }
-    if (first.done) {
-      await this.#release(state);
-      return;
-    }
-    const decoder = new FrameDecoderStream({ maxFrameLength: this.#maxFrameLength });
-    const output = decoder.readable
-      .pipeThrough(
-        new RequestHandlerStream(
-          (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
-          {
-            maxInFlight: this.#maxInFlight,
-          },
-        ),
-      )
-      .pipeThrough(new FrameEncoderStream())
-      .pipeTo(conn.writable, { preventAbort: true });
-    const input = pump(first.value, reader, decoder.writable);
-    // When the output side ends (framing lost, peer gone), stop reading too.
-    output.then(
-      () => reader.cancel().catch(() => {}),
-      (err) => reader.cancel(err).catch(() => {}),
-    );
-    const [inResult, outResult] = await Promise.allSettled([input, output]);
-    try {
-      // The output side carries the decoder's own error; the input side only
-      // learns of it second hand.
-      const err = outResult.status === "rejected"
-        ? outResult.reason
-        : inResult.status === "rejected"
-        ? inResult.reason
-        : undefined;
-      if (err instanceof FrameLengthError || err instanceof ProtocolError) {
-        // The framing is lost: tell the peer why, then close (as Flink does).
-        await writeBestEffort(conn, pipelineFailureFrame(err));
-      }
+      await serveStreams(
+        state,
+        (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+        { maxFrameLength: this.#maxFrameLength, maxInFlight: this.#maxInFlight },
+      );
     } finally {
       await this.#release(state);
     }
@@ -559,12 +315,7 @@ export abstract class AbstractServer<Req> {
    * the same answers.
    */
   async #serveDirect(conn: Connection): Promise<void> {
-    const state: ConnectionState = {
-      conn,
-      stopReading: () => {},
-      inFlight: new Set(),
-      closed: false,
-    };
+    const state = servedConnection(conn);
     const session = new DirectSession(conn, (frame) => this.#onFrame(frame, state), {
       maxFrameLength: this.#maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
       maxInFlight: this.#maxInFlight,
@@ -584,7 +335,7 @@ export abstract class AbstractServer<Req> {
   }
 
   /** A connection is done: fail what it still runs, close it, count it out. */
-  async #release(state: ConnectionState): Promise<void> {
+  async #release(state: ServedConnection): Promise<void> {
     state.closed = true;
     for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
     await state.conn.close().catch(() => {});
@@ -595,7 +346,7 @@ export abstract class AbstractServer<Req> {
 
   #onFrame(
     frame: Uint8Array,
-    state: ConnectionState,
+    state: ServedConnection,
   ): Uint8Array | Promise<Uint8Array> | typeof PENDING {
     let request: Req;
     // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
@@ -649,14 +400,13 @@ export abstract class AbstractServer<Req> {
     if (result instanceof Uint8Array) return this.#success(frame, result, startedAt);
     // Asynchronous: track it for the deadline and for close().
     state.inFlight.add(ctx);
-    this.#inFlight.add(ctx);
-    this.#ensureSweeper();
+    this.#deadlines.add(ctx);
     return new Promise<Uint8Array>((resolve) => {
       ctx.finish = (f) => {
         if (ctx.settled) return;
         ctx.settled = true;
         state.inFlight.delete(ctx);
-        this.#inFlight.delete(ctx);
+        this.#deadlines.delete(ctx);
         resolve(f);
       };
       result.then(
@@ -715,35 +465,11 @@ export abstract class AbstractServer<Req> {
     return requestFailureFrame(requestIdOf(request), err);
   }
 
-  #ensureSweeper(): void {
-    if (this.#sweeper !== undefined || this.#timeoutMs === 0) return;
-    const period = Math.min(1000, Math.max(5, Math.floor(this.#timeoutMs / 10)));
-    this.#sweeper = setInterval(() => this.#sweep(), period);
-  }
-
-  #sweep(): void {
-    const now = performance.now();
-    for (const f of [...this.#inFlight]) {
-      if (now - f.startedAt >= this.#timeoutMs) {
-        const err = new DeadlineExceededError(
-          `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
-        );
-        f.abort(err);
-        f.finish(this.#failure(f.frame, err));
-      }
-    }
-    if (this.#inFlight.size === 0 && this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
-  }
-
   #failInFlight(): void {
-    const err = ClosedError.shutDown(this.serverName);
-    for (const f of [...this.#inFlight]) {
-      f.abort(err);
-      f.finish(this.#failure(f.frame, err));
-    }
+    this.#deadlines.failAll(
+      ClosedError.shutDown(this.serverName),
+      (f, err) => f.finish(this.#failure(f.frame, err)),
+    );
   }
 
   /**
@@ -765,14 +491,7 @@ export abstract class AbstractServer<Req> {
     for (const state of this.#connections) state.stopReading();
     if (this.#tasks.size > 0) {
       const grace = this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const all = Promise.allSettled([...this.#tasks]);
-      const timedOut = await Promise.race([
-        all.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
-      ]);
-      clearTimeout(timer);
-      if (timedOut) {
+      if (await settleWithin(this.#tasks, grace)) {
         this.#failInFlight();
         for (const state of this.#connections) state.conn.close().catch(() => {});
       }
@@ -780,10 +499,7 @@ export abstract class AbstractServer<Req> {
     // Whatever is still in progress (served through requestStream()) is failed now.
     this.#failInFlight();
     await Promise.allSettled([...this.#tasks]);
-    if (this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
+    this.#deadlines.stop();
     await this.onClose();
   }
 
@@ -796,35 +512,4 @@ export abstract class AbstractServer<Req> {
 function positiveInt(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
   return v;
-}
-
-async function pump(
-  first: Uint8Array,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  dest: WritableStream<Uint8Array>,
-): Promise<void> {
-  const writer = dest.getWriter();
-  try {
-    await writer.write(first);
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      await writer.write(value);
-    }
-    await writer.close();
-  } catch (err) {
-    await writer.abort(err).catch(() => {});
-    reader.cancel(err).catch(() => {});
-    throw err;
-  }
-}
-
-async function writeBestEffort(conn: Connection, bytes: Uint8Array): Promise<void> {
-  try {
-    const writer = conn.writable.getWriter();
-    await writer.write(bytes);
-    writer.releaseLock();
-  } catch {
-    // The peer may be gone already.
-  }
 }
