@@ -1,6 +1,8 @@
 /**
  * Access control for servers: which requests a server answers, decided per
- * request by job id, state name and the peer's address.
+ * request by job id, state name and the peer's address. Any function will
+ * do; `accessFilter` (in `access_rules.ts`) makes one from an allow list,
+ * and `parseAccessRules` reads the list's text form.
  *
  * @module
  */
