@@ -233,8 +233,10 @@ const ADDRESS_CACHE_SIZE = 256;
 /**
  * The request filter of an allow list: a request is allowed when at least
  * one rule matches it (its job, its state name and its peer's address), and
- * refused otherwise, so no rules refuse everything. The rules are tried in
- * order, at a cost linear in their number; the filter answers synchronously.
+ * refused otherwise, so no rules refuse everything. The filter answers
+ * synchronously; a request is tried against the rules that name its state
+ * and those open on the state (`state *`), so its cost grows with those
+ * rules only.
  *
  * A rule naming a job or a state does not match a request that does not
  * know it (a state server's state registered without its job or name, or an
@@ -259,8 +261,23 @@ const ADDRESS_CACHE_SIZE = 256;
  * @returns The filter.
  */
 export function accessFilter(rules: readonly AccessRule[]): RequestFilter {
-  const list = rules.map((r) => ({ jobId: r.jobId, stateName: r.stateName, from: r.from }));
-  const needsAddress = list.some((r) => r.from !== undefined);
+  // Any matching rule allows, so order does not matter: rules are bucketed
+  // by state name, and a request tries its state's bucket and the rules open
+  // on the state.
+  type Compiled = { readonly jobId?: JobId; readonly from?: Cidr };
+  const anyState: Compiled[] = [];
+  const byState = new Map<string, Compiled[]>();
+  let needsAddress = false;
+  for (const r of rules) {
+    const c: Compiled = { jobId: r.jobId, from: r.from };
+    if (r.from !== undefined) needsAddress = true;
+    if (r.stateName === undefined) anyState.push(c);
+    else {
+      const bucket = byState.get(r.stateName);
+      if (bucket === undefined) byState.set(r.stateName, [c]);
+      else bucket.push(c);
+    }
+  }
   const cache = new Map<string, IpAddress | null>();
   const addressOf = (hostname: string): IpAddress | null => {
     let a = cache.get(hostname);
@@ -271,15 +288,18 @@ export function accessFilter(rules: readonly AccessRule[]): RequestFilter {
     }
     return a;
   };
-  return (request: AccessRequest): boolean => {
+  const anyOf = (list: readonly Compiled[], request: AccessRequest): boolean => {
     const address = needsAddress ? addressOf(request.remoteAddress.hostname) : null;
     for (let i = 0; i < list.length; i++) {
       const r = list[i];
       if (r.jobId !== undefined && !r.jobId.equals(request.jobId)) continue;
-      if (r.stateName !== undefined && r.stateName !== request.stateName) continue;
       if (r.from !== undefined && (address === null || !r.from.contains(address))) continue;
       return true;
     }
     return false;
+  };
+  return (request: AccessRequest): boolean => {
+    const bucket = request.stateName === undefined ? undefined : byState.get(request.stateName);
+    return (bucket !== undefined && anyOf(bucket, request)) || anyOf(anyState, request);
   };
 }

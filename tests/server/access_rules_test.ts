@@ -329,6 +329,20 @@ Deno.test("accessFilter: no rules refuse everything; programmatic rules; the rul
   assertEquals(byJob(req("10.0.0.1", OTHER_JOB, "x")), false);
 });
 
+Deno.test("accessFilter: rules for the request's state and rules open on the state both count", () => {
+  const allow = accessFilter(parseAccessRules(
+    "job * state s from 10.0.0.0/8\njob * state * from 127.0.0.1\njob * state constructor from *",
+  ));
+  assertEquals(allow(req("10.0.0.1", JOB, "s")), true, "the state's own rule");
+  assertEquals(allow(req("127.0.0.1", JOB, "s")), true, "its rule fails, the open rule matches");
+  assertEquals(allow(req("192.168.0.1", JOB, "s")), false, "neither");
+  assertEquals(allow(req("127.0.0.1", JOB, "t")), true, "no rule names t: the open rule");
+  assertEquals(allow(req("10.0.0.1", JOB, "t")), false);
+  assertEquals(allow(req("10.0.0.1", JOB, "constructor")), true, "names are plain keys");
+  assertEquals(allow(req("10.0.0.1", JOB, "__proto__")), false);
+  assertEquals(allow(req("10.0.0.1", JOB, "toString")), false);
+});
+
 Deno.test("accessFilter: many peers (past the parsed-address cache) are all decided right", () => {
   const allow = accessFilter(parseAccessRules("job * state * from 10.0.0.0/24"));
   for (let round = 0; round < 2; round++) {
