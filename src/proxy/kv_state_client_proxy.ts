@@ -21,6 +21,7 @@ import {
   resultFrameFor,
   type ServerOptions,
 } from "../server/server_base.ts";
+import { isBadRequestError, requestFailureFrame } from "../server/failure_frames.ts";
 import type { Transport } from "../transport/types.ts";
 import {
   ClosedError,
@@ -28,7 +29,6 @@ import {
   ConnectionClosedError,
   DeadlineExceededError,
   errorFromJavaThrowable,
-  FlinkJobNotFoundError,
   UnknownKvStateIdError,
   UnknownKvStateKeyGroupLocationError,
   UnknownLocationError,
@@ -38,6 +38,12 @@ import { readJavaThrowable } from "../wire/java_serialization.ts";
 import { JobId } from "../wire/ids.ts";
 import { keyGroupForKeyHash } from "../wire/key_group.ts";
 import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
+import { FailureMemo } from "./failure_memo.ts";
+import {
+  LocationCache,
+  type LocationCacheOptions,
+  type LocationCacheSize,
+} from "./location_cache.ts";
 
 /** Flink's name for the proxy, used in its messages. */
 export const KV_STATE_PROXY_NAME = "Queryable State Proxy Server";
@@ -66,45 +72,87 @@ export interface KvStateClientProxyOptions extends ServerOptions {
   readonly upstreamTransport?: Transport;
   /** The oracle registry; a new one when omitted. */
   readonly oracles?: KvStateLocationOracleRegistry;
-}
-
-interface CacheEntry {
-  readonly promise: Promise<KvStateLocation>;
-  failed: boolean;
-  /** The location, once the lookup succeeded. */
-  value: KvStateLocation | undefined;
+  /**
+   * Bounds and timings of the location cache (see
+   * {@linkcode LocationCacheOptions}): at most 10,000 entries and 16 MiB
+   * (estimated) by default, least recently used dropped first; a failed
+   * lookup answered from the cache for 1,000 ms, then gone; a forced
+   * re-lookup shares the last lookup of the same state when that one is in
+   * flight or younger than `minRelookupIntervalMs`, which here defaults to
+   * `retryBackoffMs` (so a request's own retries each see a fresh lookup).
+   */
+  readonly locationCache?: LocationCacheOptions;
+  /**
+   * The longest state name accepted, in bytes as the request carries it
+   * (UTF-8). A longer name is refused at once, before it is decoded: no
+   * lookup, nothing cached, and a failure naming the bound (with a prefix
+   * of the name only). The failure is Flink's `UnknownLocationException`
+   * wrapped as Flink's proxy wraps every failed lookup
+   * (`RuntimeException: Failed request <id>. Caused by: ...`): a name no
+   * state can be found by, which is what a Java client meets for any
+   * unknown state. Default 1024.
+   */
+  readonly maxStateNameLength?: number;
 }
 
 const RETRY_BACKOFF_CAP_MS = 1000;
+const DEFAULT_MAX_STATE_NAME_LENGTH = 1024;
+/** How much of a refused state name its failure message shows, in bytes. */
+const REFUSED_NAME_PREFIX_BYTES = 64;
+/**
+ * The largest upstream REQUEST_FAILURE (length prefix included) that the
+ * fast path relays as it came.
+ * TODO(H1): use the failure-frame bound exported by failure_frames.ts.
+ */
+const MAX_RELAYED_FAILURE_FRAME_LENGTH = 256 * 1024;
 
-const encoder = new TextEncoder();
-/** Failures a proxy relays as received (Flink's bad-request family, not retried). */
-const RELAYED_FAILURES: readonly Uint8Array[] = [
-  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
-  "org.apache.flink.queryablestate.network.BadRequestException",
-].map((name) => encoder.encode(name));
+/** Flink's retry set, plus a connection closed under the request (queries are reads). */
+function isRetryable(err: unknown): boolean {
+  return err instanceof UnknownKvStateIdError ||
+    err instanceof UnknownKvStateKeyGroupLocationError ||
+    err instanceof ConnectError ||
+    err instanceof ConnectionClosedError;
+}
+
+/** Whether an oracle's answer can be used as a location (checked once per lookup). */
+function isLocation(v: unknown): v is KvStateLocation {
+  if (typeof v !== "object" || v === null) return false;
+  const l = v as KvStateLocation;
+  return Number.isInteger(l.numKeyGroups) && l.numKeyGroups >= 0 && l.numKeyGroups <= 32768 &&
+    typeof l.getAddress === "function" && typeof l.getKvStateId === "function";
+}
+
+const lossyUtf8 = new TextDecoder();
 
 /**
- * Whether a REQUEST_FAILURE frame (length prefix included) carries one of
- * {@linkcode RELAYED_FAILURES}, judged from the stream's first class name
- * without parsing the stream.
+ * A request whose state name is longer than the proxy accepts: the name is
+ * not decoded (only a prefix, for the message), and the request is refused.
  */
-function isRelayedFailure(frame: Uint8Array): boolean {
-  // prefix 4, header 8, id 8, then AC ED 00 05 73 72 <u16 length> <name>
-  const at = 20;
-  if (
-    frame.length < at + 8 || frame[at] !== 0xac || frame[at + 1] !== 0xed ||
-    frame[at + 4] !== 0x73 || frame[at + 5] !== 0x72
+class OversizedNameRequest implements KvStateRequest {
+  readonly jobId: JobId;
+  /** A prefix of the name, for messages only (never looked up). */
+  readonly stateName: string;
+  readonly keyHashCode: number;
+  readonly serializedKeyAndNamespace: Uint8Array;
+  /** The name's length in bytes. */
+  readonly nameBytes: number;
+  constructor(
+    jobId: JobId,
+    prefix: string,
+    keyHashCode: number,
+    serializedKeyAndNamespace: Uint8Array,
+    nameBytes: number,
   ) {
-    return false;
+    this.jobId = jobId;
+    this.stateName = prefix;
+    this.keyHashCode = keyHashCode;
+    this.serializedKeyAndNamespace = serializedKeyAndNamespace;
+    this.nameBytes = nameBytes;
   }
-  const n = (frame[at + 6] << 8) | frame[at + 7];
-  outer: for (const name of RELAYED_FAILURES) {
-    if (name.length !== n || frame.length < at + 8 + n) continue;
-    for (let i = 0; i < n; i++) if (frame[at + 8 + i] !== name[i]) continue outer;
-    return true;
-  }
-  return false;
+}
+
+function int32At(b: Uint8Array, i: number): number {
+  return (b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3];
 }
 
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
@@ -165,16 +213,21 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   readonly #retries: number;
   readonly #backoffMs: number;
   readonly #lookupTimeoutMs: number;
-  /** job id (hex) → state name → cached lookup. */
-  readonly #cache = new Map<string, Map<string, CacheEntry>>();
+  readonly #maxNameBytes: number;
+  /** job id (hex) → state name → lookup; bounded. */
+  readonly #cache: LocationCache;
+  /** Upstream failure bodies already validated as relayable unchanged. */
+  readonly #relayable = new FailureMemo();
   /** Cancels each pending lookup deadline or retry backoff (on close). */
   readonly #cancels = new Set<(err: unknown) => void>();
   readonly #unsubscribe: () => void;
+  #internalErrors = 0;
 
   /**
    * Creates a KvStateClientProxy.
    *
    * @param options Binding, bounds, retries, oracle registry, upstream client.
+   * @throws {RangeError} On a bound out of range.
    */
   constructor(options: KvStateClientProxyOptions = {}) {
     super(KV_STATE_PROXY_NAME, options);
@@ -185,8 +238,24 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     this.#retries = retries;
     this.#backoffMs = options.retryBackoffMs ?? 10;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+    const maxName = options.maxStateNameLength ?? DEFAULT_MAX_STATE_NAME_LENGTH;
+    if (!Number.isInteger(maxName) || maxName < 0) {
+      throw new RangeError(`maxStateNameLength must be a non-negative integer, got ${maxName}`);
+    }
+    this.#maxNameBytes = maxName;
+    this.#cache = new LocationCache({
+      ...options.locationCache,
+      minRelookupIntervalMs: options.locationCache?.minRelookupIntervalMs ?? this.#backoffMs,
+    });
     this.oracles = options.oracles ?? new KvStateLocationOracleRegistry();
-    this.#unsubscribe = this.oracles.onUpdate((jobId) => this.#invalidate(jobId));
+    this.#unsubscribe = this.oracles.onUpdate((jobId) => {
+      // A listener must not throw into the registry's update (nor skip the others).
+      try {
+        this.#invalidate(jobId);
+      } catch (err) {
+        this.#internalError(err);
+      }
+    });
     const upstream = options.upstreamTransport ?? options.transport;
     if (options.client !== undefined) {
       this.client = options.client;
@@ -231,6 +300,24 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   }
 
   /**
+   * What the location cache holds now: entries (resolved, pending and
+   * recently failed lookups) and their estimated bytes; both stay within
+   * {@linkcode KvStateClientProxyOptions.locationCache}'s bounds.
+   */
+  get locationCacheSize(): LocationCacheSize {
+    return this.#cache.size;
+  }
+
+  /**
+   * How many unexpected exceptions (a bug, or a hostile oracle or peer) the
+   * proxy's last-resort guards turned into a failure of the one request
+   * concerned, instead of letting them reach the runtime.
+   */
+  get internalErrors(): number {
+    return this.#internalErrors;
+  }
+
+  /**
    * The forwarding stage as a stream transform: batches of request frames
    * (without length prefix) in, batches of response frames out. Compose it
    * between a `FrameDecoderStream` and a `FrameEncoderStream` over any byte
@@ -244,27 +331,64 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
 
   #invalidate(jobId: JobId): void {
     if (jobId.equals(JobId.DEFAULT)) this.#cache.clear();
-    else this.#cache.delete(jobId.toString());
+    else this.#cache.invalidateJob(jobId.toString());
   }
 
-  /** Decodes a REQUEST body (see {@linkcode AbstractServer}). */
+  /**
+   * Decodes a REQUEST body (see {@linkcode AbstractServer}). A state name
+   * longer than `maxStateNameLength` is not decoded: the request is
+   * answered with a refusal (a REQUEST_FAILURE, not a connection failure).
+   */
   protected decodeRequest(body: Uint8Array): KvStateRequest {
+    // The name's length is the int after the job id; checked before decoding the name.
+    const n = body.length;
+    if (n >= 20) {
+      const nameLen = int32At(body, 16);
+      if (nameLen > this.#maxNameBytes) {
+        const at = 20 + nameLen;
+        // Truncated or malformed: the decoder's own error, as before.
+        if (at + 8 > n) return decodeKvStateRequest(body);
+        const knLen = int32At(body, at + 4);
+        if (knLen < 0 || at + 8 + knLen > n) return decodeKvStateRequest(body);
+        return new OversizedNameRequest(
+          new JobId(body.subarray(0, 16)),
+          lossyUtf8.decode(body.subarray(20, 20 + Math.min(nameLen, REFUSED_NAME_PREFIX_BYTES))),
+          int32At(body, at),
+          body.subarray(at + 8, at + 8 + knLen),
+          nameLen,
+        );
+      }
+    }
     return decodeKvStateRequest(body);
+  }
+
+  /** The refusal of a state name longer than `maxStateNameLength`. */
+  #refuseName(request: OversizedNameRequest): UnknownLocationError {
+    return new UnknownLocationError(
+      `Could not retrieve location of state=${request.stateName}... of job=${request.jobId}. ` +
+        `The state name is ${request.nameBytes} bytes long, more than ` +
+        `maxStateNameLength (${this.#maxNameBytes} bytes).`,
+    );
   }
 
   /**
    * The fast path (see {@linkcode AbstractServer}): with the location cached
    * and resolved, forward at once and relay the state server's answer frame
    * as it came, with only the request id patched (a result, or a
-   * bad-request failure, which Flink relays unchanged too). Anything else
-   * takes the regular path with its retries and error mapping.
+   * bad-request failure validated as the regular path validates it).
+   * Anything else takes the regular path with its retries and error
+   * mapping.
    *
    * @param call The request.
    * @returns Whether the request was taken.
    */
   protected override respondFast(call: FastCall<KvStateRequest>): boolean {
     const request = call.request;
-    const location = this.#cache.get(request.jobId.toString())?.get(request.stateName)?.value;
+    if (request instanceof OversizedNameRequest) {
+      call.fail(this.#refuseName(request));
+      return true;
+    }
+    const location = this.#cache.locationOf(request.jobId.toString(), request.stateName);
     if (location === undefined || location.numKeyGroups === 0) return false;
     const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
     const address = location.getAddress(keyGroup);
@@ -286,35 +410,99 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     error: unknown,
     call: FastCall<KvStateRequest>,
   ): void => {
-    const frame = call.frame;
-    if (response !== null) {
-      if (response[11] === 1 || isRelayedFailure(response)) {
-        // The client's request id in place of ours.
-        for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
-        call.send(response);
-        return;
+    try {
+      const frame = call.frame;
+      if (response !== null) {
+        // A result, or a failure whose very bytes were validated before (see below).
+        if (response[11] === 1 || this.#relayable.has(response, 20)) {
+          // The client's request id in place of ours.
+          for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
+          call.send(response);
+          return;
+        }
+        // Read as the regular path reads it (the same parse, the same limits).
+        const body = response.subarray(20);
+        try {
+          error = withSerializedThrowable(errorFromJavaThrowable(readJavaThrowable(body)), body);
+        } catch (e) {
+          error = e;
+        }
+        if (!isRetryable(error)) {
+          // Answered as the regular path answers it, from the same error.
+          call.fail(error);
+          this.#rememberIfRelayable(response, error);
+          return;
+        }
       }
-      const body = response.subarray(20);
+      // Retryable or not, the regular path decides (and wraps what it gives up on).
+      this.#retry(call.request, new FastPathContext(frame), error, 0).then(
+        (content) => this.#sendContent(call, content),
+        (err) => this.#failCall(call, err),
+      );
+    } catch (err) {
+      this.#failCall(call, err, true);
+    }
+  };
+
+  /**
+   * Remembers an upstream failure body when the failure frame the regular
+   * path builds for its error is that body itself (a bad-request failure
+   * relayed unchanged, within the size bound): the same bytes can then be
+   * relayed at once.
+   */
+  #rememberIfRelayable(response: Uint8Array, error: unknown): void {
+    if (
+      response.length > MAX_RELAYED_FAILURE_FRAME_LENGTH || !isBadRequestError(error)
+    ) {
+      return;
+    }
+    const expected = requestFailureFrame(0n, error);
+    if (expected.length !== response.length) return;
+    for (let i = 20; i < expected.length; i++) if (expected[i] !== response[i]) return;
+    this.#relayable.add(response.subarray(20));
+  }
+
+  #sendContent(call: FastCall<KvStateRequest>, content: Uint8Array): void {
+    try {
+      call.send(resultFrameFor(call.frame, content));
+    } catch (err) {
+      this.#failCall(call, err, true);
+    }
+  }
+
+  /**
+   * Fails a request of the fast path; never throws. `internal`: the failure
+   * is an unexpected exception, counted.
+   */
+  #failCall(call: FastCall<KvStateRequest>, err: unknown, internal = false): void {
+    if (internal) this.#internalError(err);
+    try {
+      call.fail(err);
+    } catch (e) {
+      this.#internalError(e);
       try {
-        error = withSerializedThrowable(errorFromJavaThrowable(readJavaThrowable(body)), body);
-      } catch (e) {
-        error = e;
+        call.fail(new Error(`${KV_STATE_PROXY_NAME} : internal error`));
+      } catch {
+        // Nothing more can be done for this request.
       }
     }
-    // Retryable or not, the regular path decides (and wraps what it gives up on).
-    this.#retry(call.request, new FastPathContext(frame), error, 0).then(
-      (content) => call.send(resultFrameFor(frame, content)),
-      (err) => call.fail(err),
-    );
-  };
+  }
+
+  #internalError(_err: unknown): void {
+    // TODO(H3): report through the server base's counter once it has one.
+    this.#internalErrors++;
+  }
 
   /** Answers one request (see {@linkcode AbstractServer}): route, forward, retry. */
   protected handleRequest(
     request: KvStateRequest,
     context: RequestContext,
   ): Promise<Uint8Array> {
+    if (request instanceof OversizedNameRequest) {
+      return Promise.reject(this.#refuseName(request));
+    }
     // Fast path: the location is cached and resolved, so route at once.
-    const location = this.#cache.get(request.jobId.toString())?.get(request.stateName)?.value;
+    const location = this.#cache.locationOf(request.jobId.toString(), request.stateName);
     if (location !== undefined) {
       let forwarded: Promise<Uint8Array>;
       try {
@@ -338,13 +526,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     attempt: number,
   ): Promise<Uint8Array> {
     for (;; attempt++) {
-      // Flink's retry set, plus a connection closed under the request:
-      // queries are reads, so sending one again is safe.
-      const retryable = err instanceof UnknownKvStateIdError ||
-        err instanceof UnknownKvStateKeyGroupLocationError ||
-        err instanceof ConnectError ||
-        err instanceof ConnectionClosedError;
-      if (!retryable || attempt >= this.#retries || this.closed) throw err;
+      if (!isRetryable(err) || attempt >= this.#retries || this.closed) throw err;
       await this.#sleep(Math.min(this.#backoffMs * 2 ** attempt, RETRY_BACKOFF_CAP_MS), context);
       try {
         return await this.#attempt(request, true);
@@ -374,32 +556,20 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     });
   }
 
-  /** Flink's lookup rules (PROTOCOL §4.3) plus a deadline. */
+  /**
+   * Flink's lookup rules (PROTOCOL §4.3), bounded: a cached lookup is
+   * reused (a failed one only within the negative TTL); a forced one
+   * shares a lookup in flight or a recent one; a deadline per lookup.
+   */
   #lookup(jobId: JobId, stateName: string, force: boolean): Promise<KvStateLocation> {
     const jobKey = jobId.toString();
-    let states = this.#cache.get(jobKey);
-    const cached = states?.get(stateName);
-    if (!force && cached !== undefined && !cached.failed) return cached.promise;
+    const reused = this.#cache.reusable(jobKey, stateName, force);
+    if (reused !== undefined) return reused;
     const oracle = this.oracles.get(jobId);
     if (oracle === null) {
       return Promise.reject(UnknownLocationError.forState(stateName, jobKey));
     }
-    if (states === undefined) {
-      states = new Map();
-      this.#cache.set(jobKey, states);
-    }
-    const jobStates = states;
-    const promise = this.#withDeadline(oracle, jobId, stateName);
-    const entry: CacheEntry = { promise, failed: false, value: undefined };
-    jobStates.set(stateName, entry);
-    promise.then((loc) => {
-      entry.value = loc;
-    }, (err) => {
-      if (jobStates.get(stateName) !== entry) return;
-      if (err instanceof FlinkJobNotFoundError) jobStates.delete(stateName);
-      else entry.failed = true;
-    });
-    return promise;
+    return this.#cache.start(jobKey, stateName, this.#withDeadline(oracle, jobId, stateName));
   }
 
   #withDeadline(
@@ -409,15 +579,23 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   ): Promise<KvStateLocation> {
     const controller = new AbortController();
     return new Promise<KvStateLocation>((resolve, reject) => {
+      let done = false;
       const finish = (err: unknown, loc?: KvStateLocation) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         this.#cancels.delete(cancel);
         if (loc !== undefined) resolve(loc);
         else reject(err);
       };
       const cancel = (err: unknown) => {
-        controller.abort(err);
         finish(err);
+        // After settling: an abort listener of the oracle's that throws cannot undo it.
+        try {
+          controller.abort(err);
+        } catch {
+          // The runtime reports listener errors itself; nothing reaches here.
+        }
       };
       const timer = setTimeout(() => {
         cancel(
@@ -429,7 +607,18 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       this.#cancels.add(cancel);
       try {
         Promise.resolve(oracle.requestKvStateLocation(jobId, stateName, controller.signal))
-          .then((loc) => finish(undefined, loc), (err) => finish(err));
+          .then((loc) => {
+            if (isLocation(loc)) finish(undefined, loc);
+            else {
+              finish(
+                new UnknownLocationError(
+                  `Could not retrieve location of state=${stateName} of job=${jobId}: ` +
+                    `the location oracle answered with ${describe(loc)}, not a KvStateLocation.`,
+                ),
+              );
+            }
+          }, (err) => finish(err))
+          .then(undefined, (err) => finish(err));
       } catch (err) {
         finish(err);
       }
@@ -466,6 +655,19 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     const closed = ClosedError.shutDown(KV_STATE_PROXY_NAME);
     for (const cancel of [...this.#cancels]) cancel(closed);
     this.#cache.clear();
+    this.#relayable.clear();
     if (this.#ownsClient) await this.client.close();
+  }
+}
+
+/** A short description of an unexpected value, for messages (bounded). */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v !== "object") return typeof v;
+  try {
+    const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" ? `an object (${name.slice(0, 64)})` : "an object";
+  } catch {
+    return "an object";
   }
 }

@@ -274,7 +274,7 @@ Deno.test("proxy: an oracle that fails, hangs, or is swapped mid-flight", async 
   try {
     await plane.standard();
     const q = { keyType: "string", valueType: "long" } as const;
-    // Fails: wrapped, and not cached.
+    // Fails: wrapped, and remembered for the negative TTL only (default 1 s).
     let calls = 0;
     plane.proxy.updateKvStateLocationOracle(JOB, {
       requestKvStateLocation: () => {
@@ -289,7 +289,7 @@ Deno.test("proxy: an oracle that fails, hangs, or is swapped mid-flight", async 
       );
       assert(e.message.includes("java.lang.RuntimeException: oracle exploded"), e.message);
     }
-    assertEquals(calls, 2, "a failed lookup is not reused");
+    assertEquals(calls, 1, "a failed lookup is answered from the cache within the negative TTL");
     // Throws synchronously: same.
     plane.proxy.updateKvStateLocationOracle(JOB, {
       requestKvStateLocation: () => {
@@ -345,7 +345,7 @@ Deno.test("proxy: an oracle that fails, hangs, or is swapped mid-flight", async 
   }
 });
 
-Deno.test("proxy: location cache: shared lookups, FlinkJobNotFound evicts, update invalidates, default job answers all", async () => {
+Deno.test("proxy: location cache: shared lookups, FlinkJobNotFound remembered briefly, update invalidates, default job answers all", async () => {
   const { MemoryTransport } = await import("../../mod.ts");
   const transport = new MemoryTransport();
   const plane = await Plane.start(transport);
@@ -372,7 +372,7 @@ Deno.test("proxy: location cache: shared lookups, FlinkJobNotFound evicts, updat
     plane.proxy.updateKvStateLocationOracle(JOB, plane.proxy.getKvStateLocationOracle(JOB));
     await plane.client.getKvState(JOB, "word-counts", "hello", q);
     assertEquals(plane.lookups, 2, "looked up again after the update");
-    // FlinkJobNotFound: the entry is evicted, the next request asks again.
+    // FlinkJobNotFound: like any failed lookup, answered from the cache within the negative TTL.
     let notFound = 0;
     plane.proxy.updateKvStateLocationOracle(JOB, {
       requestKvStateLocation: () => {
@@ -391,7 +391,7 @@ Deno.test("proxy: location cache: shared lookups, FlinkJobNotFound evicts, updat
         ),
       );
     }
-    assertEquals(notFound, 2);
+    assertEquals(notFound, 1);
     // An oracle under the default job id answers for every job.
     const other = JobId.random();
     plane.proxy.updateKvStateLocationOracle(JOB, null);
