@@ -54,4 +54,5 @@ export * from "./src/oracle/in_memory_location_registry.ts";
 export * from "./src/oracle/locations_file.ts";
 export * from "./src/oracle/static_oracle.ts";
 export * from "./src/proxy/kv_state_client_proxy.ts";
+export * from "./src/proxy/location_cache.ts";
 export * from "./src/client/queryable_state_client.ts";
