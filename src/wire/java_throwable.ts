@@ -218,16 +218,187 @@ export function javaThrowable(
   };
 }
 
-function frameText(f: JavaStackFrame): string {
-  let prefix = "";
-  if (f.classLoaderName) prefix += f.classLoaderName + "/";
-  if (f.moduleName) prefix += f.moduleName + (f.moduleVersion ? "@" + f.moduleVersion : "") + "/";
-  let where: string;
-  if (f.lineNumber === -2) where = "Native Method";
-  else if (f.fileName === null) where = "Unknown Source";
-  else if (f.lineNumber >= 0) where = `${f.fileName}:${f.lineNumber}`;
-  else where = f.fileName;
-  return `${prefix}${f.declaringClass}.${f.methodName}(${where})`;
+/**
+ * Bounds on the text {@linkcode stringifyJavaThrowable} renders, so that a
+ * throwable received from a peer (long messages, a long stack trace of long
+ * frames, a long cause chain) can never grow into a string of unbounded size,
+ * nor take time out of proportion with the text produced. Every length is in
+ * UTF-16 code units (JavaScript string length). What a bound cuts off is
+ * marked in the text: `... [N characters truncated]` for cut text,
+ * `\t... N more` for stack frames left out (as Java marks the frames a cause
+ * shares with its enclosing trace), `... [N more causes]` for causes left out.
+ *
+ * @example Tighter limits for one call
+ * ```ts
+ * import { DEFAULT_THROWABLE_TEXT_LIMITS, type ThrowableTextLimits } from "@kvstate/queryable-state";
+ *
+ * const limits: ThrowableTextLimits = { ...DEFAULT_THROWABLE_TEXT_LIMITS, maxLength: 4096 };
+ * limits.maxFrames; // => 1024
+ * ```
+ */
+export interface ThrowableTextLimits {
+  /**
+   * Longest text, markers included. Default 65536 (64 Ki characters, at most
+   * 192 KiB once encoded in UTF-8 or modified UTF-8).
+   */
+  readonly maxLength: number;
+  /** Longest message of one throwable of the chain, marker included. Default 65536. */
+  readonly maxMessageLength: number;
+  /**
+   * Longest stack frame (the text after `\tat `), marker included. Default
+   * 1024. Frames longer than this are also compared on their first
+   * characters only when frames shared with the enclosing trace are folded.
+   */
+  readonly maxFrameLength: number;
+  /**
+   * Most stack frames printed per throwable; the rest is folded into one
+   * `\t... N more` line. Default 1024 (the JVM's default maximal stack trace
+   * depth, so a real Java trace is never cut by it).
+   */
+  readonly maxFrames: number;
+  /**
+   * Most causes printed below the top throwable; the rest is summed up as
+   * `... [N more causes]`. Default 128.
+   */
+  readonly maxCauseDepth: number;
+}
+
+/**
+ * The limits {@linkcode stringifyJavaThrowable} uses by default: 64 Ki
+ * characters of text, 64 Ki per message, 1024 per stack frame, 1024 frames
+ * per throwable, 128 causes. Real Flink failures are far below them, so
+ * their text is exactly what Java's `printStackTrace()` prints.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_THROWABLE_TEXT_LIMITS } from "@kvstate/queryable-state";
+ *
+ * DEFAULT_THROWABLE_TEXT_LIMITS.maxLength; // => 65536
+ * ```
+ */
+export const DEFAULT_THROWABLE_TEXT_LIMITS: Readonly<ThrowableTextLimits> = Object.freeze({
+  maxLength: 65536,
+  maxMessageLength: 65536,
+  maxFrameLength: 1024,
+  maxFrames: 1024,
+  maxCauseDepth: 128,
+});
+
+function resolveTextLimits(limits: Partial<ThrowableTextLimits> | undefined): ThrowableTextLimits {
+  if (limits === undefined) return DEFAULT_THROWABLE_TEXT_LIMITS;
+  const l = { ...DEFAULT_THROWABLE_TEXT_LIMITS, ...limits };
+  for (const [k, v] of Object.entries(l)) {
+    if (typeof v !== "number" || !(v >= 0)) {
+      throw new RangeError(`ThrowableTextLimits.${k} must be a non-negative number, got ${v}`);
+    }
+  }
+  return l;
+}
+
+const truncationMarker = (n: number): string => `... [${n} characters truncated]`;
+
+/**
+ * How many leading characters of a text of `total` characters to keep so
+ * that they and the marker fit in `max`; `-1` when the marker alone does not
+ * fit (then the text is cut hard, unmarked).
+ */
+function keptLength(total: number, max: number): number {
+  // The marker for `total` removed characters is at least as long as the one needed.
+  const keep = max - truncationMarker(total).length;
+  return keep < 0 ? -1 : keep;
+}
+
+/** `s.slice(0, n)`, one shorter if that would split a surrogate pair. */
+function head(s: string, n: number): string {
+  if (n <= 0) return "";
+  if (n >= s.length) return s;
+  const c = s.charCodeAt(n - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
+
+/**
+ * The concatenation of `parts`, or when longer than `max`, its first
+ * characters and a `... [N characters truncated]` marker, `max` characters
+ * at most. Only the characters kept are copied.
+ */
+function cutParts(parts: readonly string[], max: number): string {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (total <= max) return parts.join("");
+  let keep = keptLength(total, max);
+  const hard = keep < 0;
+  if (hard) keep = Math.max(0, Math.floor(max));
+  let out = "";
+  let kept = 0;
+  for (const p of parts) {
+    if (kept + p.length <= keep) {
+      out += p;
+      kept += p.length;
+    } else {
+      const h = head(p, keep - kept);
+      out += h;
+      kept += h.length;
+      break;
+    }
+  }
+  return hard ? out : out + truncationMarker(total - kept);
+}
+
+/**
+ * Cuts a text to at most `maxLength` characters: a longer text keeps its
+ * first characters and ends with a `... [N characters truncated]` marker
+ * (N = characters removed), the marker counted in `maxLength` (a limit too
+ * small for the marker cuts without it). A surrogate pair is never split.
+ * Only the characters kept are copied.
+ *
+ * @example
+ * ```ts
+ * import { truncateText } from "@kvstate/queryable-state";
+ *
+ * truncateText("abc", 10); // => "abc"
+ * truncateText("x".repeat(100), 40); // => "xxxxxxxxxx... [90 characters truncated]"
+ * ```
+ *
+ * @param text The text.
+ * @param maxLength The most characters to return.
+ * @returns The text, whole or cut.
+ */
+export function truncateText(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : cutParts([text], maxLength);
+}
+
+/** The text of a frame, as `StackTraceElement.toString()` has it, cut to `max` characters. */
+function frameText(f: JavaStackFrame, max: number): string {
+  const parts: string[] = [];
+  if (f.classLoaderName) parts.push(f.classLoaderName, "/");
+  if (f.moduleName) {
+    parts.push(f.moduleName);
+    if (f.moduleVersion) parts.push("@", f.moduleVersion);
+    parts.push("/");
+  }
+  parts.push(f.declaringClass, ".", f.methodName, "(");
+  if (f.lineNumber === -2) parts.push("Native Method");
+  else if (f.fileName === null) parts.push("Unknown Source");
+  else if (f.lineNumber >= 0) parts.push(f.fileName, ":", String(f.lineNumber));
+  else parts.push(f.fileName);
+  parts.push(")");
+  return cutParts(parts, max);
+}
+
+/** Room kept at the end of the text for the closing markers (two short lines). */
+const MARKER_RESERVE = 64;
+/** Most causes counted for a `... [N more causes]` marker. */
+const MAX_CAUSES_COUNTED = 10_000;
+
+/** `... [N more causes]` for the causes from `from` on that are not printed. */
+function causesMarker(from: JavaThrowable | null, seen: Set<JavaThrowable>): string {
+  let n = 0;
+  for (let c = from; c !== null && !seen.has(c) && n <= MAX_CAUSES_COUNTED; c = c.cause) {
+    seen.add(c);
+    n++;
+  }
+  if (n === 0) return "";
+  return `... [${n > MAX_CAUSES_COUNTED ? `more than ${MAX_CAUSES_COUNTED}` : n} more causes]\n`;
 }
 
 /**
@@ -236,6 +407,15 @@ function frameText(f: JavaStackFrame): string {
  * `\tat frame` line per stack frame, then `Caused by: ...` sections, each line
  * ending with `\n`. Frames a cause shares with its enclosing trace are folded
  * into `... N more`, as the JVM prints them.
+ *
+ * The text is bounded by `limits` (see {@linkcode ThrowableTextLimits}; by
+ * default {@linkcode DEFAULT_THROWABLE_TEXT_LIMITS}: 64 Ki characters in
+ * all), whatever the throwable holds: a cut message or frame ends with
+ * `... [N characters truncated]`, frames left out are counted in a
+ * `\t... N more` line, causes left out in `... [N more causes]`. Rendering
+ * stops as soon as the text is full, so its cost follows the text produced,
+ * not the size of the throwable. Below the limits, the text is exactly
+ * Java's.
  *
  * @example No stack, one cause
  * ```ts
@@ -247,35 +427,111 @@ function frameText(f: JavaStackFrame): string {
  * // => "java.lang.RuntimeException: outer\nCaused by: java.lang.IllegalStateException: inner\n"
  * ```
  *
+ * @example A huge message is cut and marked
+ * ```ts
+ * import { javaThrowable, stringifyJavaThrowable } from "@kvstate/queryable-state";
+ *
+ * const t = javaThrowable("java.lang.RuntimeException", "x".repeat(1_000_000));
+ * const text = stringifyJavaThrowable(t, { maxMessageLength: 40 });
+ * text; // => "java.lang.RuntimeException: xxxxxx... [999994 characters truncated]\n"
+ * stringifyJavaThrowable(t).length <= 65536; // => true
+ * ```
+ *
  * @param t The throwable.
- * @returns The text.
+ * @param limits Bounds on the text; missing ones come from {@linkcode DEFAULT_THROWABLE_TEXT_LIMITS}.
+ * @returns The text, at most `limits.maxLength` characters.
+ * @throws {RangeError} When a limit is not a non-negative number.
  */
-export function stringifyJavaThrowable(t: JavaThrowable): string {
+export function stringifyJavaThrowable(
+  t: JavaThrowable,
+  limits?: Partial<ThrowableTextLimits>,
+): string {
+  const l = resolveTextLimits(limits);
+  const maxFrames = l.maxFrames;
+  const maxFrameLength = l.maxFrameLength;
+  // Characters that may still be written before the closing markers.
+  let room = l.maxLength - MARKER_RESERVE;
   let out = "";
+  let tail = "";
   let enclosing: readonly JavaStackFrame[] = [];
   let prefix = "";
   const seen = new Set<JavaThrowable>();
-  for (let cur: JavaThrowable | null = t; cur !== null && !seen.has(cur); cur = cur.cause) {
+  let depth = 0;
+  let cur: JavaThrowable | null = t;
+  chain: for (; cur !== null && !seen.has(cur); cur = cur.cause, depth++) {
+    if (depth > l.maxCauseDepth) {
+      tail = causesMarker(cur, seen);
+      break;
+    }
     seen.add(cur);
-    out += prefix + cur.className + (cur.message !== null ? ": " + cur.message : "") + "\n";
     const trace = cur.stackTrace;
-    // Frames in common with the enclosing trace, counted from the end.
+    const message = cur.message;
+    const headerLength = prefix.length + cur.className.length +
+      (message === null ? 0 : 2 + Math.min(message.length, l.maxMessageLength)) + 1;
+    if (headerLength > room) {
+      // Cut the header line to what is left, then close.
+      const parts = message === null
+        ? [prefix, cur.className]
+        : [prefix, cur.className, ": ", message];
+      if (room > 1) out += cutParts(parts, room - 1) + "\n";
+      tail = (trace.length !== 0 ? `\t... ${trace.length} more\n` : "") +
+        causesMarker(cur.cause, seen);
+      break;
+    }
+    out += prefix + cur.className +
+      (message !== null ? ": " + truncateText(message, l.maxMessageLength) : "") + "\n";
+    room -= headerLength;
+    // Frames in common with the enclosing trace, counted from the end; at most
+    // maxFrames comparisons (beyond, the frames are left out anyway).
     let m = trace.length - 1;
     let n = enclosing.length - 1;
-    while (m >= 0 && n >= 0 && sameFrame(trace[m], enclosing[n])) {
+    for (let budget = maxFrames; m >= 0 && n >= 0 && budget > 0; budget--) {
+      if (!sameFrame(trace[m], enclosing[n], maxFrameLength)) break;
       m--;
       n--;
     }
-    const common = trace.length - 1 - m;
-    for (let i = 0; i <= m; i++) out += "\tat " + frameText(trace[i]) + "\n";
-    if (common !== 0) out += `\t... ${common} more\n`;
+    const shown = Math.min(m + 1, maxFrames);
+    for (let i = 0; i < shown; i++) {
+      const line = "\tat " + frameText(trace[i], maxFrameLength) + "\n";
+      if (line.length > room) {
+        tail = `\t... ${trace.length - i} more\n` + causesMarker(cur.cause, seen);
+        break chain;
+      }
+      out += line;
+      room -= line.length;
+    }
+    const more = trace.length - shown;
+    if (more !== 0) {
+      const line = `\t... ${more} more\n`;
+      if (line.length > room) {
+        tail = line + causesMarker(cur.cause, seen);
+        break;
+      }
+      out += line;
+      room -= line.length;
+    }
     enclosing = trace;
     prefix = "Caused by: ";
   }
-  return out;
+  out += tail;
+  // Only reachable with a maxLength below the markers' reserve.
+  return out.length <= l.maxLength ? out : out.slice(0, Math.max(0, Math.floor(l.maxLength)));
 }
 
-function sameFrame(a: JavaStackFrame, b: JavaStackFrame): boolean {
-  return a.declaringClass === b.declaringClass && a.methodName === b.methodName &&
-    a.fileName === b.fileName && a.lineNumber === b.lineNumber;
+/**
+ * Whether two frames are the same, as Java compares them for folding. A
+ * field longer than `max` (cut when printed) is compared on its length and
+ * its first 256 characters, so comparing costs little whatever it holds.
+ */
+function sameFrame(a: JavaStackFrame, b: JavaStackFrame, max: number): boolean {
+  return a === b ||
+    (a.lineNumber === b.lineNumber && sameText(a.declaringClass, b.declaringClass, max) &&
+      sameText(a.methodName, b.methodName, max) && sameText(a.fileName, b.fileName, max));
+}
+
+const COMPARED_PREFIX = 256;
+
+function sameText(a: string | null, b: string | null, max: number): boolean {
+  if (a === null || b === null || a.length <= max || a.length !== b.length) return a === b;
+  return a.slice(0, COMPARED_PREFIX) === b.slice(0, COMPARED_PREFIX);
 }
