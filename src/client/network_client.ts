@@ -7,7 +7,7 @@
  */
 
 import { DecoderState, DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
-import type { KvStateRequestStats } from "../server/stats.ts";
+import { type KvStateRequestStats, RequestStats } from "../server/stats.ts";
 import type {
   Connection,
   DirectChannel,
@@ -23,6 +23,7 @@ import {
   errorFromJavaThrowable,
   ProtocolError,
   QueryableStateError,
+  RequestQueueFullError,
   withSerializedThrowable,
 } from "../wire/errors.ts";
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
@@ -40,24 +41,51 @@ import {
 
 /** Options of {@linkcode NetworkClient}. */
 export interface NetworkClientOptions {
-  /** How to connect. */
+  /** How to connect. Connections ask the transport for TCP keepalive. */
   readonly transport: Transport;
   /** The name in messages. Default `Queryable State Client`. */
   readonly clientName?: string;
   /** The largest response frame accepted. Default 64 MiB. */
   readonly maxFrameLength?: number;
-  /** How long a connection attempt may take, in ms. Default 10,000. */
+  /**
+   * How long a connection attempt may take, in ms; the requests waiting for
+   * it then reject with `ConnectError`. 0 for no limit. Default 10,000.
+   */
   readonly connectTimeoutMs?: number;
   /**
    * The deadline of every request, in ms, unless a request gives its own;
-   * 0 for none (Flink has none). Default 0.
+   * 0 for none (Flink has none). Default 30,000.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * The most request bytes one connection holds that no write has taken yet
+   * (the peer reads slowly or not at all, or the connection is still
+   * opening). A request that would go past it rejects at once with
+   * `RequestQueueFullError` (a request is accepted whatever its size when
+   * nothing is queued). The bytes of a request that expires or is aborted
+   * before they are written are dropped. What the transport holds on top is
+   * at most one more such batch: a new write starts only after the last one
+   * completed. Default 16 MiB.
+   */
+  readonly maxQueuedBytesPerConnection?: number;
   /** Limits for reading the Java-serialized failures peers send. */
   readonly javaSerializationLimits?: Partial<JavaSerializationLimits>;
   /** Where to report request statistics. */
   readonly stats?: KvStateRequestStats;
+  /**
+   * Called with each exception that code outside the client (a
+   * {@linkcode RawResponseHandler}, the `stats` hooks) or a fault inside it
+   * raised while the client handled a request or a response. Such an
+   * exception never escapes to the runtime: it is counted in
+   * {@linkcode NetworkClient.internalErrors} and handed here (an exception
+   * of this hook is ignored). Default: none (counted only).
+   */
+  readonly onInternalError?: (error: unknown) => void;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 /** Per-request options. */
 export interface RequestOptions {
@@ -75,8 +103,13 @@ export type FrameBuilder = (requestId: bigint) => Uint8Array;
  * (REQUEST_RESULT or REQUEST_FAILURE, length prefix included; a view the
  * handler owns and may modify, e.g. to patch the request id before relaying
  * it), or `null` and the error when the request failed locally (connect
- * failure, connection closed, deadline, ...); and the context given with the
- * request.
+ * failure, connection closed, deadline, queue full, client closed, ...); and
+ * the context given with the request.
+ *
+ * It should not throw. If it does, the request counts as answered all the
+ * same (its answer is lost to whoever waited for it), the exception is
+ * counted in {@linkcode NetworkClient.internalErrors}, and the connection
+ * and its other requests go on unaffected.
  */
 export type RawResponseHandler<C = undefined> = (
   frame: Uint8Array | null,
@@ -95,6 +128,10 @@ interface Pending {
   cleanup: (() => void) | undefined;
   id: number;
   connection: ServerConnection | undefined;
+  /** Where the request's frame starts in the outbox, while no write has taken it; else -1. */
+  outAt: number;
+  /** The outbox generation `outAt` refers to (a write takes a generation whole). */
+  outGen: number;
 }
 
 /** Appends one request frame, for the request id given, to a connection's outbox. */
@@ -104,17 +141,82 @@ function addressKey(a: NetAddress): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }
 
-/** Settles with a response frame (length prefix included) or its content. */
-function settleOk(p: Pending, frame: Uint8Array, content: Uint8Array | null): void {
-  p.cleanup?.();
-  if (p.raw !== undefined) p.raw(frame, undefined, p.context);
-  else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(20)));
+/**
+ * Settles with a response frame (length prefix included) or its content. An
+ * exception of a raw handler is caught and counted (`client`), never thrown.
+ */
+function settleOk(
+  client: NetworkClient,
+  p: Pending,
+  frame: Uint8Array,
+  content: Uint8Array | null,
+): void {
+  try {
+    p.cleanup?.();
+    if (p.raw !== undefined) p.raw(frame, undefined, p.context);
+    else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(20)));
+  } catch (e) {
+    client.reportInternalError(e);
+  }
 }
 
-function settleErr(p: Pending, err: unknown): void {
-  p.cleanup?.();
-  if (p.raw !== undefined) p.raw(null, err, p.context);
-  else p.reject!(err);
+/** Settles with an error; like {@linkcode settleOk}, never throws. */
+function settleErr(client: NetworkClient, p: Pending, err: unknown): void {
+  try {
+    p.cleanup?.();
+    if (p.raw !== undefined) p.raw(null, err, p.context);
+    else p.reject!(err);
+  } catch (e) {
+    client.reportInternalError(e);
+  }
+}
+
+/**
+ * The `stats` hooks of a user: an exception of theirs is counted instead of
+ * breaking the request or the connection that reported.
+ */
+class GuardedStats implements KvStateRequestStats {
+  readonly #stats: KvStateRequestStats;
+  readonly #client: NetworkClient;
+  constructor(stats: KvStateRequestStats, client: NetworkClient) {
+    this.#stats = stats;
+    this.#client = client;
+  }
+  reportActiveConnection(): void {
+    try {
+      this.#stats.reportActiveConnection();
+    } catch (e) {
+      this.#client.reportInternalError(e);
+    }
+  }
+  reportInactiveConnection(): void {
+    try {
+      this.#stats.reportInactiveConnection();
+    } catch (e) {
+      this.#client.reportInternalError(e);
+    }
+  }
+  reportRequest(): void {
+    try {
+      this.#stats.reportRequest();
+    } catch (e) {
+      this.#client.reportInternalError(e);
+    }
+  }
+  reportSuccessfulRequest(durationMs: number): void {
+    try {
+      this.#stats.reportSuccessfulRequest(durationMs);
+    } catch (e) {
+      this.#client.reportInternalError(e);
+    }
+  }
+  reportFailedRequest(): void {
+    try {
+      this.#stats.reportFailedRequest();
+    } catch (e) {
+      this.#client.reportInternalError(e);
+    }
+  }
 }
 
 const INITIAL_OUTBOX = 4096;
@@ -155,28 +257,69 @@ const INITIAL_OUTBOX = 4096;
 export class NetworkClient {
   /** The name in messages. */
   readonly clientName: string;
+  /** The deadline of a request that gives none, in ms (0: none). Default 30,000. */
+  readonly requestTimeoutMs: number;
+  /** How long a connection attempt may take, in ms (0: no limit). Default 10,000. */
+  readonly connectTimeoutMs: number;
+  /** The bound on the unwritten request bytes of one connection. Default 16 MiB. */
+  readonly maxQueuedBytesPerConnection: number;
   readonly #options: NetworkClientOptions;
+  readonly #stats: KvStateRequestStats | undefined;
   readonly #connections = new Map<string, ServerConnection>();
   readonly #keys = new WeakMap<NetAddress, string>();
-  readonly #timeoutMs: number;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
+  #internalErrors = 0;
 
   /**
    * Creates a NetworkClient.
    *
    * @param options The transport and bounds.
+   * @throws {RangeError} For a negative timeout or a bound that is not positive.
    */
   constructor(options: NetworkClientOptions) {
     this.#options = options;
     this.clientName = options.clientName ?? "Queryable State Client";
-    this.#timeoutMs = options.requestTimeoutMs ?? 0;
-    if (!(this.#timeoutMs >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(this.requestTimeoutMs >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!(this.connectTimeoutMs >= 0)) throw new RangeError("connectTimeoutMs must be >= 0");
+    this.maxQueuedBytesPerConnection = options.maxQueuedBytesPerConnection ??
+      DEFAULT_MAX_QUEUED_BYTES;
+    if (!(this.maxQueuedBytesPerConnection > 0)) {
+      throw new RangeError("maxQueuedBytesPerConnection must be > 0");
+    }
+    const stats = options.stats;
+    // Our own counters cannot throw; anyone else's are guarded.
+    this.#stats = stats === undefined || Object.getPrototypeOf(stats) === RequestStats.prototype
+      ? stats
+      : new GuardedStats(stats, this);
   }
 
   /** The number of open or opening connections. */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /**
+   * The request bytes that the connections hold and no write has taken yet
+   * (each connection at most `maxQueuedBytesPerConnection`, or one request
+   * larger than that); 0 when every peer keeps up.
+   */
+  get queuedBytes(): number {
+    let n = 0;
+    for (const conn of this.#connections.values()) n += conn.queuedBytes;
+    return n;
+  }
+
+  /**
+   * How many exceptions were caught that would otherwise have escaped to the
+   * runtime: thrown by a {@linkcode RawResponseHandler} or the `stats`
+   * hooks, or by a fault of the client itself (that one then failed only
+   * the connection concerned). See {@linkcode NetworkClientOptions.onInternalError}.
+   */
+  get internalErrors(): number {
+    return this.#internalErrors;
   }
 
   /**
@@ -219,7 +362,9 @@ export class NetworkClient {
    * Sends one request frame, built for the id the connection assigns.
    *
    * @param address Where to.
-   * @param build Encodes the complete frame for a request id.
+   * @param build Encodes the complete frame for a request id (its length
+   * prefix must match its length: the request rejects with a `TypeError`
+   * otherwise).
    * @param options Signal and deadline.
    * @returns The response content (a view into the received frame).
    */
@@ -233,8 +378,10 @@ export class NetworkClient {
    * state server's complete response frame to `handler`, without decoding
    * it, without a promise and without a copy. Failures sent by the server
    * (REQUEST_FAILURE) arrive as frames too; local failures (connect,
-   * connection closed, deadline, client closed) as `(null, error)`. The
-   * client's `requestTimeoutMs` applies.
+   * connection closed, deadline, queue full, client closed) as
+   * `(null, error)`. A full queue (`RequestQueueFullError`) and a closed
+   * client are answered at once, before this method returns. The client's
+   * `requestTimeoutMs` applies.
    *
    * @param address The state server.
    * @param kvStateId The state instance.
@@ -251,26 +398,27 @@ export class NetworkClient {
     handler: RawResponseHandler<C>,
     context: C,
   ): void {
-    if (this.#closing !== undefined) {
-      handler(null, ClosedError.shutDown(this.clientName), context);
-      return;
-    }
     const now = tickNow();
+    const timeoutMs = this.requestTimeoutMs;
     const pending: Pending = {
       resolve: undefined,
       reject: undefined,
       raw: handler as RawResponseHandler<unknown>,
       context,
       sentAt: now,
-      deadline: this.#timeoutMs > 0 ? now + this.#timeoutMs : Infinity,
+      deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
       cleanup: undefined,
       id: -1,
       connection: undefined,
+      outAt: -1,
+      outGen: -1,
     };
-    if (this.#timeoutMs > 0) this.#ensureSweeper(this.#timeoutMs);
-    const conn = this.#connectionFor(address);
-    if (conn.ready) conn.sendInternal(pending, kvStateId, serializedKeyAndNamespace);
-    else conn.enqueue(pending, internalWriter(kvStateId, serializedKeyAndNamespace));
+    if (this.#closing !== undefined) {
+      settleErr(this, pending, ClosedError.shutDown(this.clientName));
+      return;
+    }
+    if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
+    this.#connectionFor(address).sendInternal(pending, kvStateId, serializedKeyAndNamespace);
   }
 
   #promise(address: NetAddress, write: FrameWriter, options?: RequestOptions): Promise<Uint8Array> {
@@ -283,7 +431,7 @@ export class NetworkClient {
         new DeadlineExceededError("The request was aborted", { cause: signal.reason }),
       );
     }
-    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs;
+    const timeoutMs = options?.timeoutMs ?? this.requestTimeoutMs;
     return new Promise<Uint8Array>((resolve, reject) => {
       const now = performance.now();
       const pending: Pending = {
@@ -296,11 +444,18 @@ export class NetworkClient {
         cleanup: undefined,
         id: -1,
         connection: undefined,
+        outAt: -1,
+        outGen: -1,
       };
       if (signal !== undefined) {
         const onAbort = () => {
-          pending.connection?.forget(pending);
+          try {
+            pending.connection?.forget(pending);
+          } catch (e) {
+            this.reportInternalError(e);
+          }
           settleErr(
+            this,
             pending,
             new DeadlineExceededError("The request was aborted", { cause: signal.reason }),
           );
@@ -334,16 +489,31 @@ export class NetworkClient {
   #ensureSweeper(timeoutMs: number): void {
     if (this.#sweeper !== undefined) return;
     const period = Math.min(1000, Math.max(5, Math.floor(timeoutMs / 10)));
-    this.#sweeper = setInterval(() => {
-      const now = performance.now();
-      let pending = 0;
-      for (const conn of this.#connections.values()) pending += conn.expire(now);
-      if (pending === 0) {
-        clearInterval(this.#sweeper);
-        this.#sweeper = undefined;
-      }
-    }, period);
+    this.#sweeper = setInterval(this.#sweep, period);
   }
+
+  /** The sweeper's tick: expires requests; stops when none with a deadline is left. */
+  #sweep = (): void => {
+    const now = performance.now();
+    let pending = 0;
+    for (const conn of this.#connections.values()) {
+      try {
+        pending += conn.expire(now);
+      } catch (e) {
+        // A fault of ours: that connection goes, the others and the sweeper stay.
+        this.reportInternalError(e);
+        conn.fail(
+          new ConnectionClosedError(`Connection to ${addressKey(conn.address)} failed`, {
+            cause: e,
+          }),
+        );
+      }
+    }
+    if (pending === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
 
   /**
    * Closes every connection, failing pending requests with
@@ -372,9 +542,24 @@ export class NetworkClient {
     return this.close();
   }
 
-  /** @internal Stats hook. */
+  /** @internal Stats hook (guarded: never throws). */
   get statsSink(): KvStateRequestStats | undefined {
-    return this.#options.stats;
+    return this.#stats;
+  }
+
+  /**
+   * @internal Counts an exception caught on its way to the runtime and hands
+   * it to `onInternalError`. Never throws.
+   */
+  reportInternalError(error: unknown): void {
+    this.#internalErrors++;
+    const hook = this.#options.onInternalError;
+    if (hook === undefined) return;
+    try {
+      hook(error);
+    } catch {
+      // The hook's own failure has nowhere left to go.
+    }
   }
 }
 
@@ -382,27 +567,58 @@ function internalWriter(kvStateId: KvStateId, kn: Uint8Array): FrameWriter {
   return (conn, id) => conn.appendInternal(id, kvStateId, kn);
 }
 
-/** One TCP connection to one address, with its pending requests. */
+/** Copies `out[from, to)` to `target[at..]` (`target` may be `out` itself, with `at <= from`). */
+function moveBytes(
+  out: Uint8Array,
+  from: number,
+  to: number,
+  target: Uint8Array,
+  at: number,
+): void {
+  if (from === to || (target === out && from === at)) return;
+  if (target === out) out.copyWithin(at, from, to);
+  else target.set(out.subarray(from, to), at);
+}
+
+/**
+ * One TCP connection to one address, with its pending requests.
+ *
+ * Requests are encoded into one outbox (`#out`) as they come, whether the
+ * connection is open or still opening; a write takes the whole outbox at
+ * once, and a fresh one collects what comes meanwhile. The outbox is what a
+ * peer that does not read makes grow: it is bounded (a request past the
+ * bound fails at once), and the frame of a request that expires or is
+ * aborted before a write took it is cut out of it (each request remembers
+ * where its frame starts and in which outbox generation).
+ */
 class ServerConnection {
   readonly #client: NetworkClient;
-  readonly #address: NetAddress;
+  readonly address: NetAddress;
   readonly #options: NetworkClientOptions;
   readonly #onDead: () => void;
   readonly #pending = new Map<number, Pending>();
   readonly #decoder: DecoderState;
+  readonly #maxQueued: number;
   #nextId = 0;
   #conn: Connection | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   /** The connection's direct path, when its transport offers one (then no writer). */
   #io: DirectChannel | undefined;
-  /** Request frames waiting for the write in progress, encoded in place. */
+  /** Request frames that no write has taken yet, encoded in place. */
   #out: Uint8Array = new Uint8Array(INITIAL_OUTBOX);
   #outView: DataView = new DataView(this.#out.buffer);
   #outLen = 0;
-  #writing = false;
+  /** Counts the outboxes taken by writes (see `Pending.outGen`). */
+  #outGen = 0;
+  /** Frames of abandoned requests still in the outbox: [start, length] pairs, in any order. */
+  #holes: number[] | undefined;
+  #holeBytes = 0;
+  /** A write is in progress, or the transport asked to wait for `drain`, or the connection is opening. */
+  #writing = true;
   #flushScheduled = false;
-  #queued: Array<[Pending, FrameWriter]> | undefined = [];
   #closed: Promise<void> | undefined;
+  /** Aborts the connect in progress (a timeout, or the connection failed meanwhile). */
+  readonly #connecting = new AbortController();
   readonly #opening: Promise<void>;
   dead = false;
 
@@ -413,35 +629,56 @@ class ServerConnection {
     onDead: () => void,
   ) {
     this.#client = client;
-    this.#address = address;
+    this.address = address;
     this.#options = options;
     this.#onDead = onDead;
+    this.#maxQueued = client.maxQueuedBytesPerConnection;
     this.#decoder = new DecoderState(options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH);
     this.#opening = this.#open();
   }
 
-  /** Whether requests can be written now (connected, not failed). */
-  get ready(): boolean {
-    return this.#queued === undefined && !this.dead;
+  /** Request bytes that no write has taken yet (not counting abandoned requests'). */
+  get queuedBytes(): number {
+    return this.#outLen - this.#holeBytes;
   }
 
+  /** Connects (within the connect timeout), then writes what was queued meanwhile. Never rejects. */
   async #open(): Promise<void> {
-    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const timeoutMs = this.#client.connectTimeoutMs;
+    const controller = this.#connecting;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let connecting: Promise<Connection> | undefined;
     let conn: Connection;
     try {
-      conn = await this.#options.transport.connect({
-        hostname: this.#address.hostname,
-        port: this.#address.port,
+      connecting = this.#options.transport.connect({
+        hostname: this.address.hostname,
+        port: this.address.port,
         signal: controller.signal,
+        keepAlive: true,
+      });
+      // Raced with the abort, so that a transport that ignores the signal cannot hold us.
+      conn = await new Promise<Connection>((resolve, reject) => {
+        if (controller.signal.aborted) reject(controller.signal.reason);
+        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+          once: true,
+        });
+        if (timeoutMs > 0) {
+          timer = setTimeout(
+            () =>
+              controller.abort(
+                new ConnectError(`Connection timed out: ${addressKey(this.address)}`),
+              ),
+            timeoutMs,
+          );
+        }
+        connecting!.then(resolve, reject);
       });
     } catch (err) {
       clearTimeout(timer);
+      // A connection that arrives after all is closed at once.
+      connecting?.then((late) => late.close().catch(() => {}), () => {});
       const e = err instanceof ConnectError ? err : new ConnectError(
-        controller.signal.aborted
-          ? `Connection timed out: ${addressKey(this.#address)}`
-          : `Could not connect to ${addressKey(this.#address)}: ${(err as Error)?.message}`,
+        `Could not connect to ${addressKey(this.address)}: ${(err as Error)?.message}`,
         { cause: err },
       );
       // Not awaited: fail() waits for this very attempt to end.
@@ -454,23 +691,32 @@ class ServerConnection {
       return;
     }
     this.#conn = conn;
-    if (conn.direct !== undefined) this.#io = conn.direct(this.#directHandler());
-    else this.#writer = conn.writable.getWriter();
-    this.#client.statsSink?.reportActiveConnection();
-    const queued = this.#queued!;
-    this.#queued = undefined;
-    for (const [pending, write] of queued) this.#register(pending, write);
-    if (this.#io === undefined) this.#readLoop(conn);
+    try {
+      if (conn.direct !== undefined) this.#io = conn.direct(this.#directHandler());
+      else this.#writer = conn.writable.getWriter();
+      this.#client.statsSink?.reportActiveConnection();
+      if (this.#io === undefined) this.#readLoop(conn);
+      this.#writing = false;
+      if (this.#outLen > 0) this.#writeOut();
+    } catch (e) {
+      this.#internalFailure(e);
+    }
   }
 
-  /** The direct path's events: frames straight from each chunk read. */
+  /** A fault of ours (or of the transport) on this connection: counted, and the connection fails. */
+  #internalFailure(err: unknown): void {
+    this.#client.reportInternalError(err);
+    this.fail(this.#connectionError(err));
+  }
+
+  /** The direct path's events: frames straight from each chunk read. Never throw. */
   #directHandler(): DirectHandler {
     const frames: Uint8Array[] = [];
     return {
       data: (chunk) => {
         if (this.dead) return;
-        const err = this.#decoder.push(chunk, frames, true);
         try {
+          const err = this.#decoder.push(chunk, frames, true);
           for (let i = 0; i < frames.length; i++) {
             this.#onFrame(frames[i]);
             if (this.dead) return;
@@ -486,63 +732,180 @@ class ServerConnection {
         if (this.dead) return;
         this.fail(
           error === undefined
-            ? new ConnectionClosedError(`Connection closed by peer ${addressKey(this.#address)}`)
+            ? new ConnectionClosedError(`Connection closed by peer ${addressKey(this.address)}`)
             : this.#connectionError(error),
         );
       },
       drain: () => {
         this.#writing = false;
-        if (this.#outLen > 0 && !this.dead) this.#flushDirect();
+        if (this.#outLen > 0 && !this.dead) {
+          try {
+            this.#flushDirect();
+          } catch (e) {
+            this.#internalFailure(e);
+          }
+        }
       },
     };
   }
 
   #connectionError(err: unknown): unknown {
     return err instanceof QueryableStateError ? err : new ConnectionClosedError(
-      `Connection to ${addressKey(this.#address)} failed: ${(err as Error)?.message}`,
+      `Connection to ${addressKey(this.address)} failed: ${(err as Error)?.message}`,
       { cause: err },
     );
   }
 
+  /** Registers a request whose frame `write` encodes (the general path). */
   enqueue(pending: Pending, write: FrameWriter): void {
     pending.connection = this;
-    if (this.#queued !== undefined) this.#queued.push([pending, write]);
-    else this.#register(pending, write);
-  }
-
-  forget(pending: Pending): void {
-    if (pending.id >= 0) this.#pending.delete(pending.id);
-    else if (this.#queued !== undefined) {
-      const i = this.#queued.findIndex(([p]) => p === pending);
-      if (i >= 0) this.#queued.splice(i, 1);
-    }
-  }
-
-  #register(pending: Pending, write: FrameWriter): void {
     const id = this.#nextId++;
-    const mark = this.#outLen;
+    let mark = this.#outLen;
     try {
-      write(this, id);
+      for (let attempt = 0;; attempt++) {
+        write(this, id);
+        const size = this.#outLen - mark;
+        if (size < 4 || this.#outView.getInt32(mark) !== size - 4) {
+          throw new TypeError(`A request frame's length prefix must be its length less 4`);
+        }
+        if (mark === 0 || this.#outLen <= this.#maxQueued) break;
+        this.#outLen = mark;
+        // Once more after cutting out abandoned frames, if there are any.
+        if (attempt > 0 || this.#holeBytes === 0) {
+          settleErr(this.#client, pending, this.#queueFull(size));
+          return;
+        }
+        this.#compact();
+        mark = this.#outLen;
+      }
     } catch (err) {
       this.#outLen = mark;
-      settleErr(pending, err);
+      settleErr(this.#client, pending, err);
       return;
     }
-    pending.id = id;
-    this.#pending.set(id, pending);
-    this.#client.statsSink?.reportRequest();
-    this.#scheduleFlush();
+    this.#track(pending, id, mark);
   }
 
   /** The forwarding fast path: register and encode without a closure. */
   sendInternal(pending: Pending, kvStateId: KvStateId, kn: Uint8Array): void {
     pending.connection = this;
+    if (this.#outLen > 0 && this.#outLen + 40 + kn.length > this.#maxQueued && this.#full(kn)) {
+      settleErr(this.#client, pending, this.#queueFull(40 + kn.length));
+      return;
+    }
+    const mark = this.#outLen;
     const id = this.#nextId++;
-    this.appendInternal(id, kvStateId, kn);
+    try {
+      this.appendInternal(id, kvStateId, kn);
+    } catch (err) {
+      this.#outLen = mark;
+      settleErr(this.#client, pending, err);
+      return;
+    }
+    this.#track(pending, id, mark);
+  }
+
+  /** Whether an internal request for `kn` is refused, once abandoned frames are cut out. */
+  #full(kn: Uint8Array): boolean {
+    if (this.#holeBytes > 0) this.#compact();
+    return this.#outLen > 0 && this.#outLen + 40 + kn.length > this.#maxQueued;
+  }
+
+  #track(pending: Pending, id: number, at: number): void {
     pending.id = id;
+    pending.outAt = at;
+    pending.outGen = this.#outGen;
     this.#pending.set(id, pending);
     this.#client.statsSink?.reportRequest();
     this.#scheduleFlush();
+  }
+
+  #queueFull(size: number): RequestQueueFullError {
+    return new RequestQueueFullError(
+      `Request queue to ${addressKey(this.address)} is full: ${this.#outLen} bytes wait to be ` +
+        `written, a request of ${size} bytes would go past maxQueuedBytesPerConnection ` +
+        `(${this.#maxQueued}); the peer does not keep up`,
+    );
+  }
+
+  /** Takes a request back (aborted): its frame leaves the outbox if no write took it yet. */
+  forget(pending: Pending): void {
+    if (pending.id >= 0 && this.#pending.get(pending.id) === pending) {
+      this.#pending.delete(pending.id);
+    }
+    this.#cutOut(pending);
+    // Amortized: compact once abandoned frames are half the outbox.
+    if (this.#holeBytes > 0 && 2 * this.#holeBytes >= this.#outLen) this.#compact();
+  }
+
+  /** Marks the frame of an abandoned request for removal (the last one goes at once). */
+  #cutOut(p: Pending): void {
+    const at = p.outAt;
+    if (at < 0 || p.outGen !== this.#outGen) return;
+    p.outAt = -1;
+    const len = this.#outView.getInt32(at) + 4;
+    if (at + len === this.#outLen) {
+      this.#outLen = at;
+      return;
+    }
+    (this.#holes ??= []).push(at, len);
+    this.#holeBytes += len;
+  }
+
+  /** Removes the holes from the outbox, and shrinks it when it is mostly empty. */
+  #compact(): void {
+    const holes = this.#holes;
+    if (holes === undefined || holes.length === 0) return;
+    const n = holes.length / 2;
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) order.push(i);
+    order.sort((x, y) => holes[2 * x] - holes[2 * y]);
+    const starts: number[] = [];
+    /** Bytes removed before and at each hole (prefix sums). */
+    const removed: number[] = [];
+    let sum = 0;
+    for (const i of order) {
+      const start = holes[2 * i];
+      const len = holes[2 * i + 1];
+      // A hole past a truncated end is moot.
+      if (start >= this.#outLen) continue;
+      starts.push(start);
+      sum += len;
+      removed.push(sum);
+    }
+    const out = this.#out;
+    const live = this.#outLen - sum;
+    const small = Math.max(INITIAL_OUTBOX, 2 * live);
+    const target = out.length > 2 * small ? new Uint8Array(small) : out;
+    let w = 0;
+    let r = 0;
+    for (let i = 0; i < starts.length; i++) {
+      moveBytes(out, r, starts[i], target, w);
+      w += starts[i] - r;
+      r = starts[i] + (removed[i] - (i > 0 ? removed[i - 1] : 0));
+    }
+    moveBytes(out, r, this.#outLen, target, w);
+    w += this.#outLen - r;
+    // The requests still waiting in this outbox move left by what was removed before them.
+    const gen = this.#outGen;
+    for (const p of this.#pending.values()) {
+      if (p.outGen !== gen || p.outAt < 0) continue;
+      let lo = 0;
+      let hi = starts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid] < p.outAt) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo > 0) p.outAt -= removed[lo - 1];
+    }
+    if (target !== out) {
+      this.#out = target;
+      this.#outView = new DataView(target.buffer);
+    }
+    this.#outLen = w;
+    this.#holes = undefined;
+    this.#holeBytes = 0;
   }
 
   #reserve(n: number): void {
@@ -583,12 +946,26 @@ class ServerConnection {
   #scheduleFlush(): void {
     if (this.#writing || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      if (this.#writing) return;
-      if (this.#io !== undefined) this.#flushDirect();
-      else this.#flush();
-    });
+    queueMicrotask(this.#flushTask);
+  }
+
+  /** The scheduled flush (one function per connection). Never throws. */
+  #flushTask = (): void => {
+    this.#flushScheduled = false;
+    if (this.#writing || this.dead) return;
+    try {
+      this.#writeOut();
+    } catch (e) {
+      this.#internalFailure(e);
+    }
+  };
+
+  /** Starts writing the outbox, on whichever path the connection has. */
+  #writeOut(): void {
+    if (this.#io !== undefined) this.#flushDirect();
+    else {
+      this.#flush().catch((e) => this.#internalFailure(e));
+    }
   }
 
   /** Direct path: writes the outbox now; after a full buffer, `drain` writes the rest. */
@@ -599,7 +976,7 @@ class ServerConnection {
       this.#writing = !this.#io!.write(bytes);
     } catch (err) {
       this.fail(
-        new ConnectionClosedError(`Write to ${addressKey(this.#address)} failed`, { cause: err }),
+        new ConnectionClosedError(`Write to ${addressKey(this.address)} failed`, { cause: err }),
       );
     }
   }
@@ -611,12 +988,19 @@ class ServerConnection {
     this.#out = new Uint8Array(Math.max(INITIAL_OUTBOX, Math.min(2 * this.#outLen, 1 << 20)));
     this.#outView = new DataView(this.#out.buffer);
     this.#outLen = 0;
+    // The requests in this batch are the transport's now; abandoned ones among them go too.
+    this.#outGen++;
+    if (this.#holes !== undefined) {
+      this.#holes = undefined;
+      this.#holeBytes = 0;
+    }
     return bytes;
   }
 
   /**
-   * Writes what the outbox holds, one write per round; requests added while
-   * a write is in progress go out together in the next round.
+   * Stream path: writes what the outbox holds, one write at a time (the next
+   * only once the last one completed); requests added meanwhile go out
+   * together in the next round.
    */
   async #flush(): Promise<void> {
     this.#writing = true;
@@ -626,17 +1010,19 @@ class ServerConnection {
       }
     } catch (err) {
       await this.fail(
-        new ConnectionClosedError(`Write to ${addressKey(this.#address)} failed`, { cause: err }),
+        new ConnectionClosedError(`Write to ${addressKey(this.address)} failed`, { cause: err }),
       );
     } finally {
       this.#writing = false;
     }
   }
 
+  /** Stream path: reads response frames until the end. Never rejects. */
   async #readLoop(conn: Connection): Promise<void> {
-    const reader = conn.readable.getReader();
     const frames: Uint8Array[] = [];
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
+      reader = conn.readable.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
@@ -649,13 +1035,17 @@ class ServerConnection {
         if (err !== null) throw err;
       }
       await this.fail(
-        new ConnectionClosedError(`Connection closed by peer ${addressKey(this.#address)}`),
+        new ConnectionClosedError(`Connection closed by peer ${addressKey(this.address)}`),
       );
     } catch (err) {
       if (this.dead) return;
       await this.fail(this.#connectionError(err));
     } finally {
-      reader.releaseLock();
+      try {
+        reader?.releaseLock();
+      } catch (e) {
+        this.#client.reportInternalError(e);
+      }
     }
   }
 
@@ -694,7 +1084,7 @@ class ServerConnection {
       if (p === undefined) return; // late or unknown: dropped
       this.#pending.delete(p.id);
       this.#client.statsSink?.reportSuccessfulRequest(performance.now() - p.sentAt);
-      settleOk(p, f, content);
+      settleOk(this.#client, p, f, content);
       return;
     }
     // REQUEST_FAILURE
@@ -703,7 +1093,7 @@ class ServerConnection {
       // The receiver decides whether it needs the Throwable parsed.
       this.#pending.delete(p.id);
       this.#client.statsSink?.reportFailedRequest();
-      settleOk(p, f, null);
+      settleOk(this.#client, p, f, null);
       return;
     }
     // A Throwable that does not parse fails the whole connection (and so this request too).
@@ -714,27 +1104,32 @@ class ServerConnection {
     );
     this.#pending.delete(p.id);
     this.#client.statsSink?.reportFailedRequest();
-    settleErr(p, err);
+    settleErr(this.#client, p, err);
   }
 
-  /** Fails requests past their deadline. @returns The number still pending. */
+  /**
+   * Fails requests past their deadline, and cuts the frames of those that no
+   * write took yet out of the outbox. @returns The number still pending.
+   */
   expire(now: number): number {
     let left = 0;
-    const expired: Pending[] = [];
+    let expired: Pending[] | undefined;
     for (const p of this.#pending.values()) {
-      if (p.deadline <= now) expired.push(p);
+      if (p.deadline <= now) (expired ??= []).push(p);
       else if (p.deadline !== Infinity) left++;
     }
-    for (const [p] of this.#queued ?? []) {
-      if (p.deadline <= now) expired.push(p);
-      else if (p.deadline !== Infinity) left++;
-    }
+    if (expired === undefined) return left;
     for (const p of expired) {
-      this.forget(p);
+      this.#pending.delete(p.id);
+      this.#cutOut(p);
+    }
+    this.#compact();
+    for (const p of expired) {
       settleErr(
+        this.#client,
         p,
         new DeadlineExceededError(
-          `Request to ${addressKey(this.#address)} did not complete within ${
+          `Request to ${addressKey(this.address)} did not complete within ${
             Math.round(p.deadline - p.sentAt)
           } ms`,
         ),
@@ -745,19 +1140,21 @@ class ServerConnection {
 
   /**
    * Closes the connection and fails everything pending on it with `err`.
-   * Idempotent.
+   * Idempotent; never rejects.
    */
   fail(err: unknown): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
     this.dead = true;
     this.#onDead();
-    const pending = [...this.#pending.values(), ...(this.#queued ?? []).map(([p]) => p)];
+    this.#connecting.abort(err);
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
-    this.#queued = undefined;
     this.#outLen = 0;
+    this.#holes = undefined;
+    this.#holeBytes = 0;
     for (const p of pending) {
       this.#client.statsSink?.reportFailedRequest();
-      settleErr(p, err);
+      settleErr(this.#client, p, err);
     }
     this.#closed = (async () => {
       // A connect in progress ends first (and closes what it opened).

@@ -61,7 +61,12 @@ export interface MapStateQuery<K extends TypeSpec, MK extends TypeSpec, V extend
   readonly stateKind: "map";
 }
 
-/** Options of {@linkcode QueryableStateClient}. */
+/**
+ * Options of {@linkcode QueryableStateClient}: the proxy, plus the network
+ * client's (`requestTimeoutMs` default 30,000, `connectTimeoutMs` default
+ * 10,000, `maxQueuedBytesPerConnection` default 16 MiB, ...; see
+ * {@linkcode NetworkClientOptions}).
+ */
 export interface QueryableStateClientOptions extends Omit<NetworkClientOptions, "clientName"> {
   /** The proxy to query: an address or `"host:port"`. */
   readonly proxy: NetAddress | string;
@@ -78,6 +83,12 @@ function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
  * value, list and map state into JavaScript values. Failures reject with the
  * module's typed errors (e.g. `UnknownKeyOrNamespaceError` for a missing
  * key, `RemoteError` carrying the Java class and message otherwise).
+ *
+ * Unlike Flink's client, it does not wait forever: a query rejects with
+ * `DeadlineExceededError` after `requestTimeoutMs` (default 30 s; a query's
+ * own `timeoutMs` or `signal` overrides it), and a connection attempt fails
+ * with `ConnectError` after `connectTimeoutMs` (default 10 s). Its
+ * connection asks the transport for TCP keepalive.
  *
  * @example Query an in-process state plane
  * ```ts
@@ -114,10 +125,21 @@ export class QueryableStateClient {
    * Creates a QueryableStateClient.
    *
    * @param options The transport, the proxy's address, and network bounds.
+   * @throws {RangeError} For a negative timeout or a bound that is not positive.
    */
   constructor(options: QueryableStateClientOptions) {
     this.proxy = typeof options.proxy === "string" ? parseAddress(options.proxy) : options.proxy;
     this.#client = new NetworkClient({ ...options, clientName: "Queryable State Client" });
+  }
+
+  /** The deadline of a query that gives none, in ms (0: none). Default 30,000. */
+  get requestTimeoutMs(): number {
+    return this.#client.requestTimeoutMs;
+  }
+
+  /** How long a connection attempt may take, in ms (0: no limit). Default 10,000. */
+  get connectTimeoutMs(): number {
+    return this.#client.connectTimeoutMs;
   }
 
   /**

@@ -685,3 +685,29 @@ export function toJavaThrowable(err: unknown): JavaThrowable {
 export function stringifyError(err: unknown): string {
   return stringifyJavaThrowable(toJavaThrowable(err));
 }
+
+/**
+ * A request refused at once because the bytes its connection holds unwritten
+ * (the peer reads too slowly or not at all, or the connection is still
+ * opening) reached the client's bound, `maxQueuedBytesPerConnection`
+ * (Java's `RejectedExecutionException`: work refused by a full queue).
+ *
+ * @example
+ * ```ts
+ * import { RequestQueueFullError } from "@kvstate/queryable-state";
+ *
+ * new RequestQueueFullError("Request queue to 127.0.0.1:9067 is full").javaClassName;
+ * // => "java.util.concurrent.RejectedExecutionException"
+ * ```
+ */
+export class RequestQueueFullError extends QueryableStateError {
+  /**
+   * Creates the error.
+   *
+   * @param message Which queue, and how full.
+   * @param options The cause.
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "java.util.concurrent.RejectedExecutionException", options);
+  }
+}
