@@ -11,6 +11,7 @@ import {
   type JavaThrowable,
   javaThrowable,
   stringifyJavaThrowable,
+  type ThrowableTextLimits,
 } from "./java_throwable.ts";
 
 /** Options common to the error constructors. */
@@ -669,7 +670,9 @@ export function toJavaThrowable(err: unknown): JavaThrowable {
 }
 
 /**
- * Java's `printStackTrace()` text of any error, via {@linkcode toJavaThrowable}.
+ * Java's `printStackTrace()` text of any error, via {@linkcode toJavaThrowable},
+ * bounded as {@linkcode stringifyJavaThrowable} bounds it (by default 64 Ki
+ * characters, whatever the error or a remote throwable in it holds).
  *
  * @example
  * ```ts
@@ -679,11 +682,22 @@ export function toJavaThrowable(err: unknown): JavaThrowable {
  * // => "org.apache.flink.queryablestate.exceptions.UnknownLocationException: m\n"
  * ```
  *
+ * @example A message embedding a huge remote name stays bounded
+ * ```ts
+ * import { stringifyError, UnknownLocationError } from "@kvstate/queryable-state";
+ *
+ * const e = UnknownLocationError.forState("s".repeat(16 << 20), "00".repeat(16));
+ * stringifyError(e).length <= 65536; // => true
+ * stringifyError(e, { maxLength: 200 }).endsWith("characters truncated]\n"); // => true
+ * ```
+ *
  * @param err Any thrown value.
- * @returns The text.
+ * @param limits Bounds on the text; missing ones come from {@linkcode DEFAULT_THROWABLE_TEXT_LIMITS}.
+ * @returns The text, at most `limits.maxLength` characters.
+ * @throws {RangeError} When a limit is not a non-negative number.
  */
-export function stringifyError(err: unknown): string {
-  return stringifyJavaThrowable(toJavaThrowable(err));
+export function stringifyError(err: unknown, limits?: Partial<ThrowableTextLimits>): string {
+  return stringifyJavaThrowable(toJavaThrowable(err), limits);
 }
 
 /**
