@@ -12,7 +12,7 @@ import {
 } from "../wire/errors.ts";
 import type { JobId } from "../wire/ids.ts";
 import type { KvStateLocation } from "./kv_state_location.ts";
-import { parseLocations } from "./locations_file.ts";
+import { LocationsFileError, parseLocations } from "./locations_file.ts";
 import type { KvStateLocationOracle } from "./oracle_registry.ts";
 
 function lookup(
@@ -84,17 +84,80 @@ export class StaticLocationOracle implements KvStateLocationOracle {
 
 /** Options of {@linkcode HttpLocationOracle}. */
 export interface HttpLocationOracleOptions {
-  /** How long one fetch may take, in ms. Default 5,000. */
+  /** How long one fetch may take, in ms, reading the body included. Default 5,000. */
   readonly timeoutMs?: number;
   /** The fetch function (for tests or custom agents). Default `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
+  /**
+   * The largest response body accepted, in bytes. Default 16 MiB (16777216),
+   * room for tens of thousands of key-group ranges. A response that declares
+   * a longer `Content-Length` is refused before its body is read; a body that
+   * grows past the bound is cancelled as soon as it does. Either way the
+   * lookup rejects with a {@linkcode LocationsResponseTooLargeError}.
+   */
+  readonly maxResponseBytes?: number;
+}
+
+/** The default of {@linkcode HttpLocationOracleOptions.maxResponseBytes}: 16 MiB. */
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A locations document served over HTTP that is larger than the oracle's
+ * `maxResponseBytes`: refused on its `Content-Length`, or cancelled once that
+ * many bytes were read. A {@linkcode LocationsFileError}, so code that
+ * handles bad documents handles it too.
+ *
+ * @example
+ * ```ts
+ * import { LocationsFileError, LocationsResponseTooLargeError } from "@kvstate/queryable-state";
+ *
+ * const e = new LocationsResponseTooLargeError("http://127.0.0.1:8081/locations.json", 16777216, 268435456, true);
+ * e instanceof LocationsFileError; // => true
+ * e.message;
+ * // => "Invalid locations: http://127.0.0.1:8081/locations.json: the response declares 268435456 bytes (Content-Length), more than maxResponseBytes (16777216)"
+ * ```
+ */
+export class LocationsResponseTooLargeError extends LocationsFileError {
+  /** The URL fetched. */
+  readonly url: string;
+  /** The bound in force, in bytes. */
+  readonly maxResponseBytes: number;
+  /** The declared length (`Content-Length`), or the bytes read when the body passed the bound. */
+  readonly bytes: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param url The URL fetched.
+   * @param maxResponseBytes The bound in force.
+   * @param bytes The declared length, or the bytes read so far.
+   * @param declared Whether `bytes` is the declared `Content-Length`.
+   */
+  constructor(url: string, maxResponseBytes: number, bytes: number, declared: boolean) {
+    super(
+      url,
+      declared
+        ? `the response declares ${bytes} bytes (Content-Length), more than maxResponseBytes (${maxResponseBytes})`
+        : `the response body passed maxResponseBytes (${maxResponseBytes}) after ${bytes} bytes; the rest was not read`,
+    );
+    this.url = url;
+    this.maxResponseBytes = maxResponseBytes;
+    this.bytes = bytes;
+  }
+
+  /** The class name, as `Error.prototype.name` reports it. */
+  override get name(): string {
+    return "LocationsResponseTooLargeError";
+  }
 }
 
 /**
  * An oracle that fetches a locations document from a URL on every lookup
  * (the proxy caches locations, and refetches only on a forced re-lookup). A
- * failed or timed-out fetch, a non-2xx status, or a document that does not
- * match the schema rejects the lookup with a clear error.
+ * failed or timed-out fetch, a non-2xx status, a body larger than
+ * `maxResponseBytes` (default 16 MiB: {@linkcode LocationsResponseTooLargeError}),
+ * or a document that does not match the schema rejects the lookup with a
+ * clear error.
  *
  * @example
  * ```ts
@@ -102,11 +165,14 @@ export interface HttpLocationOracleOptions {
  *
  * const oracle = new HttpLocationOracle("http://127.0.0.1:8081/locations.json", { timeoutMs: 2000 });
  * oracle.url; // => "http://127.0.0.1:8081/locations.json"
+ * oracle.maxResponseBytes; // => 16777216
  * ```
  */
 export class HttpLocationOracle implements KvStateLocationOracle {
   /** The URL fetched. */
   readonly url: string;
+  /** The largest response body accepted, in bytes. */
+  readonly maxResponseBytes: number;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
@@ -114,12 +180,18 @@ export class HttpLocationOracle implements KvStateLocationOracle {
    * Creates a HttpLocationOracle.
    *
    * @param url Where the locations document is served.
-   * @param options Timeout and fetch function.
+   * @param options Timeout, fetch function and body size bound.
+   * @throws {RangeError} When `maxResponseBytes` is not a non-negative number.
    */
   constructor(url: string | URL, options: HttpLocationOracleOptions = {}) {
     this.url = String(url);
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const max = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (typeof max !== "number" || !(max >= 0)) {
+      throw new RangeError(`maxResponseBytes must be a non-negative number, got ${max}`);
+    }
+    this.maxResponseBytes = max;
   }
 
   /**
@@ -127,6 +199,9 @@ export class HttpLocationOracle implements KvStateLocationOracle {
    *
    * @param signal Aborts the fetch.
    * @returns The locations.
+   * @throws {LocationsResponseTooLargeError} When the body is larger than `maxResponseBytes`.
+   * @throws {LocationsFileError} When the document does not match the schema.
+   * @throws {DeadlineExceededError} When the fetch took longer than `timeoutMs`.
    */
   async fetchLocations(signal?: AbortSignal): Promise<Map<string, Map<string, KvStateLocation>>> {
     const controller = new AbortController();
@@ -148,7 +223,7 @@ export class HttpLocationOracle implements KvStateLocationOracle {
         await res.body?.cancel();
         throw new Error(`Fetching ${this.url} failed: HTTP ${res.status}`);
       }
-      return parseLocations(await res.json());
+      return parseLocations(JSON.parse(await this.#readBody(res)));
     } catch (err) {
       if (controller.signal.aborted && controller.signal.reason instanceof DeadlineExceededError) {
         throw controller.signal.reason;
@@ -158,6 +233,43 @@ export class HttpLocationOracle implements KvStateLocationOracle {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** The body as text, read through its stream and counted: never more than the bound. */
+  async #readBody(res: Response): Promise<string> {
+    const max = this.maxResponseBytes;
+    const declared = res.headers.get("content-length");
+    if (declared !== null) {
+      const n = Number(declared);
+      if (n > max) {
+        res.body?.cancel().catch(() => {});
+        throw new LocationsResponseTooLargeError(this.url, max, n, true);
+      }
+    }
+    const body = res.body;
+    if (body === null) return "";
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) {
+        const err = new LocationsResponseTooLargeError(this.url, max, total, false);
+        // Not awaited: a peer that never acknowledges the cancel cannot hold the lookup.
+        reader.cancel(err).catch(() => {});
+        throw err;
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.byteLength;
+    }
+    return new TextDecoder().decode(bytes);
   }
 
   /**
