@@ -53,10 +53,10 @@ const LS = "\n";
  */
 export const MAX_FAILURE_FRAME_LENGTH = 256 * 1024;
 
-/** Bytes of a REQUEST_FAILURE frame before its Java serialization stream. */
-const REQUEST_FAILURE_HEADER = 20;
-/** Bytes of a SERVER_FAILURE frame before its Java serialization stream. */
-const SERVER_FAILURE_HEADER = 12;
+/** Longest Java serialization stream in a REQUEST_FAILURE frame (20 header bytes). */
+const MAX_REQUEST_FAILURE_STREAM = MAX_FAILURE_FRAME_LENGTH - 20;
+/** Longest Java serialization stream in a SERVER_FAILURE frame (12 header bytes). */
+const MAX_SERVER_FAILURE_STREAM = MAX_FAILURE_FRAME_LENGTH - 12;
 
 /**
  * Whether an error belongs to the bad-request family that a server sends as
@@ -99,11 +99,15 @@ export function isBadRequestError(err: unknown): boolean {
  * @returns The throwable to send.
  */
 export function requestFailureThrowable(requestId: bigint, err: unknown): JavaThrowable {
-  const max = MAX_FAILURE_FRAME_LENGTH - REQUEST_FAILURE_HEADER;
-  if (isBadRequestError(err)) {
-    const t = toJavaThrowable(err);
-    return serializedLengthBound(t, max) <= max ? t : trimmedThrowable(t, max);
-  }
+  const t = unboundedRequestFailureThrowable(requestId, err);
+  return serializedLengthBound(t, MAX_REQUEST_FAILURE_STREAM) <= MAX_REQUEST_FAILURE_STREAM
+    ? t
+    : trimmedThrowable(t, MAX_REQUEST_FAILURE_STREAM);
+}
+
+/** The throwable to send, before the size bound: a bad request as is, anything else wrapped. */
+function unboundedRequestFailureThrowable(requestId: bigint, err: unknown): JavaThrowable {
+  if (isBadRequestError(err)) return toJavaThrowable(err);
   return javaThrowable(
     "java.lang.RuntimeException",
     `Failed request ${requestId}.${LS} Caused by: ${stringifyError(err)}`,
@@ -146,15 +150,12 @@ export function requestFailureFrame(requestId: bigint, err: unknown): Uint8Array
   try {
     if (isBadRequestError(err)) {
       const raw = serializedThrowableOf(err);
-      if (raw !== undefined && raw.length <= MAX_FAILURE_FRAME_LENGTH - REQUEST_FAILURE_HEADER) {
+      if (raw !== undefined && raw.length <= MAX_REQUEST_FAILURE_STREAM) {
         return encodeRequestFailure(requestId, raw);
       }
     }
-    const stream = boundedStream(
-      requestFailureThrowable(requestId, err),
-      MAX_FAILURE_FRAME_LENGTH - REQUEST_FAILURE_HEADER,
-    );
-    return encodeRequestFailure(requestId, stream);
+    const t = unboundedRequestFailureThrowable(requestId, err);
+    return encodeRequestFailure(requestId, boundedStream(t, MAX_REQUEST_FAILURE_STREAM));
   } catch {
     return fallbackRequestFailure(requestId);
   }
@@ -179,9 +180,7 @@ export function requestFailureFrame(requestId: bigint, err: unknown): Uint8Array
  */
 export function serverFailureFrame(t: JavaThrowable): Uint8Array {
   try {
-    return encodeServerFailure(
-      boundedStream(t, MAX_FAILURE_FRAME_LENGTH - SERVER_FAILURE_HEADER),
-    );
+    return encodeServerFailure(boundedStream(t, MAX_SERVER_FAILURE_STREAM));
   } catch {
     return fallbackServerFailure();
   }
@@ -255,13 +254,12 @@ function classOverhead(className: string): number | undefined {
 /**
  * An upper bound of `writeJavaThrowable(t).length`, or `Infinity` when it is
  * above `max` or a class of the chain cannot be written. Walks at most as
- * many causes as could fit in `max`.
+ * many causes as could fit in `max` (a chain that loops back counts as too
+ * long, and is trimmed).
  */
 function serializedLengthBound(t: JavaThrowable, max: number): number {
   let total = 0;
-  const seen = new Set<JavaThrowable>();
-  for (let cur: JavaThrowable | null = t; cur !== null && !seen.has(cur); cur = cur.cause) {
-    seen.add(cur);
+  for (let cur: JavaThrowable | null = t; cur !== null;) {
     const overhead = classOverhead(cur.className);
     if (overhead === undefined) return Infinity;
     const message = cur.message;
@@ -269,6 +267,8 @@ function serializedLengthBound(t: JavaThrowable, max: number): number {
     // A string costs its tag and length (9 bytes at most) and 3 bytes per UTF-16 unit at most.
     total += overhead + (message === null ? 0 : 9 + 3 * message.length);
     if (total > max) return Infinity;
+    const next: JavaThrowable | null = cur.cause;
+    cur = next === cur ? null : next; // a cause that is the throwable itself means none
   }
   return total;
 }

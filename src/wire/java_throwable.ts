@@ -369,18 +369,38 @@ export function truncateText(text: string, maxLength: number): string {
 
 /** The text of a frame, as `StackTraceElement.toString()` has it, cut to `max` characters. */
 function frameText(f: JavaStackFrame, max: number): string {
+  const cl = f.classLoaderName;
+  const mod = f.moduleName;
+  const ver = mod ? f.moduleVersion : null;
+  const file = f.fileName;
+  const line = f.lineNumber;
+  const where = line === -2
+    ? "Native Method"
+    : file === null
+    ? "Unknown Source"
+    : line >= 0
+    ? file + ":" + line
+    : file;
+  const length = (cl ? cl.length + 1 : 0) + (mod ? mod.length + 1 : 0) +
+    (ver ? ver.length + 1 : 0) +
+    f.declaringClass.length + f.methodName.length + where.length + 3;
+  if (length <= max) {
+    let prefix = "";
+    if (cl) prefix += cl + "/";
+    if (mod) prefix += mod + (ver ? "@" + ver : "") + "/";
+    return prefix + f.declaringClass + "." + f.methodName + "(" + where + ")";
+  }
   const parts: string[] = [];
-  if (f.classLoaderName) parts.push(f.classLoaderName, "/");
-  if (f.moduleName) {
-    parts.push(f.moduleName);
-    if (f.moduleVersion) parts.push("@", f.moduleVersion);
+  if (cl) parts.push(cl, "/");
+  if (mod) {
+    parts.push(mod);
+    if (ver) parts.push("@", ver);
     parts.push("/");
   }
   parts.push(f.declaringClass, ".", f.methodName, "(");
-  if (f.lineNumber === -2) parts.push("Native Method");
-  else if (f.fileName === null) parts.push("Unknown Source");
-  else if (f.lineNumber >= 0) parts.push(f.fileName, ":", String(f.lineNumber));
-  else parts.push(f.fileName);
+  // The file name apart from its line number: a long one is cut without being copied whole.
+  if (file !== null && line >= 0) parts.push(file, ":" + line);
+  else parts.push(where);
   parts.push(")");
   return cutParts(parts, max);
 }

@@ -75,6 +75,19 @@ Deno.test("failure frames: ordinary failures are byte-exact, as before", () => {
   const raw = writeJavaThrowable(javaThrowable(UKN, "from the server"));
   const received = withSerializedThrowable(errorFromJavaThrowable(readJavaThrowable(raw)), raw);
   assertEquals(requestFailureFrame(9n, received), encodeRequestFailure(9n, raw));
+  // A received bad request with a writable cause chain, without its bytes: written as is.
+  const chained = javaThrowable(UKN, "outer", javaThrowable(BAD_REQUEST, "inner"));
+  assertEquals(
+    requestFailureFrame(10n, new RemoteError(chained)),
+    encodeRequestFailure(10n, writeJavaThrowable(chained)),
+  );
+  // A throwable that is its own cause has no cause, as in Java.
+  const self = { ...javaThrowable(UKN, "self"), cause: null as JavaThrowable | null };
+  self.cause = self;
+  assertEquals(
+    serverFailureFrame(self),
+    encodeServerFailure(writeJavaThrowable(javaThrowable(UKN, "self"))),
+  );
   const t = javaThrowable("java.lang.IllegalArgumentException", "Unexpected message type.");
   assertEquals(serverFailureFrame(t), encodeServerFailure(writeJavaThrowable(t)));
   assertEquals(
@@ -192,6 +205,11 @@ Deno.test("failure frames: a bad request of a class that cannot cross the wire (
   });
   const u = decode(requestFailureFrame(7n, new RemoteError(withIo)), REQUEST_FAILURE, 7n);
   assertEquals([u.className, u.message], [UKN, "no key\n... [1 causes omitted]"]);
+  // A cause chain that loops back (only from code, the reader cuts loops): trimmed.
+  const a = { ...javaThrowable(UKN, "a"), cause: null as JavaThrowable | null };
+  a.cause = javaThrowable(BAD_REQUEST, "b", a);
+  const looped = decode(serverFailureFrame(a), SERVER_FAILURE);
+  assertEquals([looped.className, looped.message], [UKN, "a\n... [1 causes omitted]"]);
   // serverFailureFrame with an unknown class.
   const s = decode(serverFailureFrame(javaThrowable("x.Unknown", "m")), SERVER_FAILURE);
   assertEquals([s.className, s.message], ["java.lang.RuntimeException", "x.Unknown: m"]);
