@@ -42,8 +42,8 @@ import {
 
 const SEED = seedFor("fuzz_frames_test", 20261129);
 const SCALE = Math.max(0.1, Number(Deno.env.get("ADVERSARIAL_SCALE") ?? 1));
-const CONNECTIONS = Math.round(48 * SCALE);
-const AT_ONCE = 4;
+const CONNECTIONS = Math.round(400 * SCALE);
+const AT_ONCE = 8;
 
 /** Request-like frames (length prefix included) to mutate. */
 function baseFrames(rng: Prng, keys: readonly KeyCase[], kvStateId: KvStateId): Uint8Array[] {
