@@ -367,13 +367,20 @@ export function truncateText(text: string, maxLength: number): string {
   return text.length <= maxLength ? text : cutParts([text], maxLength);
 }
 
+/** A string field as a string, whatever a model built in code holds in it. */
+function text(s: unknown): string {
+  return typeof s === "string" ? s : String(s);
+}
+
 /** The text of a frame, as `StackTraceElement.toString()` has it, cut to `max` characters. */
 function frameText(f: JavaStackFrame, max: number): string {
-  const cl = f.classLoaderName;
-  const mod = f.moduleName;
-  const ver = mod ? f.moduleVersion : null;
-  const file = f.fileName;
+  const cl = f.classLoaderName ? text(f.classLoaderName) : null;
+  const mod = f.moduleName ? text(f.moduleName) : null;
+  const ver = mod && f.moduleVersion ? text(f.moduleVersion) : null;
+  const file = f.fileName === null ? null : text(f.fileName);
   const line = f.lineNumber;
+  const declaringClass = text(f.declaringClass);
+  const methodName = text(f.methodName);
   const where = line === -2
     ? "Native Method"
     : file === null
@@ -383,12 +390,12 @@ function frameText(f: JavaStackFrame, max: number): string {
     : file;
   const length = (cl ? cl.length + 1 : 0) + (mod ? mod.length + 1 : 0) +
     (ver ? ver.length + 1 : 0) +
-    f.declaringClass.length + f.methodName.length + where.length + 3;
+    declaringClass.length + methodName.length + where.length + 3;
   if (length <= max) {
     let prefix = "";
     if (cl) prefix += cl + "/";
     if (mod) prefix += mod + (ver ? "@" + ver : "") + "/";
-    return prefix + f.declaringClass + "." + f.methodName + "(" + where + ")";
+    return prefix + declaringClass + "." + methodName + "(" + where + ")";
   }
   const parts: string[] = [];
   if (cl) parts.push(cl, "/");
@@ -397,7 +404,7 @@ function frameText(f: JavaStackFrame, max: number): string {
     if (ver) parts.push("@", ver);
     parts.push("/");
   }
-  parts.push(f.declaringClass, ".", f.methodName, "(");
+  parts.push(declaringClass, ".", methodName, "(");
   // The file name apart from its line number: a long one is cut without being copied whole.
   if (file !== null && line >= 0) parts.push(file, ":" + line);
   else parts.push(where);
@@ -485,20 +492,19 @@ export function stringifyJavaThrowable(
     }
     seen.add(cur);
     const trace = cur.stackTrace;
-    const message = cur.message;
-    const headerLength = prefix.length + cur.className.length +
+    const className = text(cur.className);
+    const message = cur.message === null ? null : text(cur.message);
+    const headerLength = prefix.length + className.length +
       (message === null ? 0 : 2 + Math.min(message.length, l.maxMessageLength)) + 1;
     if (headerLength > room) {
       // Cut the header line to what is left, then close.
-      const parts = message === null
-        ? [prefix, cur.className]
-        : [prefix, cur.className, ": ", message];
+      const parts = message === null ? [prefix, className] : [prefix, className, ": ", message];
       if (room > 1) out += cutParts(parts, room - 1) + "\n";
       tail = (trace.length !== 0 ? `\t... ${trace.length} more\n` : "") +
         causesMarker(cur.cause, seen);
       break;
     }
-    out += prefix + cur.className +
+    out += prefix + className +
       (message !== null ? ": " + truncateText(message, l.maxMessageLength) : "") + "\n";
     room -= headerLength;
     // Frames in common with the enclosing trace, counted from the end; at most

@@ -319,3 +319,18 @@ Deno.test("text limits: stringifyError bounds local messages that embed remote t
   );
   assertEquals(stringifyError(new Error("x")), "java.lang.RuntimeException: x\n");
 });
+
+Deno.test("text limits: a model built in code with non-string fields is still bounded", () => {
+  const long = { toString: () => "z".repeat(1_000_000) };
+  const odd = {
+    className: long,
+    message: long,
+    cause: null,
+    stackTrace: Array(10_000).fill({ declaringClass: long, methodName: 7, fileName: undefined }),
+    classHierarchy: [],
+  } as unknown as JavaThrowable;
+  const text = stringifyJavaThrowable(odd);
+  assert(text.length <= 65536, `${text.length}`);
+  assert(text.startsWith("zzz"));
+  assert(text.endsWith(" more\n"));
+});
