@@ -361,22 +361,14 @@ async function main(): Promise<number> {
   let hostiles: Hostiles | undefined;
   try {
     const loc = `${tmp}/locations.json`;
-    const server = await group.spawnListening("server", DENO, [
-      "run",
-      "-A",
-      `${BENCH_DIR}serve.ts`,
+    const serve = (name: string, args: string[], description: string) =>
+      group.spawnListening(name, DENO, ["run", "-A", `${BENCH_DIR}serve.ts`, ...args], description);
+    const server = await serve(
       "server",
-      "--write-locations",
-      loc,
-    ], "state server (our KvStateServer, Deno transport)");
-    const proxy = await group.spawnListening("proxy", DENO, [
-      "run",
-      "-A",
-      `${BENCH_DIR}serve.ts`,
-      "proxy",
-      "--locations",
-      loc,
-    ], "our proxy (Deno transport)");
+      ["server", "--write-locations", loc],
+      "state server (our KvStateServer, Deno transport)",
+    );
+    const proxy = await serve("proxy", ["proxy", "--locations", loc], "our proxy (Deno transport)");
     console.log(
       `${new Date().toISOString()}; ${navigator.hardwareConcurrency} cpus (${cpuModel()}); ` +
         `deno ${Deno.version.deno}; load average ${
