@@ -15,15 +15,22 @@ export class DeadlineSweeper {
   readonly inFlight: Set<InFlight> = new Set();
   readonly #timeoutMs: number;
   readonly #expire: (f: InFlight, err: DeadlineExceededError) => void;
+  readonly #internalError: (err: unknown) => void;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param timeoutMs The deadline in ms; 0 turns it off.
    * @param expire Fails one request past its deadline.
+   * @param internalError Counts an exception of a sweep (must not throw).
    */
-  constructor(timeoutMs: number, expire: (f: InFlight, err: DeadlineExceededError) => void) {
+  constructor(
+    timeoutMs: number,
+    expire: (f: InFlight, err: DeadlineExceededError) => void,
+    internalError: (err: unknown) => void,
+  ) {
     this.#timeoutMs = timeoutMs;
     this.#expire = expire;
+    this.#internalError = internalError;
   }
 
   /** Tracks a request (it leaves with {@linkcode DeadlineSweeper.delete}). */
@@ -42,12 +49,17 @@ export class DeadlineSweeper {
   #sweep(): void {
     const now = performance.now();
     for (const f of [...this.inFlight]) {
-      if (now - f.startedAt >= this.#timeoutMs) {
+      if (now - f.startedAt < this.#timeoutMs) continue;
+      try {
         const err = new DeadlineExceededError(
           `Request ${f.requestId} did not complete within ${this.#timeoutMs} ms`,
         );
         f.abort(err);
         this.#expire(f, err);
+      } catch (err) {
+        // One request's failure must not stop the sweep of the others.
+        this.#internalError(err);
+        this.inFlight.delete(f);
       }
     }
     if (this.inFlight.size === 0) this.stop();
@@ -61,8 +73,13 @@ export class DeadlineSweeper {
    */
   failAll(err: unknown, fail: (f: InFlight, err: unknown) => void): void {
     for (const f of [...this.inFlight]) {
-      f.abort(err);
-      fail(f, err);
+      try {
+        f.abort(err);
+        fail(f, err);
+      } catch (e) {
+        this.#internalError(e);
+        this.inFlight.delete(f);
+      }
     }
   }
 

@@ -8,9 +8,12 @@
  * @module
  */
 
+import type { FrameBudget } from "../streams/frame_budget.ts";
 import { DecoderState } from "../streams/frame_decoder_stream.ts";
+import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection, DirectChannel, DirectHandler } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
+import type { SessionProbe } from "./served_connection.ts";
 
 /**
  * What a {@linkcode DirectFrameHandler} returns for an answer that it will
@@ -21,7 +24,7 @@ export const PENDING: unique symbol = Symbol("pending");
 /**
  * Answers one frame: the response frame now, `null` for none, a promise of
  * either, or {@linkcode PENDING} when the answer comes later through
- * `settle`. It must not throw.
+ * `settle`. It must not throw (if it does, the connection is failed).
  */
 export type DirectFrameHandler = (
   frame: Uint8Array,
@@ -37,6 +40,16 @@ export interface DirectSessionOptions {
   readonly maxBufferedBytes: number;
   /** The frame telling the peer why the connection is closed after a framing error. */
   readonly framingFailure: (err: Error) => Uint8Array;
+  /** The budget of bytes for incomplete frames, shared by the server's connections. */
+  readonly budget: FrameBudget;
+  /** The bounds shared by the server's connections (requests in progress, answers held). */
+  readonly limit: SharedFlowLimit;
+  /** Counts an exception caught by the session's guards (must not throw). */
+  readonly internalError: (err: unknown) => void;
+  /** After the failure frame and FIN: how long to read and discard before closing, in ms. */
+  readonly lingerMs: number;
+  /** After the failure frame and FIN: how many bytes to read and discard at most. */
+  readonly lingerBytes: number;
 }
 
 /** How a session ended. */
@@ -53,16 +66,25 @@ export interface DirectSessionEnd {
  *
  * Bounds: at most `maxInFlight` requests run at once and at most about
  * `maxBufferedBytes` of answers wait for a peer that does not read; past
- * either the session stops reading (mid-chunk too: the frames not yet
- * started wait) until there is room. When the peer ends its side, the
- * requests in progress finish, their answers are written, and the
- * connection is half-closed and closed. A framing error (a bad length
- * prefix) answers the frames before it, sends the failure frame and closes.
+ * either (or past the shared bounds, see `SharedFlowLimit`) the session
+ * stops reading (mid-chunk too: the frames not yet started wait) until
+ * there is room. When the peer ends its side, the requests in progress
+ * finish, their answers are written, and the connection is half-closed and
+ * closed. A framing error (a bad length prefix, a frame over the shared
+ * budget, or one that stays incomplete too long) answers the frames before
+ * it, sends the failure frame, half-closes, and reads and discards what the
+ * peer still sends (up to `lingerMs` / `lingerBytes`) so that closing does
+ * not reset the connection before the peer has read why.
+ *
+ * Every callback the adapter or a handler calls (`data`, `end`, `drain`,
+ * `settle`) is guarded: an exception in it fails this connection only and
+ * is counted through `internalError`.
  */
-export class DirectSession implements DirectHandler {
+export class DirectSession implements DirectHandler, SessionProbe {
   readonly #conn: Connection;
   readonly #handler: DirectFrameHandler;
   readonly #options: DirectSessionOptions;
+  readonly #limit: SharedFlowLimit;
   readonly #decoder: DecoderState;
   #io!: DirectChannel;
   /** Frames read, not yet started. */
@@ -72,17 +94,30 @@ export class DirectSession implements DirectHandler {
   /** Answers ready, not yet written. */
   #ready: Uint8Array[] = [];
   #readyBytes = 0;
+  /** Answer bytes handed to the adapter, not yet taken by it (until `drain`). */
+  #unacked = 0;
   #pumpScheduled = false;
   /** The adapter takes writes (no `drain` awaited). */
   #writable = true;
   #paused = false;
+  /** Registered with the shared limit for a wake-up. */
+  #waitingShared = false;
   /** No more input: the peer ended its side, or `stopReading`. */
   #inputEnded = false;
+  /** The adapter called `end`. */
+  #peerEnded = false;
   /** A framing error seen in the input, handled once the frames before it are started. */
   #framingError: Error | null = null;
   #finished = false;
+  /** After a framing failure: reading and discarding until the peer closes. */
+  #lingering = false;
+  #lingerBytes = 0;
+  #lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  #lingerError: unknown = undefined;
   readonly #done: Promise<DirectSessionEnd>;
   #resolveDone!: (end: DirectSessionEnd) => void;
+  /** Chunks read and writes completed (see {@linkcode SessionProbe.activity}). */
+  activity = 0;
 
   /**
    * Creates the session; {@linkcode DirectSession.start} runs it.
@@ -95,7 +130,8 @@ export class DirectSession implements DirectHandler {
     this.#conn = conn;
     this.#handler = handler;
     this.#options = options;
-    this.#decoder = new DecoderState(options.maxFrameLength);
+    this.#limit = options.limit;
+    this.#decoder = new DecoderState(options.maxFrameLength, options.budget);
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -105,49 +141,114 @@ export class DirectSession implements DirectHandler {
    * @returns Resolves when the session is over (the connection is not closed yet).
    */
   start(): Promise<DirectSessionEnd> {
-    this.#io = this.#conn.direct!(this);
+    try {
+      this.#io = this.#conn.direct!(this);
+    } catch (err) {
+      this.#options.internalError(err);
+      this.#finished = true;
+      this.#end({ error: err });
+    }
     return this.#done;
+  }
+
+  /** Requests in progress. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The partial frame held over (see `DecoderState.partialFrame`). */
+  get partialFrame(): number {
+    return this.#decoder.partialFrame;
   }
 
   /** Stops reading: the frames read already are answered, then the session ends. */
   stopReading(): void {
     if (this.#inputEnded || this.#finished) return;
     this.#inputEnded = true;
-    this.#io.pause();
-    this.#pump();
+    try {
+      this.#io.pause();
+      this.#pump();
+    } catch (err) {
+      this.#guard(err);
+    }
+  }
+
+  /**
+   * Fails the connection as a framing error does: the answers ready, the
+   * failure frame for `err`, FIN, a short linger, the end.
+   *
+   * @param err Why.
+   */
+  fail(err: Error): void {
+    if (this.#finished) return;
+    try {
+      this.#failFraming(err);
+    } catch (e) {
+      this.#guard(e);
+    }
   }
 
   /** @inheritdoc */
   data(chunk: Uint8Array): void {
-    if (this.#inputEnded || this.#finished) return;
-    const err = this.#decoder.push(chunk, this.#backlog);
-    if (err !== null) {
-      this.#framingError = err;
-      this.#inputEnded = true;
-      this.#io.pause();
+    if (this.#lingering) {
+      this.#discard(chunk.length);
+      return;
     }
-    this.#pump();
+    if (this.#inputEnded || this.#finished) return;
+    this.activity++;
+    try {
+      const err = this.#decoder.push(chunk, this.#backlog);
+      if (err !== null) {
+        this.#framingError = err;
+        this.#inputEnded = true;
+        this.#io.pause();
+      }
+      this.#pump();
+    } catch (err) {
+      this.#guard(err);
+    }
   }
 
   /** @inheritdoc */
   end(error?: unknown): void {
+    this.#peerEnded = true;
+    if (this.#lingering) {
+      this.#endLinger();
+      return;
+    }
     if (error !== undefined) {
       this.#finish({ error });
       return;
     }
     this.#inputEnded = true;
-    this.#pump();
+    try {
+      this.#pump();
+    } catch (err) {
+      this.#guard(err);
+    }
   }
 
   /** @inheritdoc */
   drain(): void {
+    this.activity++;
     this.#writable = true;
-    this.#pump();
+    if (this.#unacked !== 0) {
+      this.#limit.heldBytes -= this.#unacked;
+      this.#unacked = 0;
+      this.#limit.wake();
+    }
+    try {
+      this.#pump();
+    } catch (err) {
+      this.#guard(err);
+    }
   }
 
   #full(): boolean {
-    return this.#inFlight >= this.#options.maxInFlight ||
-      this.#readyBytes >= this.#options.maxBufferedBytes;
+    const n = this.#inFlight;
+    return n >= this.#options.maxInFlight ||
+      this.#readyBytes >= this.#options.maxBufferedBytes ||
+      this.#limit.blocks(n, this.#readyBytes + this.#unacked);
   }
 
   /**
@@ -178,6 +279,13 @@ export class DirectSession implements DirectHandler {
           this.#paused = true;
           this.#io.pause();
         }
+        if (
+          !this.#waitingShared &&
+          this.#limit.blocks(this.#inFlight, this.#readyBytes + this.#unacked)
+        ) {
+          this.#waitingShared = true;
+          this.#limit.wait(this.#wakeShared);
+        }
         return;
       }
       const frame = backlog[this.#next++];
@@ -187,6 +295,7 @@ export class DirectSession implements DirectHandler {
       } catch (err) {
         // A handler must not throw; if it does, this connection fails, as
         // the stream pipeline's would, and nothing escapes into the adapter.
+        this.#options.internalError(err);
         this.#finish({ error: err });
         return;
       }
@@ -194,10 +303,13 @@ export class DirectSession implements DirectHandler {
       if (r instanceof Uint8Array) {
         this.#ready.push(r);
         this.#readyBytes += r.length;
+        this.#limit.heldBytes += r.length;
       } else if (r === PENDING) {
         this.#inFlight++;
+        this.#limit.inFlight++;
       } else {
         this.#inFlight++;
+        this.#limit.inFlight++;
         r.then(this.settle, this.#fail);
       }
     }
@@ -215,6 +327,14 @@ export class DirectSession implements DirectHandler {
     }
   }
 
+  #wakeShared = (): void => {
+    this.#waitingShared = false;
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(this.#scheduledPump);
+    }
+  };
+
   /**
    * The answer of a request whose handler returned {@linkcode PENDING} (or
    * a promise): written with the others finishing in the same turn.
@@ -223,10 +343,13 @@ export class DirectSession implements DirectHandler {
    */
   settle = (response: Uint8Array | null): void => {
     this.#inFlight--;
+    this.#limit.inFlight--;
+    this.#limit.wake();
     if (this.#finished) return;
     if (response !== null) {
       this.#ready.push(response);
       this.#readyBytes += response.length;
+      this.#limit.heldBytes += response.length;
     }
     // The answers finishing in this turn leave together, in one write.
     if (!this.#pumpScheduled) {
@@ -237,12 +360,19 @@ export class DirectSession implements DirectHandler {
 
   #fail = (err: unknown): void => {
     this.#inFlight--;
+    this.#limit.inFlight--;
+    this.#limit.wake();
+    this.#options.internalError(err);
     this.#finish({ error: err });
   };
 
   #scheduledPump = (): void => {
     this.#pumpScheduled = false;
-    this.#pump();
+    try {
+      this.#pump();
+    } catch (err) {
+      this.#guard(err);
+    }
   };
 
   /** Writes every answer ready, in one write. */
@@ -254,7 +384,16 @@ export class DirectSession implements DirectHandler {
     try {
       this.#writable = this.#io.write(bytes);
     } catch (err) {
+      this.#limit.heldBytes -= bytes.length;
       this.#finish({ error: err });
+      return;
+    }
+    if (this.#writable) {
+      this.activity++;
+      this.#limit.heldBytes -= bytes.length;
+      this.#limit.wake();
+    } else {
+      this.#unacked += bytes.length;
     }
   }
 
@@ -270,13 +409,17 @@ export class DirectSession implements DirectHandler {
       if (this.#finished) return;
     }
     this.#finished = true;
+    this.#dispose();
     this.#io.closeWrite().then(
-      () => this.#resolveDone({}),
-      (error) => this.#resolveDone({ error }),
+      () => this.#end({}),
+      (error) => this.#end({ error }),
     );
   }
 
-  /** The framing is lost: answer what was read before, say why, half-close, and end. */
+  /**
+   * The framing is lost: answer what was read before, say why, half-close,
+   * read and discard what still comes (bounded), and end.
+   */
   #failFraming(err: Error): void {
     if (this.#finished) return;
     this.#ready.push(this.#options.framingFailure(err));
@@ -284,15 +427,78 @@ export class DirectSession implements DirectHandler {
     this.#flush(); // takes everything ready, the failure frame last
     if (this.#finished) return;
     this.#finished = true;
-    const done = () => this.#resolveDone({ error: err });
-    this.#io.closeWrite().then(done, done);
+    this.#inputEnded = true;
+    this.#dispose();
+    this.#lingerError = err;
+    this.#lingering = true;
+    this.#io.closeWrite().then(
+      () => this.#startLinger(),
+      () => this.#endLinger(),
+    );
+  }
+
+  /** FIN is out: read and discard until the peer closes, `lingerMs` pass or `lingerBytes` arrive. */
+  #startLinger(): void {
+    if (!this.#lingering) return;
+    if (this.#peerEnded) {
+      this.#endLinger();
+      return;
+    }
+    this.#lingerTimer = setTimeout(() => this.#endLinger(), this.#options.lingerMs);
+    try {
+      this.#io.resume();
+    } catch (err) {
+      this.#options.internalError(err);
+      this.#endLinger();
+    }
+  }
+
+  #discard(n: number): void {
+    this.#lingerBytes += n;
+    if (this.#lingerBytes > this.#options.lingerBytes) this.#endLinger();
+  }
+
+  #endLinger(): void {
+    if (!this.#lingering) return;
+    this.#lingering = false;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    this.#end({ error: this.#lingerError });
+  }
+
+  /** An exception in the session's own machinery: count it, fail this connection. */
+  #guard(err: unknown): void {
+    this.#options.internalError(err);
+    this.#finish({ error: err });
   }
 
   #finish(end: DirectSessionEnd): void {
+    if (this.#lingering) {
+      this.#endLinger();
+      return;
+    }
     if (this.#finished) return;
     this.#finished = true;
+    this.#dispose();
+    this.#end(end);
+  }
+
+  /** Gives back the shared budgets held by this session. */
+  #dispose(): void {
+    this.#decoder.reset();
+    const held = this.#readyBytes + this.#unacked;
     this.#ready = [];
     this.#readyBytes = 0;
+    this.#unacked = 0;
+    this.#backlog = [];
+    this.#next = 0;
+    if (held !== 0) {
+      this.#limit.heldBytes -= held;
+      this.#limit.wake();
+    }
+  }
+
+  #end(end: DirectSessionEnd): void {
     this.#resolveDone(end);
   }
 }

@@ -6,12 +6,18 @@
  * @module
  */
 
+import type { FrameBudget } from "../streams/frame_budget.ts";
 import { type DirectSession, PENDING } from "./direct_session.ts";
 
-/** @internal What a {@linkcode FastCall} reports to: the server's statistics and failure frames. */
+/**
+ * @internal What a {@linkcode FastCall} reports to: the server's statistics,
+ * failure frames and request-bytes budget. The two functions never throw:
+ * whatever goes wrong inside becomes a failure frame for the request.
+ */
 export interface FastCallHooks {
-  finished(response: Uint8Array, startedAt: number): Uint8Array;
+  finished(response: Uint8Array, frame: Uint8Array, startedAt: number): Uint8Array;
   failure(frame: Uint8Array, err: unknown): Uint8Array;
+  readonly budget: FrameBudget;
 }
 
 /**
@@ -76,19 +82,21 @@ export class FastCall<Req> {
 
   /**
    * Answers with a complete response frame (length prefix included). Later
-   * answers are ignored.
+   * answers are ignored. Anything that is not a frame (not a `Uint8Array`
+   * of at least 16 bytes) answers the request with a failure instead, and
+   * is counted as an internal error. Never throws.
    *
    * @param response The frame.
    */
   send(response: Uint8Array): void {
     if (this.#answered) return;
     this.#answered = true;
-    this.#answerWith(this.#hooks.finished(response, this.#startedAt));
+    this.#answerWith(this.#hooks.finished(response, this.frame, this.#startedAt));
   }
 
   /**
    * Answers with a failure, as a rejection of `handleRequest` is answered.
-   * Later answers are ignored.
+   * Later answers are ignored. Never throws, whatever `error` is.
    *
    * @param error The failure.
    */
@@ -99,8 +107,12 @@ export class FastCall<Req> {
   }
 
   #answerWith(frame: Uint8Array): void {
-    if (this.#sync) this.#answer = frame;
-    else if (this.#session !== undefined) this.#session.settle(frame);
+    if (this.#sync) {
+      this.#answer = frame;
+      return;
+    }
+    this.#hooks.budget.release(this.frame.length);
+    if (this.#session !== undefined) this.#session.settle(frame);
     else this.#deliver!(frame);
   }
 
@@ -108,6 +120,8 @@ export class FastCall<Req> {
   taken(): Uint8Array | Promise<Uint8Array> | typeof PENDING {
     this.#sync = false;
     if (this.#answer !== undefined) return this.#answer;
+    // The frame stays in memory until the answer: it counts in the budget.
+    this.#hooks.budget.hold(this.frame.length);
     if (this.#session !== undefined) return PENDING;
     return new Promise<Uint8Array>((resolve) => (this.#deliver = resolve));
   }

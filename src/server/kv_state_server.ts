@@ -227,7 +227,7 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
    * @param request The decoded request.
    * @returns The description (shared per registered state, not a copy).
    */
-  protected describeRequest(
+  protected override describeRequest(
     request: KvStateInternalRequest,
   ): { jobId?: JobId; stateName?: string; kvStateId?: KvStateId } {
     return this.registry.registration(request.kvStateId) ?? { kvStateId: request.kvStateId };

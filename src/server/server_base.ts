@@ -5,28 +5,44 @@
  * `Connection.direct`, the same stages run as plain calls per chunk
  * (`direct_session.ts`): same bounds, same bytes, no stream hop.
  *
- * Each part lives in its own file: the accept loop (`accept_loop.ts`), the
- * stream pipeline (`stream_session.ts`) and the direct one
- * (`direct_session.ts`), the fast path (`fast_call.ts`), the deadline
- * (`deadline_sweeper.ts`), the wait on close (`graceful_close.ts`). This
- * file holds the options and the class that ties them together.
+ * Each part lives in its own file: the accept loop and its backoff
+ * (`accept_loop.ts`), the stream pipeline (`stream_session.ts`) and the
+ * direct one (`direct_session.ts`), the fast path (`fast_call.ts`), the
+ * request deadline (`deadline_sweeper.ts`), the idle and incomplete-frame
+ * timeouts (`connection_watchdog.ts`), the bounds shared by all connections
+ * (`../streams/frame_budget.ts`, `../streams/shared_flow_limit.ts`), the
+ * wait on close (`graceful_close.ts`). This file holds the options and the
+ * class that ties them together.
  *
  * @module
  */
 
+import { DEFAULT_MAX_INCOMPLETE_FRAME_BYTES, FrameBudget } from "../streams/frame_budget.ts";
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   RequestHandlerStream,
 } from "../streams/request_handler_stream.ts";
+import {
+  DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
+  DEFAULT_MAX_IN_FLIGHT_TOTAL,
+  SharedFlowLimit,
+} from "../streams/shared_flow_limit.ts";
 import { listenOnPorts } from "../transport/listen.ts";
 import type { Connection, Listener, NetAddress, Transport } from "../transport/types.ts";
 import { ByteReader } from "../wire/bytes.ts";
-import { ClosedError } from "../wire/errors.ts";
+import { BadRequestError, ClosedError } from "../wire/errors.ts";
+import type { JobId, KvStateId } from "../wire/ids.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
 import { tickNow } from "../wire/tick_clock.ts";
 import { MESSAGE_TYPE_NAMES, MessageType, readFrameHeader, VERSION } from "../wire/messages.ts";
-import { acceptLoop } from "./accept_loop.ts";
+import { AcceptLoop } from "./accept_loop.ts";
+import type { AccessRequest, RequestFilter } from "./access_control.ts";
+import {
+  ConnectionWatchdog,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_INCOMPLETE_FRAME_TIMEOUT_MS,
+} from "./connection_watchdog.ts";
 import { DeadlineSweeper } from "./deadline_sweeper.ts";
 import { DirectSession, type PENDING } from "./direct_session.ts";
 import { FastCall, type FastCallHooks } from "./fast_call.ts";
@@ -37,11 +53,12 @@ import {
   serverFailureFrame,
 } from "./failure_frames.ts";
 import { settleWithin } from "./graceful_close.ts";
+import { GuardedStats } from "./guarded_stats.ts";
 import { InFlight, type RequestContext } from "./in_flight.ts";
 import { requestIdOf, resultFrameFor } from "./result_frame.ts";
 import { type ServedConnection, servedConnection } from "./served_connection.ts";
 import { type KvStateRequestStats, RequestStats, type RequestStatsSnapshot } from "./stats.ts";
-import { serveStreams } from "./stream_session.ts";
+import { StreamSession } from "./stream_session.ts";
 
 export { FastCall } from "./fast_call.ts";
 export type { RequestContext } from "./in_flight.ts";
@@ -64,10 +81,53 @@ export interface ServerOptions {
   /** The most connections served at once; more are closed on accept. Default 10,000. */
   readonly maxConnections?: number;
   /**
+   * The most connections served at once from one remote host (counted by
+   * the peer's host name as the transport reports it); more from that host
+   * are closed on accept, so that one client cannot take every slot.
+   * Default 512.
+   */
+  readonly maxConnectionsPerAddress?: number;
+  /**
    * The most requests in progress per connection; when reached, that
    * connection is not read until one finishes. Default 1024.
    */
   readonly maxInFlightPerConnection?: number;
+  /**
+   * The most requests in progress over all connections. When reached, a
+   * connection that already has a request in progress is not read until
+   * one finishes anywhere (a connection with none may always start one, so
+   * slow peers cannot stop the others). Default 16,384.
+   */
+  readonly maxInFlightTotal?: number;
+  /**
+   * The most bytes of answers held, over all connections, for peers that
+   * have not read them yet (each connection also holds at most about
+   * 1 MiB). When reached, a connection that holds answers is not read until
+   * its peer reads (one that holds none is served). Default 64 MiB.
+   */
+  readonly maxBufferedBytesTotal?: number;
+  /**
+   * The most bytes held for requests over all connections: frames not yet
+   * complete (their carry-over buffers) and the frames of requests in
+   * progress. A connection whose incomplete frame would go past it is
+   * failed with Flink's pipeline failure naming a `FrameBudgetError`; the
+   * others go on. Default 128 MiB (two frames of the largest default size).
+   */
+  readonly maxIncompleteFrameBytes?: number;
+  /**
+   * How long a frame may stay incomplete, in ms: a connection whose partial
+   * frame has not completed in that time is failed with Flink's pipeline
+   * failure naming an `IncompleteFrameTimeoutError`. Checked every few
+   * seconds (an eighth of the shortest timeout, at most 5 s). 0 turns it off.
+   * Default 30,000.
+   */
+  readonly incompleteFrameTimeoutMs?: number;
+  /**
+   * How long a connection may stay idle (no request in progress and no
+   * bytes either way), in ms, before it is closed. Flink's client opens a
+   * new connection when it needs one. 0 turns it off. Default 300,000.
+   */
+  readonly idleTimeoutMs?: number;
   /**
    * The time a request may take before it is answered with a
    * `DeadlineExceededError` failure and its signal aborted, in ms. 0 turns
@@ -79,21 +139,59 @@ export interface ServerOptions {
    * they are failed and the connections closed, in ms. Default 5,000.
    */
   readonly closeGraceMs?: number;
+  /**
+   * Decides, for every request before it is answered, whether to serve it
+   * (see {@linkcode RequestFilter}); a refusal answers a `BadRequestError`
+   * naming it and is counted in `deniedRequests`. Default: every request is
+   * served.
+   */
+  readonly requestFilter?: RequestFilter;
   /** Where to report request statistics, besides the server's own counters. */
   readonly stats?: KvStateRequestStats;
 }
 
+/** What a subclass tells the request filter about a request (see `AbstractServer.describeRequest`). */
+export interface RequestDescription {
+  /** The job the request is for, when known. */
+  readonly jobId?: JobId;
+  /** The state's registration name, when known. */
+  readonly stateName?: string;
+  /** The state instance, when known. */
+  readonly kvStateId?: KvStateId;
+}
+
 const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
 const DEFAULT_MAX_IN_FLIGHT = 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
+/** After a framing failure (FIN sent): the most time spent reading and discarding. */
+const FAILURE_LINGER_MS = 2_000;
+/** After a framing failure (FIN sent): the most bytes read and discarded. */
+const FAILURE_LINGER_BYTES = 16 * 1024 * 1024;
+/** The longest state name quoted in a refusal. */
+const MAX_QUOTED_NAME = 200;
+/** The peer address of a `requestStream()` stage, which has no connection. */
+const NO_ADDRESS: NetAddress = Object.freeze({ hostname: "", port: 0 });
+/** The last-resort answer when not even a request failure can be built. */
+const INTERNAL_FAILURE_FRAME = serverFailureFrame(
+  javaThrowable("java.lang.RuntimeException", "Internal server error"),
+);
+/** The cause named when the request's own error cannot be written. */
+const INTERNAL_ERROR = new Error("Internal server error");
 
 /**
  * Base of the state server and the proxy. A subclass says how to decode a
  * request body and how to answer it; the base does the rest: framing, the
  * header checks and failure frames exactly as Flink's `AbstractServerHandler`,
  * concurrency with a per-connection bound, deadlines, statistics, and an
- * awaited, complete shutdown.
+ * awaited, complete shutdown. Every bound has a default (see
+ * {@linkcode ServerOptions}); after a framing failure the peer is sent the
+ * failure frame and FIN, and its input is read and discarded for up to 2 s
+ * (16 MiB) so that it reads why before the close. No exception of a
+ * subclass, a hook or the machinery escapes to the runtime: a last-resort
+ * guard fails the one request (or closes the one connection) and counts it
+ * in `internalErrors`.
  *
  * @example A server that answers every request with its key bytes
  * ```ts
@@ -125,51 +223,91 @@ export abstract class AbstractServer<Req> {
   readonly #stats = new RequestStats();
   readonly #extraStats: KvStateRequestStats | undefined;
   readonly #connections = new Set<ServedConnection>();
+  /** Connections served per remote host name. */
+  readonly #perAddress = new Map<string, number>();
   readonly #tasks = new Set<Promise<void>>();
   /** Every asynchronous request in progress, for the deadline and close(). */
   readonly #deadlines: DeadlineSweeper;
-  readonly #maxFrameLength: number | undefined;
+  readonly #watchdog: ConnectionWatchdog;
+  /** Bytes of incomplete frames and of requests in progress, over all connections. */
+  readonly #budget: FrameBudget;
+  /** Requests in progress and answers held, over all connections. */
+  readonly #limit: SharedFlowLimit;
+  readonly #filter: RequestFilter | undefined;
+  readonly #maxFrameLength: number;
   readonly #maxConnections: number;
+  readonly #maxPerAddress: number;
   readonly #maxInFlight: number;
-  readonly #timeoutMs: number;
+  readonly #internalError = (err: unknown): void => this.reportInternalError(err);
   #listener: Listener | undefined;
-  #acceptLoop: Promise<void> | undefined;
+  #acceptLoop: AcceptLoop | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
   /** What a {@linkcode FastCall} reports to (one object per server, not per request). */
-  readonly #fastHooks: FastCallHooks = {
-    finished: (response, startedAt) => this.#finished(response, startedAt),
-    failure: (frame, err) => this.#failure(frame, err),
-  };
+  readonly #fastHooks: FastCallHooks;
 
   /**
    * Creates a AbstractServer.
    *
    * @param serverName The name used in messages.
    * @param options Binding, bounds and deadlines.
+   * @throws {RangeError} When a bound is out of range.
    */
   constructor(serverName: string, options: ServerOptions = {}) {
     this.serverName = serverName;
     this.#options = options;
-    this.#extraStats = options.stats;
-    this.#maxFrameLength = options.maxFrameLength;
+    this.#extraStats = options.stats === undefined
+      ? undefined
+      : new GuardedStats(options.stats, (err) => this.#stats.reportInternalError(err));
+    this.#filter = options.requestFilter;
+    // Validates the frame length now rather than at the first connection.
+    new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
+    this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
     this.#maxConnections = positiveInt(
       options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       "maxConnections",
+    );
+    this.#maxPerAddress = positiveInt(
+      options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+      "maxConnectionsPerAddress",
     );
     this.#maxInFlight = positiveInt(
       options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT,
       "maxInFlightPerConnection",
     );
-    const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    if (!(timeout >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
-    this.#timeoutMs = timeout;
+    this.#limit = new SharedFlowLimit(
+      options.maxInFlightTotal ?? DEFAULT_MAX_IN_FLIGHT_TOTAL,
+      options.maxBufferedBytesTotal ?? DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
+    );
+    this.#budget = new FrameBudget(
+      nonNegative(
+        options.maxIncompleteFrameBytes ?? DEFAULT_MAX_INCOMPLETE_FRAME_BYTES,
+        "maxIncompleteFrameBytes",
+      ),
+    );
+    const timeout = nonNegative(
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      "requestTimeoutMs",
+    );
     this.#deadlines = new DeadlineSweeper(
       timeout,
       (f, err) => f.finish(this.#failure(f.frame, err)),
+      this.#internalError,
     );
-    // Validates the frame length now rather than at the first connection.
-    new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
+    this.#watchdog = new ConnectionWatchdog(
+      this.#connections,
+      nonNegative(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, "idleTimeoutMs"),
+      nonNegative(
+        options.incompleteFrameTimeoutMs ?? DEFAULT_INCOMPLETE_FRAME_TIMEOUT_MS,
+        "incompleteFrameTimeoutMs",
+      ),
+      this.#internalError,
+    );
+    this.#fastHooks = {
+      finished: (response, frame, startedAt) => this.#finished(response, frame, startedAt),
+      failure: (frame, err) => this.#failure(frame, err),
+      budget: this.#budget,
+    };
   }
 
   /**
@@ -195,8 +333,36 @@ export abstract class AbstractServer<Req> {
     context: RequestContext,
   ): Uint8Array | Promise<Uint8Array>;
 
+  /**
+   * What the request filter sees of a request besides the peer's address:
+   * its job, state name and state id where the subclass knows them. Called
+   * only when a `requestFilter` is set. Default: nothing (`{}`).
+   *
+   * @param _request The decoded request.
+   * @returns The description.
+   */
+  protected describeRequest(_request: Req): RequestDescription {
+    return {};
+  }
+
   /** Called once by `close()` after the connections are closed. */
   protected onClose(): Promise<void> | void {}
+
+  /**
+   * Counts an exception caught by a last-resort guard (in `internalErrors`
+   * and the `stats` hooks' `reportInternalError`). For subclasses whose own
+   * callbacks (timers, sockets of their own) guard themselves. Never throws.
+   *
+   * @param err The exception.
+   */
+  protected reportInternalError(err: unknown): void {
+    try {
+      this.#stats.reportInternalError(err);
+      this.#extraStats?.reportInternalError?.(err);
+    } catch {
+      // Counting must not fail the caller.
+    }
+  }
 
   /**
    * Binds the configured address (trying the ports in order) and starts
@@ -221,15 +387,10 @@ export abstract class AbstractServer<Req> {
       this.serverName,
     );
     this.#listener = listener;
-    this.#acceptLoop = acceptLoop(listener, {
+    this.#acceptLoop = new AcceptLoop(listener, {
       closing: () => this.#closing !== undefined,
-      accepted: (conn) => {
-        if (this.#closing !== undefined || this.#connections.size >= this.#maxConnections) {
-          conn.close().catch(() => {});
-          return;
-        }
-        this.serve(conn).catch(() => {});
-      },
+      accepted: (conn) => this.#accepted(conn),
+      internalError: this.#internalError,
     });
     return listener.address;
   }
@@ -256,6 +417,18 @@ export abstract class AbstractServer<Req> {
     return this.#closing !== undefined;
   }
 
+  /** A connection from the accept loop: served, or closed at once when over a bound. */
+  #accepted(conn: Connection): void {
+    if (
+      this.#closing !== undefined || this.#connections.size >= this.#maxConnections ||
+      (this.#perAddress.get(conn.remoteAddress?.hostname ?? "") ?? 0) >= this.#maxPerAddress
+    ) {
+      conn.close().catch(() => {});
+      return;
+    }
+    this.serve(conn).catch(() => {});
+  }
+
   /**
    * Serves one connection until it closes: any byte stream pair works, e.g.
    * one side of an in-memory pair. Resolves when the connection is done.
@@ -278,146 +451,308 @@ export abstract class AbstractServer<Req> {
    * The request stage of this server as a stream transform: batches of
    * frames (without length prefix) in, batches of encoded response frames
    * out. `serve` runs it between the frame decoder and encoder; it can be
-   * composed over any byte stream pair the same way.
+   * composed over any byte stream pair the same way. Its requests count in
+   * the server's shared bounds; the request filter sees an empty peer
+   * address (`{ hostname: "", port: 0 }`).
    *
    * @returns A new stage, for one connection.
    */
   requestStream(): TransformStream<Uint8Array[], Uint8Array[]> {
-    const state = servedConnection(undefined);
+    const state = servedConnection(undefined, performance.now());
     return new RequestHandlerStream(
       (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
-      {
-        maxInFlight: this.#maxInFlight,
-      },
+      { maxInFlight: this.#maxInFlight, limit: this.#limit, onError: this.#internalError },
     );
   }
 
   async #serve(conn: Connection): Promise<void> {
-    if (conn.direct !== undefined) return this.#serveDirect(conn);
-    const state = servedConnection(conn);
-    this.#connections.add(state);
-    this.#stats.reportActiveConnection();
-    this.#extraStats?.reportActiveConnection();
+    const state = servedConnection(conn, performance.now());
+    const options = {
+      maxFrameLength: this.#maxFrameLength,
+      maxInFlight: this.#maxInFlight,
+      maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
+      budget: this.#budget,
+      limit: this.#limit,
+      internalError: this.#internalError,
+      lingerMs: FAILURE_LINGER_MS,
+      lingerBytes: FAILURE_LINGER_BYTES,
+    };
     try {
-      await serveStreams(
-        state,
-        (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
-        { maxFrameLength: this.#maxFrameLength, maxInFlight: this.#maxInFlight },
-      );
+      if (conn.direct !== undefined) {
+        // The direct path: the stages run as plain calls per chunk, with
+        // the same bounds and the same answers.
+        const session = new DirectSession(conn, (frame) => this.#onFrame(frame, state), {
+          ...options,
+          framingFailure: pipelineFailureFrame,
+        });
+        state.stopReading = () => session.stopReading();
+        state.session = session;
+        state.probe = session;
+        this.#register(state);
+        await session.start();
+      } else {
+        const session = new StreamSession(
+          conn,
+          (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+          options,
+        );
+        state.stopReading = () => session.stopReading();
+        state.probe = session;
+        this.#register(state);
+        await session.run();
+      }
+    } catch (err) {
+      this.reportInternalError(err);
     } finally {
       await this.#release(state);
     }
   }
 
-  /**
-   * The same pipeline on the transport's direct path: the stages run as
-   * plain calls per chunk (see `DirectSession`), with the same bounds and
-   * the same answers.
-   */
-  async #serveDirect(conn: Connection): Promise<void> {
-    const state = servedConnection(conn);
-    const session = new DirectSession(conn, (frame) => this.#onFrame(frame, state), {
-      maxFrameLength: this.#maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
-      maxInFlight: this.#maxInFlight,
-      maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
-      framingFailure: pipelineFailureFrame,
-    });
-    state.stopReading = () => session.stopReading();
-    state.session = session;
+  #register(state: ServedConnection): void {
     this.#connections.add(state);
+    this.#perAddress.set(state.host, (this.#perAddress.get(state.host) ?? 0) + 1);
     this.#stats.reportActiveConnection();
     this.#extraStats?.reportActiveConnection();
-    try {
-      await session.start();
-    } finally {
-      await this.#release(state);
-    }
+    this.#watchdog.watch();
   }
 
   /** A connection is done: fail what it still runs, close it, count it out. */
   async #release(state: ServedConnection): Promise<void> {
+    if (state.closed) return;
     state.closed = true;
     for (const f of state.inFlight) f.abort(new ClosedError("connection closed"));
-    await state.conn.close().catch(() => {});
-    this.#connections.delete(state);
-    this.#stats.reportInactiveConnection();
-    this.#extraStats?.reportInactiveConnection();
+    try {
+      await state.conn.close();
+    } catch {
+      // Closed already.
+    }
+    if (this.#connections.delete(state)) {
+      const n = (this.#perAddress.get(state.host) ?? 1) - 1;
+      if (n <= 0) this.#perAddress.delete(state.host);
+      else this.#perAddress.set(state.host, n);
+      this.#stats.reportInactiveConnection();
+      this.#extraStats?.reportInactiveConnection();
+    }
   }
 
+  /**
+   * Answers one frame. Never throws: whatever escapes the steps below is
+   * caught here, counted, and answered as a failure of this request.
+   */
   #onFrame(
     frame: Uint8Array,
     state: ServedConnection,
   ): Uint8Array | Promise<Uint8Array> | typeof PENDING {
-    let request: Req;
-    // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
-    if (
-      !(frame.length >= 16 &&
-        ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
-        frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0)
-    ) {
-      const r = new ByteReader(frame);
-      let type: MessageType;
+    try {
+      let request: Req;
+      // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
+      if (
+        !(frame.length >= 16 &&
+          ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
+          frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0)
+      ) {
+        const r = new ByteReader(frame);
+        let type: MessageType;
+        try {
+          type = readFrameHeader(r);
+          r.readInt64();
+        } catch (err) {
+          return failedIncomingMessageFrame(err);
+        }
+        if (type !== MessageType.REQUEST) {
+          return serverFailureFrame(
+            javaThrowable(
+              "java.lang.IllegalArgumentException",
+              `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`,
+            ),
+          );
+        }
+      }
       try {
-        type = readFrameHeader(r);
-        r.readInt64();
+        request = this.decodeRequest(frame.subarray(16));
       } catch (err) {
         return failedIncomingMessageFrame(err);
       }
-      if (type !== MessageType.REQUEST) {
-        return serverFailureFrame(
-          javaThrowable(
-            "java.lang.IllegalArgumentException",
-            `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`,
-          ),
-        );
+      this.#stats.reportRequest();
+      this.#extraStats?.reportRequest();
+      const startedAt = tickNow();
+      if (this.#filter !== undefined) {
+        const out = this.#filtered(frame, request, startedAt, state);
+        if (out !== undefined) return out;
       }
-    }
-    try {
-      request = this.decodeRequest(frame.subarray(16));
+      const call = new FastCall(frame, request, startedAt, this.#fastHooks, state.session);
+      let taken: boolean;
+      try {
+        taken = this.respondFast(call);
+      } catch (err) {
+        // A throwing fast path answers like a throwing handleRequest.
+        call.fail(err);
+        taken = true;
+      }
+      if (taken) return call.taken();
+      return this.#regular(frame, request, new InFlight(frame, startedAt), state);
     } catch (err) {
-      return failedIncomingMessageFrame(err);
+      return this.#internalFailure(frame, err);
     }
-    this.#stats.reportRequest();
-    this.#extraStats?.reportRequest();
-    const startedAt = tickNow();
-    const call = new FastCall(frame, request, startedAt, this.#fastHooks, state.session);
-    let taken: boolean;
-    try {
-      taken = this.respondFast(call);
-    } catch (err) {
-      // A throwing fast path answers like a throwing handleRequest.
-      call.fail(err);
-      taken = true;
-    }
-    if (taken) return call.taken();
+  }
+
+  /** The regular path: `handleRequest`, with the deadline for an asynchronous answer. */
+  #regular(
+    frame: Uint8Array,
+    request: Req,
+    ctx: InFlight,
+    state: ServedConnection,
+  ): Uint8Array | Promise<Uint8Array> {
     let result: Uint8Array | Promise<Uint8Array>;
-    const ctx = new InFlight(frame, startedAt);
     try {
       result = this.handleRequest(request, ctx);
     } catch (err) {
       return this.#failure(frame, err);
     }
-    if (result instanceof Uint8Array) return this.#success(frame, result, startedAt);
+    if (result instanceof Uint8Array) return this.#success(frame, result, ctx.startedAt);
     // Asynchronous: track it for the deadline and for close().
+    return this.#tracked(ctx, state, (finish) => this.#settleWith(result, ctx, finish));
+  }
+
+  /**
+   * Tracks `ctx` (deadline, close(), the request-bytes budget) until it is
+   * finished, once, through the `finish` handed to `start` or by the
+   * deadline.
+   */
+  #tracked(
+    ctx: InFlight,
+    state: ServedConnection,
+    start: (finish: (frame: Uint8Array) => void) => void,
+  ): Promise<Uint8Array> {
     state.inFlight.add(ctx);
     this.#deadlines.add(ctx);
+    this.#budget.hold(ctx.frame.length);
     return new Promise<Uint8Array>((resolve) => {
       ctx.finish = (f) => {
         if (ctx.settled) return;
         ctx.settled = true;
         state.inFlight.delete(ctx);
         this.#deadlines.delete(ctx);
+        this.#budget.release(ctx.frame.length);
         resolve(f);
       };
-      result.then(
-        (content) => {
-          if (!ctx.settled) ctx.finish(this.#success(frame, content, startedAt));
-        },
-        (err) => {
-          if (!ctx.settled) ctx.finish(this.#failure(frame, err));
-        },
-      );
+      try {
+        start(ctx.finish);
+      } catch (err) {
+        ctx.finish(this.#internalFailure(ctx.frame, err));
+      }
     });
+  }
+
+  /** Finishes `ctx` with what `result` settles to. */
+  #settleWith(
+    result: Promise<Uint8Array>,
+    ctx: InFlight,
+    finish: (frame: Uint8Array) => void,
+  ): void {
+    const frame = ctx.frame;
+    result.then(
+      (content) => {
+        if (!ctx.settled) finish(this.#success(frame, content, ctx.startedAt));
+      },
+      (err) => {
+        if (!ctx.settled) finish(this.#failure(frame, err));
+      },
+    );
+  }
+
+  /**
+   * Runs the request filter. Returns `undefined` when the request may go on
+   * now (the filter said `true` synchronously), or the answer: a refusal,
+   * or the promise of the answer once an asynchronous filter has decided.
+   */
+  #filtered(
+    frame: Uint8Array,
+    request: Req,
+    startedAt: number,
+    state: ServedConnection,
+  ): Uint8Array | Promise<Uint8Array> | undefined {
+    let description: RequestDescription | undefined;
+    let verdict: boolean | Promise<boolean>;
+    try {
+      description = this.describeRequest(request);
+      verdict = this.#filter!(this.#accessRequest(state, description));
+    } catch {
+      return this.#denied(frame, description, state);
+    }
+    if (verdict === true) return undefined;
+    if (typeof (verdict as Promise<boolean> | null)?.then !== "function") {
+      return this.#denied(frame, description, state);
+    }
+    // Asynchronous: the request is tracked (deadline, close()) from now on.
+    const ctx = new InFlight(frame, startedAt);
+    return this.#tracked(ctx, state, (finish) => {
+      const decided = (allowed: unknown): void => {
+        if (ctx.settled) return;
+        try {
+          if (allowed !== true) {
+            finish(this.#denied(frame, description, state));
+            return;
+          }
+          const call = new FastCall(frame, request, startedAt, this.#fastHooks, undefined);
+          let taken: boolean;
+          try {
+            taken = this.respondFast(call);
+          } catch (err) {
+            call.fail(err);
+            taken = true;
+          }
+          if (taken) {
+            const answer = call.taken() as Uint8Array | Promise<Uint8Array>;
+            if (answer instanceof Uint8Array) finish(answer);
+            else answer.then(finish);
+            return;
+          }
+          let result: Uint8Array | Promise<Uint8Array>;
+          try {
+            result = this.handleRequest(request, ctx);
+          } catch (err) {
+            finish(this.#failure(frame, err));
+            return;
+          }
+          if (result instanceof Uint8Array) finish(this.#success(frame, result, startedAt));
+          else this.#settleWith(result, ctx, finish);
+        } catch (err) {
+          finish(this.#internalFailure(frame, err));
+        }
+      };
+      (verdict as Promise<boolean>).then(decided, () => decided(false));
+    });
+  }
+
+  #accessRequest(state: ServedConnection, d: RequestDescription): AccessRequest {
+    return {
+      remoteAddress: state.conn === undefined ? NO_ADDRESS : state.conn.remoteAddress,
+      jobId: d.jobId,
+      stateName: d.stateName,
+      kvStateId: d.kvStateId,
+    };
+  }
+
+  /** A refused request: counted, answered with a `BadRequestError` naming the refusal. */
+  #denied(
+    frame: Uint8Array,
+    d: RequestDescription | undefined,
+    state: ServedConnection,
+  ): Uint8Array {
+    this.#stats.reportDeniedRequest();
+    this.#extraStats?.reportDeniedRequest?.();
+    let text = `Access denied: request ${requestIdOf(frame)}`;
+    try {
+      if (d?.jobId !== undefined) text += ` for job ${d.jobId}`;
+      if (typeof d?.stateName === "string") text += ` state ${quoted(d.stateName)}`;
+      if (d?.kvStateId !== undefined) text += ` (state id ${d.kvStateId})`;
+    } catch {
+      // A description that cannot be printed is left out.
+    }
+    const host = state.conn === undefined ? "" : state.conn.remoteAddress?.hostname ?? "";
+    text += ` from ${host === "" ? "an unknown peer" : quoted(host)}`;
+    return this.#failure(frame, BadRequestError.fromServer(this.serverName, text));
   }
 
   /**
@@ -438,8 +773,14 @@ export abstract class AbstractServer<Req> {
     return false;
   }
 
-  /** Statistics for a complete response frame of the fast path. */
-  #finished(response: Uint8Array, startedAt: number): Uint8Array {
+  /** Statistics for a complete response frame of the fast path. Never throws. */
+  #finished(response: Uint8Array, frame: Uint8Array, startedAt: number): Uint8Array {
+    if (!(response instanceof Uint8Array) || response.length < 16) {
+      return this.#internalFailure(
+        frame,
+        new TypeError("FastCall.send needs a complete response frame"),
+      );
+    }
     if (response[11] === MessageType.REQUEST_RESULT) {
       const ms = tickNow() - startedAt;
       this.#stats.reportSuccessfulRequest(ms);
@@ -451,18 +792,57 @@ export abstract class AbstractServer<Req> {
     return response;
   }
 
+  /** The result frame for `content`. Never throws. */
   #success(request: Uint8Array, content: Uint8Array, startedAt: number): Uint8Array {
-    const frame = resultFrameFor(request, content);
+    let frame: Uint8Array;
+    try {
+      if (!(content instanceof Uint8Array)) {
+        throw new TypeError("handleRequest must answer with a Uint8Array");
+      }
+      frame = resultFrameFor(request, content);
+    } catch (err) {
+      return this.#internalFailure(request, err);
+    }
     const ms = tickNow() - startedAt;
     this.#stats.reportSuccessfulRequest(ms);
     this.#extraStats?.reportSuccessfulRequest(ms);
     return frame;
   }
 
+  /** The failure frame for `err`. Never throws. */
   #failure(request: Uint8Array, err: unknown): Uint8Array {
+    let frame: Uint8Array;
+    try {
+      frame = requestFailureFrame(requestIdOf(request), err);
+    } catch (e) {
+      return this.#internalFailure(request, e);
+    }
     this.#stats.reportFailedRequest();
     this.#extraStats?.reportFailedRequest();
-    return requestFailureFrame(requestIdOf(request), err);
+    return frame;
+  }
+
+  /**
+   * The last resort: an exception escaped a step of answering `request`.
+   * It is counted, and the request is failed (the connection goes on).
+   * Never throws.
+   */
+  #internalFailure(request: Uint8Array, err: unknown): Uint8Array {
+    this.reportInternalError(err);
+    this.#stats.reportFailedRequest();
+    this.#extraStats?.reportFailedRequest();
+    if (request.length >= 16) {
+      try {
+        return requestFailureFrame(requestIdOf(request), err);
+      } catch {
+        try {
+          return requestFailureFrame(requestIdOf(request), INTERNAL_ERROR);
+        } catch {
+          // The constant frame below.
+        }
+      }
+    }
+    return INTERNAL_FAILURE_FRAME;
   }
 
   #failInFlight(): void {
@@ -487,8 +867,15 @@ export abstract class AbstractServer<Req> {
 
   async #close(): Promise<void> {
     await this.#listener?.close().catch(() => {});
-    await this.#acceptLoop;
-    for (const state of this.#connections) state.stopReading();
+    this.#acceptLoop?.stop();
+    await this.#acceptLoop?.done;
+    for (const state of this.#connections) {
+      try {
+        state.stopReading();
+      } catch (err) {
+        this.reportInternalError(err);
+      }
+    }
     if (this.#tasks.size > 0) {
       const grace = this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
       if (await settleWithin(this.#tasks, grace)) {
@@ -500,6 +887,7 @@ export abstract class AbstractServer<Req> {
     this.#failInFlight();
     await Promise.allSettled([...this.#tasks]);
     this.#deadlines.stop();
+    this.#watchdog.stop();
     await this.onClose();
   }
 
@@ -512,4 +900,17 @@ export abstract class AbstractServer<Req> {
 function positiveInt(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
   return v;
+}
+
+function nonNegative(v: number, name: string): number {
+  if (!(typeof v === "number" && v >= 0 && v !== Infinity)) {
+    throw new RangeError(`${name} must be a finite number >= 0`);
+  }
+  return v;
+}
+
+/** `text` in quotes, cut to a bounded length. */
+function quoted(text: string): string {
+  const cut = text.length > MAX_QUOTED_NAME ? `${text.slice(0, MAX_QUOTED_NAME)}…` : text;
+  return JSON.stringify(cut);
 }

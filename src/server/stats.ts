@@ -23,6 +23,17 @@ export interface KvStateRequestStats {
   reportSuccessfulRequest(durationMs: number): void;
   /** A request failed. */
   reportFailedRequest(): void;
+  /**
+   * Optional (not in Flink's interface): an exception was caught by a
+   * last-resort guard (a bug in a handler, a hook or this module); the
+   * request concerned was failed or its connection closed, and the process
+   * went on.
+   *
+   * @param err The exception.
+   */
+  reportInternalError?(err: unknown): void;
+  /** Optional (not in Flink's interface): a request was refused by the server's request filter. */
+  reportDeniedRequest?(): void;
 }
 
 /** A point-in-time copy of the counters of {@linkcode RequestStats}. */
@@ -37,6 +48,10 @@ export interface RequestStatsSnapshot {
   readonly failedRequests: number;
   /** Mean duration of the successful requests, in milliseconds (0 when none). */
   readonly averageDurationMs: number;
+  /** Exceptions caught by a last-resort guard (each failed one request or closed one connection). */
+  readonly internalErrors: number;
+  /** Requests refused by the request filter (each also counts as failed). */
+  readonly deniedRequests: number;
 }
 
 /**
@@ -52,6 +67,8 @@ export interface RequestStatsSnapshot {
  * stats.reportRequest();
  * stats.reportSuccessfulRequest(2);
  * stats.snapshot().successfulRequests; // => 1
+ * stats.reportInternalError(new Error("a bug somewhere"));
+ * stats.snapshot().internalErrors; // => 1
  * ```
  */
 export class RequestStats implements KvStateRequestStats {
@@ -60,6 +77,8 @@ export class RequestStats implements KvStateRequestStats {
   #successful = 0;
   #failed = 0;
   #totalDurationMs = 0;
+  #internalErrors = 0;
+  #denied = 0;
 
   /** Counts a new connection. */
   reportActiveConnection(): void {
@@ -82,6 +101,14 @@ export class RequestStats implements KvStateRequestStats {
   reportFailedRequest(): void {
     this.#failed++;
   }
+  /** Counts an exception caught by a last-resort guard. @param _err The exception. */
+  reportInternalError(_err?: unknown): void {
+    this.#internalErrors++;
+  }
+  /** Counts a request refused by the request filter. */
+  reportDeniedRequest(): void {
+    this.#denied++;
+  }
 
   /**
    * Returns the counters now.
@@ -95,6 +122,8 @@ export class RequestStats implements KvStateRequestStats {
       successfulRequests: this.#successful,
       failedRequests: this.#failed,
       averageDurationMs: this.#successful === 0 ? 0 : this.#totalDurationMs / this.#successful,
+      internalErrors: this.#internalErrors,
+      deniedRequests: this.#denied,
     };
   }
 }

@@ -5,6 +5,7 @@
  */
 
 import { FrameLengthError } from "../wire/errors.ts";
+import { type FrameBudget, FrameBudgetError } from "./frame_budget.ts";
 
 /** The default maximum frame length: 64 MiB. */
 export const DEFAULT_MAX_FRAME_LENGTH: number = 64 * 1024 * 1024;
@@ -20,6 +21,13 @@ export interface FrameDecoderOptions {
    * of the body is buffered. Default {@linkcode DEFAULT_MAX_FRAME_LENGTH}.
    */
   readonly maxFrameLength?: number;
+  /**
+   * A budget shared with other decoders for the bytes of incomplete frames;
+   * a frame that does not fit errors the stream with
+   * {@linkcode FrameBudgetError}. Default: none (only `maxFrameLength`
+   * bounds the carry-over).
+   */
+  readonly budget?: FrameBudget;
 }
 
 /**
@@ -32,7 +40,10 @@ export interface FrameDecoderOptions {
  * gathered in one carry-over buffer. A negative length, or one above
  * `maxFrameLength`, errors the stream with {@linkcode FrameLengthError} right
  * after the prefix is read (the frames before it in the same chunk are
- * emitted first), since the framing of the connection is then lost.
+ * emitted first), since the framing of the connection is then lost. With a
+ * shared `budget`, a carry-over that does not fit errors the stream with
+ * {@linkcode FrameBudgetError} the same way; the budget is given back when
+ * the stream ends, errors or is cancelled.
  *
  * @example Two frames in one chunk, one split across chunks
  * ```ts
@@ -59,7 +70,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
     if (!Number.isInteger(max) || max < 0 || max > MAX_FRAME_LENGTH_LIMIT) {
       throw new RangeError(`maxFrameLength must be an integer in 0..${MAX_FRAME_LENGTH_LIMIT}`);
     }
-    const state = new DecoderState(max);
+    const state = new DecoderState(max, options.budget);
     super({
       transform(chunk, controller) {
         const frames: Uint8Array[] = [];
@@ -72,7 +83,10 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
         state.reset();
         controller.terminate();
       },
-    });
+      cancel() {
+        state.reset();
+      },
+    } as Transformer<Uint8Array, Uint8Array[]>);
   }
 }
 
@@ -82,28 +96,49 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Uint8Array[]
  */
 export class DecoderState {
   readonly #max: number;
+  readonly #budget: FrameBudget | undefined;
   /** Carry-over buffer for a frame split across chunks (prefix included). */
   #acc: Uint8Array | null = null;
   #accLen = 0;
+  /** Bytes of the budget held for `#acc` (its capacity). */
+  #reserved = 0;
+  /** How many carry-overs have begun: tells one partial frame from the next. */
+  #carries = 0;
 
   /**
    * Creates a DecoderState.
    *
    * @param maxFrameLength The maximum frame length.
+   * @param budget A budget shared with other decoders for the carry-over
+   * buffers (their capacity is reserved before they are allocated).
    */
-  constructor(maxFrameLength: number) {
+  constructor(maxFrameLength: number, budget?: FrameBudget) {
     this.#max = maxFrameLength;
+    this.#budget = budget;
   }
 
-  /** Drops any partial frame. */
+  /** Drops any partial frame (and gives its bytes back to the budget). */
   reset(): void {
     this.#acc = null;
     this.#accLen = 0;
+    if (this.#reserved !== 0) {
+      this.#budget!.release(this.#reserved);
+      this.#reserved = 0;
+    }
   }
 
   /** The number of bytes of a partial frame held over. */
   get buffered(): number {
     return this.#accLen;
+  }
+
+  /**
+   * Identifies the partial frame held over: 0 when there is none, otherwise
+   * a number that stays the same until that frame completes (a watchdog
+   * compares it over time to find a frame that stays incomplete).
+   */
+  get partialFrame(): number {
+    return this.#accLen === 0 ? 0 : this.#carries;
   }
 
   /**
@@ -113,9 +148,14 @@ export class DecoderState {
    * @param out Receives the frames (views; without the length prefix unless
    * `prefixed`).
    * @param prefixed Hand each frame over with its 4-byte length prefix.
-   * @returns A framing error, or `null`.
+   * @returns A framing error (a bad length, or a carry-over that does not
+   * fit the budget; the partial frame is dropped then), or `null`.
    */
-  push(chunk: Uint8Array, out: Uint8Array[], prefixed = false): FrameLengthError | null {
+  push(
+    chunk: Uint8Array,
+    out: Uint8Array[],
+    prefixed = false,
+  ): FrameLengthError | FrameBudgetError | null {
     const skip = prefixed ? 0 : 4;
     let off = 0;
     const n = chunk.length;
@@ -140,7 +180,16 @@ export class DecoderState {
       if (acc.length < need) {
         // Grow geometrically, never past the frame: a peer that announces a
         // large frame and trickles it costs memory only as bytes arrive.
-        const grown = new Uint8Array(Math.min(total, Math.max(need, acc.length * 2)));
+        const size = Math.min(total, Math.max(need, acc.length * 2));
+        if (this.#budget !== undefined) {
+          if (!this.#budget.reserve(size - this.#reserved)) {
+            const max = this.#budget.max;
+            this.reset();
+            return new FrameBudgetError(total, max);
+          }
+          this.#reserved = size;
+        }
+        const grown = new Uint8Array(size);
         grown.set(acc.subarray(0, this.#accLen));
         acc = this.#acc = grown;
       }
@@ -149,8 +198,7 @@ export class DecoderState {
       off += take;
       if (this.#accLen < total) return null;
       out.push(acc.subarray(skip, total));
-      this.#acc = null;
-      this.#accLen = 0;
+      this.reset();
     }
     // Whole frames inside the chunk: views, no copies.
     while (n - off >= 4) {
@@ -172,10 +220,16 @@ export class DecoderState {
         cap = 4 + ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
           chunk[off + 3]);
       }
-      const acc = new Uint8Array(Math.max(rest, Math.min(cap, 65536)));
+      const size = Math.max(rest, Math.min(cap, 65536));
+      if (this.#budget !== undefined) {
+        if (!this.#budget.reserve(size)) return new FrameBudgetError(cap, this.#budget.max);
+        this.#reserved = size;
+      }
+      const acc = new Uint8Array(size);
       acc.set(chunk.subarray(off));
       this.#acc = acc;
       this.#accLen = rest;
+      this.#carries++;
     }
     return null;
   }

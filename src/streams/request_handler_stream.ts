@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { SharedFlowLimit } from "./shared_flow_limit.ts";
+
 /**
  * Answers one request frame: returns the encoded response frame (length
  * prefix included), `null` for no response, or a promise of either. It must
@@ -27,6 +29,17 @@ export interface RequestHandlerStreamOptions {
    * Default 1 MiB.
    */
   readonly maxBufferedBytes?: number;
+  /**
+   * Bounds shared with the stages of other connections (requests in
+   * progress, answer bytes held); this stage counts itself in them and
+   * waits for room as it does for its own bounds. Default: none.
+   */
+  readonly limit?: SharedFlowLimit;
+  /**
+   * Told of an exception the stage caught: one its handler threw (the stage
+   * then errors both sides) or one in its own callbacks. Must not throw.
+   */
+  readonly onError?: (err: unknown) => void;
 }
 
 /** The default of {@linkcode RequestHandlerStreamOptions.maxBufferedBytes}: 1 MiB. */
@@ -71,6 +84,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   readonly readable: ReadableStream<Uint8Array[]>;
   /** Request batches (frames without their length prefix). */
   readonly writable: WritableStream<Uint8Array[]>;
+  readonly #inFlight: () => number;
 
   /**
    * Creates the stage.
@@ -87,6 +101,8 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
     if (!Number.isInteger(maxBytes) || maxBytes < 1) {
       throw new RangeError("maxBufferedBytes must be a positive integer");
     }
+    const limit = options.limit;
+    const onError = options.onError;
     let out!: ReadableStreamDefaultController<Uint8Array[]>;
     let input!: WritableStreamDefaultController;
     let inFlight = 0;
@@ -95,9 +111,19 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
     let scheduled = false;
     let done = false; // output closed, errored or cancelled
     let failure: unknown = undefined;
+    /** The answer bytes this stage counts in `limit.heldBytes` now. */
+    let reported = 0;
     /** Woken when there may be room again (a request finished, the consumer read). */
     let wake: (() => void) | null = null;
+    this.#inFlight = () => inFlight;
 
+    const caught = (err: unknown): void => {
+      try {
+        onError?.(err);
+      } catch {
+        // The hook must not throw; nothing more to do.
+      }
+    };
     const notify = (): void => {
       if (wake !== null) {
         const w = wake;
@@ -105,50 +131,102 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         w();
       }
     };
+    /** The answer bytes held: not yet emitted, or emitted and not yet read. */
+    const held = (): number => readyBytes + (maxBytes - (out.desiredSize ?? maxBytes));
+    /** Brings this stage's share of `limit.heldBytes` up to date. */
+    const report = (): void => {
+      if (limit === undefined) return;
+      const now = done ? 0 : held();
+      if (now !== reported) {
+        limit.heldBytes += now - reported;
+        const lower = now < reported;
+        reported = now;
+        if (lower) limit.wake();
+      }
+    };
     const emit = (): void => {
       scheduled = false;
-      if (ready.length === 0 || done) {
+      try {
+        if (ready.length === 0 || done) {
+          ready = [];
+          readyBytes = 0;
+          report();
+          return;
+        }
+        const batch = ready;
         ready = [];
         readyBytes = 0;
-        return;
+        out.enqueue(batch);
+      } catch (err) {
+        caught(err);
+        stop(err);
       }
-      const batch = ready;
-      ready = [];
-      readyBytes = 0;
-      out.enqueue(batch);
     };
     const push = (frame: Uint8Array): void => {
       ready.push(frame);
       readyBytes += frame.length;
+      if (limit !== undefined) {
+        limit.heldBytes += frame.length;
+        reported += frame.length;
+      }
+    };
+    /** Ends the stage with `err` (both sides), once. */
+    const stop = (err: unknown): void => {
+      if (done) return;
+      done = true;
+      failure = err;
+      try {
+        out.error(err);
+        input.error(err);
+      } catch (e) {
+        caught(e);
+      }
+      report();
+    };
+    const finished = (): void => {
+      inFlight--;
+      if (limit !== undefined) {
+        limit.inFlight--;
+        limit.wake();
+      }
     };
     const settle = (response: Uint8Array | null): void => {
-      inFlight--;
-      if (response !== null && !done) {
-        push(response);
-        if (!scheduled) {
-          scheduled = true;
-          queueMicrotask(emit);
+      try {
+        finished();
+        if (response !== null && !done) {
+          push(response);
+          if (!scheduled) {
+            scheduled = true;
+            queueMicrotask(emit);
+          }
         }
+      } catch (err) {
+        caught(err);
+        stop(err);
       }
       notify();
     };
     const fail = (err: unknown): void => {
-      inFlight--;
-      if (!done) {
-        done = true;
-        failure = err;
-        out.error(err);
-        input.error(err);
+      try {
+        finished();
+      } catch (e) {
+        caught(e);
       }
+      stop(err);
       notify();
     };
-    const full = (): boolean =>
-      inFlight >= maxInFlight || readyBytes + (maxBytes - (out.desiredSize ?? 0)) >= maxBytes;
+    const full = (): boolean => {
+      const bytes = held();
+      return inFlight >= maxInFlight || bytes >= maxBytes ||
+        (limit !== undefined && limit.blocks(inFlight, bytes));
+    };
     const room = async (): Promise<void> => {
       while (!done && full()) {
         if (readyBytes > 0) emit();
         if (!full()) return;
-        await new Promise<void>((resolve) => (wake = resolve));
+        const waiting = new Promise<void>((resolve) => (wake = resolve));
+        if (limit !== undefined && limit.blocks(inFlight, held())) limit.wait(notify);
+        await waiting;
       }
     };
 
@@ -157,11 +235,13 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         out = c;
       },
       pull() {
+        report();
         notify();
       },
       cancel(reason) {
         done = true;
         failure = reason ?? new Error("The response stream was cancelled");
+        report();
         notify();
       },
     }, { highWaterMark: maxBytes, size: batchBytes });
@@ -180,9 +260,11 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
           } catch (err) {
             // A handler must not throw; if it does, both sides of the stage
             // fail, so that whoever pipes through it learns.
+            caught(err);
             done = true;
             failure = err;
             out.error(err);
+            report();
             throw err;
           }
           if (r === null) continue;
@@ -190,6 +272,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
             push(r);
           } else {
             inFlight++;
+            if (limit !== undefined) limit.inFlight++;
             r.then(settle, fail);
           }
         }
@@ -201,14 +284,21 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         emit();
         done = true;
         out.close();
+        report();
       },
       abort(reason) {
         if (!done) {
           done = true;
           out.error(reason);
         }
+        report();
         notify();
       },
     });
+  }
+
+  /** Requests of this stage in progress now. */
+  get inFlight(): number {
+    return this.#inFlight();
   }
 }

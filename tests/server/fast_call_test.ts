@@ -99,30 +99,37 @@ for (const tc of TRANSPORTS) {
 }
 
 for (const tc of TRANSPORTS) {
-  Deno.test(`AbstractServer [${tc.name}]: a handler stage that throws fails its connection only`, async () => {
+  Deno.test(`AbstractServer [${tc.name}]: a throwing stats sink is counted, the request answered`, async () => {
     const transport = tc.make();
     let throwing = true;
+    const boom = () => {
+      if (throwing) throw new Error("stats sink broke");
+    };
     const stats: KvStateRequestStats = {
-      reportActiveConnection() {},
-      reportInactiveConnection() {},
-      reportRequest() {
-        if (throwing) throw new Error("stats sink broke");
-      },
-      reportSuccessfulRequest() {},
-      reportFailedRequest() {},
+      reportActiveConnection: boom,
+      reportInactiveConnection: boom,
+      reportRequest: boom,
+      reportSuccessfulRequest: boom,
+      reportFailedRequest: boom,
+      reportInternalError: boom,
     };
     await using server = new Fast("Fast Server", { transport, stats });
     await server.start();
     const peer = await RawPeer.connect(transport, server.address);
-    await peer.send(request(1, 1));
-    assert(await peer.closedWithin(5000), "the connection is closed");
-    await peer.close();
-    // The server is still up and serves a new connection.
-    throwing = false;
-    const other = await RawPeer.connect(transport, server.address);
-    await other.send(request(2, 1));
-    const f = (await other.frame())!;
-    assertEquals(requestIdOf(f.subarray(4)), 2n);
-    await other.close();
+    try {
+      await peer.send(request(1, 1), request(2, 9));
+      const got = await peer.frames(2);
+      assertEquals(got.map((f) => requestIdOf(f.subarray(4))).sort(), [1n, 2n]);
+      for (const f of got) assertEquals(decodeMessage(f.subarray(4)).type, 1, "answered");
+      // The connection still works.
+      throwing = false;
+      await peer.send(request(3, 1));
+      const again = (await peer.frame())!;
+      assertEquals(requestIdOf(again.subarray(4)), 3n);
+    } finally {
+      await peer.close();
+    }
+    assert(server.stats.internalErrors >= 3, `counted: ${server.stats.internalErrors}`);
+    assertEquals(server.stats.successfulRequests, 3);
   });
 }
