@@ -7,6 +7,7 @@
  */
 
 import { DecoderState, DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
+import { GuardedStats } from "../server/guarded_stats.ts";
 import { type KvStateRequestStats, RequestStats } from "../server/stats.ts";
 import type {
   Connection,
@@ -77,8 +78,9 @@ export interface NetworkClientOptions {
    * {@linkcode RawResponseHandler}, the `stats` hooks) or a fault inside it
    * raised while the client handled a request or a response. Such an
    * exception never escapes to the runtime: it is counted in
-   * {@linkcode NetworkClient.internalErrors} and handed here (an exception
-   * of this hook is ignored). Default: none (counted only).
+   * {@linkcode NetworkClient.internalErrors} (and reported to
+   * `stats.reportInternalError`) and handed here (an exception of this hook
+   * is ignored). Default: none (counted only).
    */
   readonly onInternalError?: (error: unknown) => void;
 }
@@ -171,54 +173,6 @@ function settleErr(client: NetworkClient, p: Pending, err: unknown): void {
   }
 }
 
-/**
- * The `stats` hooks of a user: an exception of theirs is counted instead of
- * breaking the request or the connection that reported.
- */
-class GuardedStats implements KvStateRequestStats {
-  readonly #stats: KvStateRequestStats;
-  readonly #client: NetworkClient;
-  constructor(stats: KvStateRequestStats, client: NetworkClient) {
-    this.#stats = stats;
-    this.#client = client;
-  }
-  reportActiveConnection(): void {
-    try {
-      this.#stats.reportActiveConnection();
-    } catch (e) {
-      this.#client.reportInternalError(e);
-    }
-  }
-  reportInactiveConnection(): void {
-    try {
-      this.#stats.reportInactiveConnection();
-    } catch (e) {
-      this.#client.reportInternalError(e);
-    }
-  }
-  reportRequest(): void {
-    try {
-      this.#stats.reportRequest();
-    } catch (e) {
-      this.#client.reportInternalError(e);
-    }
-  }
-  reportSuccessfulRequest(durationMs: number): void {
-    try {
-      this.#stats.reportSuccessfulRequest(durationMs);
-    } catch (e) {
-      this.#client.reportInternalError(e);
-    }
-  }
-  reportFailedRequest(): void {
-    try {
-      this.#stats.reportFailedRequest();
-    } catch (e) {
-      this.#client.reportInternalError(e);
-    }
-  }
-}
-
 const INITIAL_OUTBOX = 4096;
 
 /**
@@ -293,7 +247,7 @@ export class NetworkClient {
     // Our own counters cannot throw; anyone else's are guarded.
     this.#stats = stats === undefined || Object.getPrototypeOf(stats) === RequestStats.prototype
       ? stats
-      : new GuardedStats(stats, this);
+      : new GuardedStats(stats, (e) => this.reportInternalError(e));
   }
 
   /** The number of open or opening connections. */
@@ -549,10 +503,12 @@ export class NetworkClient {
 
   /**
    * @internal Counts an exception caught on its way to the runtime and hands
-   * it to `onInternalError`. Never throws.
+   * it to the `stats` hooks' `reportInternalError` and to `onInternalError`.
+   * Never throws.
    */
   reportInternalError(error: unknown): void {
     this.#internalErrors++;
+    this.#stats?.reportInternalError?.(error); // guarded (or our own counters)
     const hook = this.#options.onInternalError;
     if (hook === undefined) return;
     try {

@@ -16,6 +16,7 @@ import {
   type KvStateRequestStats,
   MemoryTransport,
   NetworkClient,
+  RequestStats,
   type Transport,
 } from "../../mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
@@ -51,7 +52,12 @@ for (const tc of TRANSPORTS) {
     const transport = tc.make();
     const fake = await FakeServer.start(transport);
     const caught: unknown[] = [];
-    const client = new NetworkClient({ transport, onInternalError: (e) => caught.push(e) });
+    const stats = new RequestStats();
+    const client = new NetworkClient({
+      transport,
+      stats,
+      onInternalError: (e) => caught.push(e),
+    });
     try {
       const { handler, got } = handlerThrowingFor(0);
       client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 0);
@@ -67,6 +73,7 @@ for (const tc of TRANSPORTS) {
       const frame = got.get(1) as Uint8Array;
       assertEquals(frame[frame.length - 1], 1);
       assertEquals(client.internalErrors, 1);
+      assertEquals(stats.snapshot().internalErrors, 1, "reported to the stats too");
       assertEquals((caught[0] as Error).message, "handler 0 broke");
       // Same connection, still working.
       assertEquals(client.connectionCount, 1);
