@@ -17,11 +17,16 @@ import {
   AbstractServer,
   type FastCall,
   type RequestContext,
+  type RequestDescription,
   requestIdOf,
   resultFrameFor,
   type ServerOptions,
 } from "../server/server_base.ts";
-import { isBadRequestError, requestFailureFrame } from "../server/failure_frames.ts";
+import {
+  isBadRequestError,
+  MAX_FAILURE_FRAME_LENGTH,
+  requestFailureFrame,
+} from "../server/failure_frames.ts";
 import type { Transport } from "../transport/types.ts";
 import {
   ClosedError,
@@ -99,12 +104,6 @@ const RETRY_BACKOFF_CAP_MS = 1000;
 const DEFAULT_MAX_STATE_NAME_LENGTH = 1024;
 /** How much of a refused state name its failure message shows, in bytes. */
 const REFUSED_NAME_PREFIX_BYTES = 64;
-/**
- * The largest upstream REQUEST_FAILURE (length prefix included) that the
- * fast path relays as it came.
- * TODO(H1): use the failure-frame bound exported by failure_frames.ts.
- */
-const MAX_RELAYED_FAILURE_FRAME_LENGTH = 256 * 1024;
 
 /** Flink's retry set, plus a connection closed under the request (queries are reads). */
 function isRetryable(err: unknown): boolean {
@@ -221,7 +220,6 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   /** Cancels each pending lookup deadline or retry backoff (on close). */
   readonly #cancels = new Set<(err: unknown) => void>();
   readonly #unsubscribe: () => void;
-  #internalErrors = 0;
 
   /**
    * Creates a KvStateClientProxy.
@@ -253,7 +251,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       try {
         this.#invalidate(jobId);
       } catch (err) {
-        this.#internalError(err);
+        this.reportInternalError(err);
       }
     });
     const upstream = options.upstreamTransport ?? options.transport;
@@ -309,15 +307,6 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   }
 
   /**
-   * How many unexpected exceptions (a bug, or a hostile oracle or peer) the
-   * proxy's last-resort guards turned into a failure of the one request
-   * concerned, instead of letting them reach the runtime.
-   */
-  get internalErrors(): number {
-    return this.#internalErrors;
-  }
-
-  /**
    * The forwarding stage as a stream transform: batches of request frames
    * (without length prefix) in, batches of response frames out. Compose it
    * between a `FrameDecoderStream` and a `FrameEncoderStream` over any byte
@@ -360,6 +349,15 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       }
     }
     return decodeKvStateRequest(body);
+  }
+
+  /**
+   * What the request filter sees of a request: its job and state name (for
+   * a name over `maxStateNameLength`, its first 64 bytes; such a request is
+   * refused anyway).
+   */
+  protected override describeRequest(request: KvStateRequest): RequestDescription {
+    return { jobId: request.jobId, stateName: request.stateName };
   }
 
   /** The refusal of a state name longer than `maxStateNameLength`. */
@@ -452,7 +450,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
    */
   #rememberIfRelayable(response: Uint8Array, error: unknown): void {
     if (
-      response.length > MAX_RELAYED_FAILURE_FRAME_LENGTH || !isBadRequestError(error)
+      response.length > MAX_FAILURE_FRAME_LENGTH || !isBadRequestError(error)
     ) {
       return;
     }
@@ -475,11 +473,11 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
    * is an unexpected exception, counted.
    */
   #failCall(call: FastCall<KvStateRequest>, err: unknown, internal = false): void {
-    if (internal) this.#internalError(err);
+    if (internal) this.reportInternalError(err);
     try {
       call.fail(err);
     } catch (e) {
-      this.#internalError(e);
+      this.reportInternalError(e);
       try {
         call.fail(new Error(`${KV_STATE_PROXY_NAME} : internal error`));
       } catch {
@@ -488,10 +486,6 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     }
   }
 
-  #internalError(_err: unknown): void {
-    // TODO(H3): report through the server base's counter once it has one.
-    this.#internalErrors++;
-  }
 
   /** Answers one request (see {@linkcode AbstractServer}): route, forward, retry. */
   protected handleRequest(
