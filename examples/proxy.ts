@@ -96,7 +96,7 @@ async function main(flags: Flags): Promise<number> {
     port: flags.port === undefined ? "9069-9079" : stringFlag(flags, "port"),
     maxFrameLength,
     retries,
-    ...(allow && { requestFilter: allow.filter }), // direct once ServerOptions.requestFilter lands
+    requestFilter: allow?.filter,
   });
   for (const [jobId, oracle] of oracles) proxy.updateKvStateLocationOracle(jobId, oracle);
   let address;

@@ -41,7 +41,7 @@ async function main(flags: Flags): Promise<number> {
     host: stringFlag(flags, "host", "127.0.0.1"),
     port: stringFlag(flags, "port", "0"),
     maxFrameLength: intFlag(flags, "max-frame-length", undefined),
-    ...(allow && { requestFilter: allow.filter }), // direct once ServerOptions.requestFilter lands
+    requestFilter: allow?.filter,
   });
   registerFixtures(server.registry, fixtures);
   const address = await server.start();

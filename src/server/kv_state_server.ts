@@ -10,7 +10,12 @@ import { UnknownKeyOrNamespaceError, withSerializedThrowable } from "../wire/err
 import { type JobId, KvStateId } from "../wire/ids.ts";
 import { writeJavaThrowable } from "../wire/java_serialization.ts";
 import { decodeKvStateInternalRequest, type KvStateInternalRequest } from "../wire/messages.ts";
-import { AbstractServer, type RequestContext, type ServerOptions } from "./server_base.ts";
+import {
+  AbstractServer,
+  type RequestContext,
+  type RequestDescription,
+  type ServerOptions,
+} from "./server_base.ts";
 
 /** Flink's name for the state server, used in its messages. */
 export const KV_STATE_SERVER_NAME = "Queryable State Server";
@@ -229,7 +234,7 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
    */
   protected override describeRequest(
     request: KvStateInternalRequest,
-  ): { jobId?: JobId; stateName?: string; kvStateId?: KvStateId } {
+  ): RequestDescription {
     return this.registry.registration(request.kvStateId) ?? { kvStateId: request.kvStateId };
   }
 
