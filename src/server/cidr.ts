@@ -108,7 +108,8 @@ export class Cidr {
    * Parses `ADDRESS/PREFIX` or a bare `ADDRESS`. The address is dotted IPv4
    * (no leading zeros) or IPv6 text; the prefix is a decimal length. Bits
    * past the prefix must be zero (`10.1.0.0/8` is refused, naming
-   * `10.0.0.0/8`), as a guard against typos.
+   * `10.0.0.0/8`), as a guard against typos. The text is at most 64
+   * characters (the longest IPv6 text with a prefix is 49).
    *
    * @param text The block.
    * @returns The block.
