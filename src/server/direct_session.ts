@@ -114,6 +114,8 @@ export class DirectSession implements DirectHandler, SessionProbe {
   #lingerBytes = 0;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
   #lingerError: unknown = undefined;
+  /** After a framing failure: the failure frame and FIN are handed to the adapter. */
+  #finSent = false;
   readonly #done: Promise<DirectSessionEnd>;
   #resolveDone!: (end: DirectSessionEnd) => void;
   /** Chunks read and writes completed (see {@linkcode SessionProbe.activity}). */
@@ -213,7 +215,8 @@ export class DirectSession implements DirectHandler, SessionProbe {
   end(error?: unknown): void {
     this.#peerEnded = true;
     if (this.#lingering) {
-      this.#endLinger();
+      // The peer is done: once the failure frame and FIN are out, so are we.
+      if (this.#finSent || error !== undefined) this.#endLinger();
       return;
     }
     if (error !== undefined) {
@@ -431,26 +434,19 @@ export class DirectSession implements DirectHandler, SessionProbe {
     this.#dispose();
     this.#lingerError = err;
     this.#lingering = true;
+    // From now on, for at most `lingerMs`: what the peer sends is read and
+    // discarded (so that its writes do not block its reads, and the close
+    // finds nothing unread), while the answers, the failure frame and FIN
+    // go out; the session ends when the peer has closed too.
+    this.#lingerTimer = setTimeout(() => this.#endLinger(), this.#options.lingerMs);
+    this.#io.resume();
     this.#io.closeWrite().then(
-      () => this.#startLinger(),
+      () => {
+        this.#finSent = true;
+        if (this.#peerEnded) this.#endLinger();
+      },
       () => this.#endLinger(),
     );
-  }
-
-  /** FIN is out: read and discard until the peer closes, `lingerMs` pass or `lingerBytes` arrive. */
-  #startLinger(): void {
-    if (!this.#lingering) return;
-    if (this.#peerEnded) {
-      this.#endLinger();
-      return;
-    }
-    this.#lingerTimer = setTimeout(() => this.#endLinger(), this.#options.lingerMs);
-    try {
-      this.#io.resume();
-    } catch (err) {
-      this.#options.internalError(err);
-      this.#endLinger();
-    }
   }
 
   #discard(n: number): void {

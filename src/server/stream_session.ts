@@ -161,7 +161,9 @@ export class StreamSession implements SessionProbe {
     }
     if (framingError !== undefined) {
       this.#failing = true;
-      writer.abort(framingError).catch(() => {});
+      // The answers ready leave first, then the failure frame.
+      stage.endOutput();
+      writer.releaseLock();
       await this.#failFraming(framingError, output);
       return;
     }
@@ -200,8 +202,11 @@ export class StreamSession implements SessionProbe {
     const timer = setTimeout(() => {
       conn.close().catch(() => {});
     }, this.#options.lingerMs);
+    // Meanwhile, what the peer sends is read and discarded, so that its
+    // writes do not block its reads and the close finds nothing unread.
+    const draining = this.#discard();
     try {
-      // The pipe to the writable lets go of it once the stage has failed.
+      // The pipe to the writable lets go of it once the stage has ended.
       await output?.catch(() => {});
       const writer = conn.writable.getWriter();
       try {
@@ -210,19 +215,28 @@ export class StreamSession implements SessionProbe {
       } finally {
         writer.releaseLock();
       }
-      const reader = this.#reader ?? conn.readable.getReader();
-      this.#reader = reader;
-      let bytes = 0;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        bytes += value.length;
-        if (bytes > this.#options.lingerBytes) break;
-      }
+      await draining;
     } catch {
       // The peer is gone, or the linger ran out.
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Reads and discards until the peer closes or `lingerBytes` arrive. */
+  async #discard(): Promise<void> {
+    try {
+      const reader = this.#reader ?? this.#conn.readable.getReader();
+      this.#reader = reader;
+      let bytes = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        bytes += value.length;
+        if (bytes > this.#options.lingerBytes) return;
+      }
+    } catch {
+      // The connection is closed.
     }
   }
 }

@@ -85,6 +85,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   /** Request batches (frames without their length prefix). */
   readonly writable: WritableStream<Uint8Array[]>;
   readonly #inFlight: () => number;
+  readonly #endOutput: () => void;
 
   /**
    * Creates the stage.
@@ -116,6 +117,20 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
     /** Woken when there may be room again (a request finished, the consumer read). */
     let wake: (() => void) | null = null;
     this.#inFlight = () => inFlight;
+    this.#endOutput = () => {
+      if (done) return;
+      emit();
+      done = true;
+      failure = new Error("The request stage was ended");
+      try {
+        out.close();
+        input.error(failure);
+      } catch (err) {
+        caught(err);
+      }
+      report();
+      notify();
+    };
 
     const caught = (err: unknown): void => {
       try {
@@ -295,6 +310,16 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         notify();
       },
     });
+  }
+
+  /**
+   * Ends the output now: the answers ready are emitted and the readable
+   * closes after them; answers of requests still in progress are dropped,
+   * and the writable errors. For a connection whose input cannot go on
+   * (its framing is lost) but whose answers so far should still leave.
+   */
+  endOutput(): void {
+    this.#endOutput();
   }
 
   /** Requests of this stage in progress now. */
