@@ -13,6 +13,12 @@ export const DEFAULT_MAX_FRAME_LENGTH: number = 64 * 1024 * 1024;
 /** The largest length field Flink's decoder accepts (2^31 - 1 - 4). */
 export const MAX_FRAME_LENGTH_LIMIT = 2147483643;
 
+/**
+ * Chunks at least this large whose whole frames take less than half of them
+ * have those frames copied out (see {@linkcode DecoderState.push}).
+ */
+const COMPACT_MIN_CHUNK = 4096;
+
 /** Options of {@linkcode FrameDecoderStream}. */
 export interface FrameDecoderOptions {
   /**
@@ -142,7 +148,11 @@ export class DecoderState {
   }
 
   /**
-   * Consumes one chunk, pushing every whole frame onto `out`.
+   * Consumes one chunk, pushing every whole frame onto `out`. Frames that
+   * lie wholly in the chunk are views into it, except when they take less
+   * than half of a chunk of 4 KiB or more (the rest being parts of frames
+   * carried over): then they are copied out together, so that keeping one
+   * small frame does not keep a large chunk alive.
    *
    * @param chunk The bytes read.
    * @param out Receives the frames (views; without the length prefix unless
@@ -201,6 +211,8 @@ export class DecoderState {
       this.reset();
     }
     // Whole frames inside the chunk: views, no copies.
+    const start = off;
+    const first = out.length;
     while (n - off >= 4) {
       const len = (chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
         chunk[off + 3];
@@ -209,6 +221,18 @@ export class DecoderState {
       if (end > n) break;
       out.push(chunk.subarray(off + skip, end));
       off = end;
+    }
+    if (off - start < n >> 1 && n >= COMPACT_MIN_CHUNK && out.length > first) {
+      // The views cover less than half of a large chunk (the rest belongs to
+      // frames carried over): copy them out, so that a frame kept by a
+      // request in progress does not keep the whole chunk in memory.
+      const copy = chunk.slice(start, off);
+      const base = chunk.byteOffset + start;
+      for (let i = first; i < out.length; i++) {
+        const v = out[i];
+        const at = v.byteOffset - base;
+        out[i] = copy.subarray(at, at + v.length);
+      }
     }
     if (off < n) {
       // Carry the partial frame over. When its length is known (validated

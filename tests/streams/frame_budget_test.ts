@@ -118,3 +118,27 @@ Deno.test("FrameBudget and SharedFlowLimit: bounds are validated", () => {
   assertEquals(woken, 1, "the in-flight bound has room");
   assertEquals(limit.waiting, 0);
 });
+
+Deno.test("DecoderState: small frames sharing a large chunk with carried-over bytes do not keep the chunk", () => {
+  const d = new DecoderState(1 << 20);
+  const out: Uint8Array[] = [];
+  const big = frame(100_000, 9);
+  // The tail of a carried-over frame, two small frames, the start of the next large one.
+  d.push(big.subarray(0, 60_000), out);
+  const chunk = new Uint8Array([
+    ...big.subarray(60_000),
+    ...frame(3, 1),
+    ...frame(2, 2),
+    ...frame(50_000).subarray(0, 20_000),
+  ]);
+  d.push(chunk, out);
+  assertEquals(out.map((f) => f.length), [100_000, 3, 2]);
+  assert(out[1].buffer !== chunk.buffer && out[2].buffer === out[1].buffer, "copied out together");
+  assertEquals([...out[1], ...out[2]], [1, 1, 1, 2, 2]);
+  // A chunk made mostly of whole frames keeps them as views.
+  const full = new Uint8Array([...frame(3000, 4), ...frame(2000, 5), 0, 0]);
+  d.reset();
+  out.length = 0;
+  d.push(full, out);
+  assert(out.every((f) => f.buffer === full.buffer), "views");
+});
