@@ -175,8 +175,11 @@ class FastPathContext implements RequestContext {
  * The client proxy. A Java `QueryableStateClient` pointed at it sees Flink's
  * proxy: the same bytes, errors and messages. Where Flink's proxy is weak,
  * this one is bounded: retries are capped (with backoff), lookups and
- * requests have deadlines, and an oracle update drops that job's cached
- * locations at once.
+ * requests have deadlines, an oracle update drops that job's cached
+ * locations at once, the location cache is bounded in entries and bytes
+ * (failed lookups kept briefly, forced re-lookups shared and rate-limited),
+ * state names are bounded in length, and an upstream failure is relayed
+ * unchanged only when it passes the checks of the regular path.
  *
  * @example An in-process state plane: server, oracle and proxy
  * ```ts
@@ -485,7 +488,6 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       }
     }
   }
-
 
   /** Answers one request (see {@linkcode AbstractServer}): route, forward, retry. */
   protected handleRequest(

@@ -550,3 +550,25 @@ Deno.test("proxy hardening: oracles that throw, answer garbage or never answer f
     await plane.close();
   }
 });
+
+Deno.test("proxy hardening: the request filter sees the job and state name of each request", async () => {
+  const seen: string[] = [];
+  const plane = await Plane.start(new MemoryTransport(), {
+    requestFilter: (r) => {
+      seen.push(`${r.jobId}/${r.stateName}`);
+      return r.stateName !== "events";
+    },
+  });
+  try {
+    await plane.standard();
+    const q = { keyType: "string", valueType: "long" } as const;
+    assertEquals(await plane.client.getKvState(JOB, "word-counts", "hello", q), 42n);
+    const lookups = plane.lookups;
+    await assertRejects(() => plane.client.getKvState(JOB, "events", "hello", q));
+    assertEquals(plane.lookups, lookups, "a refused request is not looked up");
+    assertEquals(seen, [`${JOB}/word-counts`, `${JOB}/events`]);
+    assertEquals(plane.proxy.stats.deniedRequests, 1);
+  } finally {
+    await plane.close();
+  }
+});
