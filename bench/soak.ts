@@ -29,9 +29,10 @@
  * After each interval it prints a row: elapsed time, requests/s, requests
  * so far, load errors, the proxy's and the server's RSS (VmRSS) and CPU.
  * At the end: the RSS at the start (after the first interval), the middle
- * (when half the requests were done) and the end, and a verdict line: the
- * end within 10% of the middle, for the proxy and for the server. It stops
- * only the processes it started, by pid.
+ * (the row nearest half the run's time) and the end, the peak (VmHWM), and
+ * a verdict line: the end within 10% of the middle, for the proxy and for
+ * the server, and no load errors. It stops only the processes it started,
+ * by pid.
  *
  * @module
  */
@@ -490,14 +491,12 @@ async function main(): Promise<number> {
       return 1;
     }
     const start = rows[0];
-    const half = total / 2;
-    const middle = rows.reduce((
-      a,
-      b,
-    ) => (Math.abs(b.total - half) < Math.abs(a.total - half) ? b : a));
     const end = rows[rows.length - 1];
+    const half = end.at / 2;
+    const middle = rows.reduce((a, b) => (Math.abs(b.at - half) < Math.abs(a.at - half) ? b : a));
     console.log(
-      `\nRSS MiB          ${pad("start", 8)} ${pad("middle", 8)} ${pad("end", 8)}   (at ` +
+      `\nRSS MiB          ${pad("start", 8)} ${pad("middle", 8)} ${pad("end", 8)} ` +
+        `${pad("peak", 8)}   (at ` +
         `${start.at.toFixed(0)} s, ${middle.at.toFixed(0)} s, ${end.at.toFixed(0)} s)`,
     );
     let ok = totals.errors + totals.lost === 0;
@@ -509,7 +508,10 @@ async function main(): Promise<number> {
       const change = (e - m) / m;
       const within = Math.abs(change) <= 0.1;
       ok &&= within;
-      console.log(`  ${name.padEnd(14)} ${pad(mib(s), 8)} ${pad(mib(m), 8)} ${pad(mib(e), 8)}`);
+      console.log(
+        `  ${name.padEnd(14)} ${pad(mib(s), 8)} ${pad(mib(m), 8)} ${pad(mib(e), 8)} ` +
+          `${pad(mib(end[name]!.hwmKiB), 8)}`,
+      );
       verdicts.push(
         `${name} end ${mib(e)} MiB vs middle ${mib(m)} MiB: ${change >= 0 ? "+" : ""}` +
           `${(change * 100).toFixed(1)}% (${within ? "within" : "NOT within"} 10%)`,
