@@ -4,7 +4,7 @@
  * requests/s over time and the resident memory of the proxy and the state
  * server.
  *
- *   deno run -A bench/soak.ts [--requests 1000000] [--max-seconds 600] [--interval 2] \
+ *   deno run -A bench/soak.ts [--requests 3000000] [--max-seconds 600] [--interval 2] \
  *     [--connections 8] [--depth 32] [--hit-ratio 0.7] [--seed 1] [--unknown 1] \
  *     [--garbage 2] [--slow 16] [--idle 64] [--churn 10]
  *
@@ -28,11 +28,12 @@
  *
  * After each interval it prints a row: elapsed time, requests/s, requests
  * so far, load errors, the proxy's and the server's RSS (VmRSS) and CPU.
- * At the end: the RSS at the start (after the first interval), the middle
- * (the row nearest half the run's time) and the end, the peak (VmHWM), and
- * a verdict line: the end within 10% of the middle, for the proxy and for
- * the server, and no load errors. It stops only the processes it started,
- * by pid.
+ * RSS is sampled four times a second and each row shows the median of its
+ * interval. At the end: the RSS at the start (the first interval), the
+ * middle (the median of the rows between 40% and 60% of the run) and the
+ * end (the median of the last fifth), the peak (VmHWM), and a verdict line:
+ * the end within 10% of the middle, for the proxy and for the server, and
+ * no load errors. It stops only the processes it started, by pid.
  *
  * @module
  */
@@ -44,7 +45,7 @@ import { checkAnswers, exchange, HostileSocket, transport } from "../tests/adver
 import { BENCH_JOB_ID } from "./_dataset.ts";
 import { hostPort, num, parseArgs } from "./_flags.ts";
 import { BENCH_DIR, cpuModel, DENO, ProcessGroup } from "./_procs.ts";
-import { type ProcSample, sampleProc } from "./_proc.ts";
+import { sampleProc } from "./_proc.ts";
 import { type LoadReport, runLoad } from "./load.ts";
 
 const FLAGS = [
@@ -63,7 +64,7 @@ const FLAGS = [
   "help",
 ];
 
-const USAGE = "usage: soak.ts [--requests 1000000] [--max-seconds 600] [--interval 2] " +
+const USAGE = "usage: soak.ts [--requests 3000000] [--max-seconds 600] [--interval 2] " +
   "[--connections 8] [--depth 32] [--hit-ratio 0.7] [--seed 1] [--unknown 1] [--garbage 2] " +
   "[--slow 16] [--idle 64] [--churn 10]";
 
@@ -101,11 +102,37 @@ interface Row {
   readonly rps: number;
   readonly total: number;
   readonly errors: number;
-  readonly proxy: ProcSample | null;
-  readonly server: ProcSample | null;
+  /** The median RSS over the interval's samples, KiB. */
+  readonly rssKiB: { readonly proxy: number; readonly server: number };
   readonly proxyCpu: number;
   readonly serverCpu: number;
   readonly soakCpu: number;
+}
+
+/** How often RSS is sampled, ms. */
+const RSS_SAMPLE_MS = 250;
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The median RSS of the rows whose time lies within [from, to] of the run (the nearest row if none). */
+function phaseRss(
+  rows: readonly Row[],
+  from: number,
+  to: number,
+  name: "proxy" | "server",
+): number {
+  const end = rows[rows.length - 1].at;
+  let picked = rows.filter((r) => r.at >= from * end && r.at <= to * end);
+  if (picked.length === 0) {
+    const mid = ((from + to) / 2) * end;
+    picked = [rows.reduce((a, b) => (Math.abs(b.at - mid) < Math.abs(a.at - mid) ? b : a))];
+  }
+  return median(picked.map((r) => r.rssKiB[name]));
 }
 
 const mib = (kib: number | undefined) => (kib === undefined ? "-" : (kib / 1024).toFixed(1));
@@ -324,7 +351,7 @@ function parseOptions(): Options | null {
   const a = parseArgs(Deno.args, FLAGS);
   if (a.flags.help) return null;
   return {
-    requests: Math.floor(num(a, "requests", 1_000_000)),
+    requests: Math.floor(num(a, "requests", 3_000_000)),
     maxSeconds: num(a, "max-seconds", 600),
     interval: Math.max(0.5, num(a, "interval", 2)),
     connections: Math.max(1, Math.floor(num(a, "connections", 8))),
@@ -393,6 +420,15 @@ async function main(): Promise<number> {
     const totals = { hit: 0, miss: 0, errors: 0, lost: 0 };
     const errorKinds = new Map<string, number>();
     const failures = new Map<string, number>();
+    // RSS sampled 4 times a second; each row shows the median of its interval.
+    let rss: Array<[number, number]> = [];
+    let gone = false;
+    const sampler = setInterval(() => {
+      const p = sampleProc(proxy.pid);
+      const s = sampleProc(server.pid);
+      if (p === null || s === null) gone = true;
+      else rss.push([p.rssKiB, s.rssKiB]);
+    }, RSS_SAMPLE_MS);
     const t0 = performance.now();
     let total = 0;
     let unknownSeen = 0;
@@ -443,25 +479,26 @@ async function main(): Promise<number> {
         rps: done / windowS,
         total,
         errors: r.errorCount + r.lost,
-        proxy: sampleProc(proxy.pid),
-        server: sampleProc(server.pid),
+        rssKiB: { proxy: median(rss.map((x) => x[0])), server: median(rss.map((x) => x[1])) },
         proxyCpu: proc("proxy")?.cpuPct ?? NaN,
         serverCpu: proc("server")?.cpuPct ?? NaN,
         soakCpu: r.selfCpuPct,
       };
+      rss = [];
       rows.push(row);
       console.log(
         `${pad(row.at.toFixed(1), 7)} ${pad(Math.round(row.rps).toLocaleString("en-US"), 9)} ` +
           `${pad(total.toLocaleString("en-US"), 11)} ${pad(row.errors, 6)} ` +
-          `${pad(mib(row.proxy?.rssKiB), 13)} ${pad(mib(row.server?.rssKiB), 14)} ` +
+          `${pad(mib(row.rssKiB.proxy), 13)} ${pad(mib(row.rssKiB.server), 14)} ` +
           `${pad(row.proxyCpu.toFixed(0), 10)} ${pad(row.serverCpu.toFixed(0), 11)} ` +
           `${pad(row.soakCpu.toFixed(0), 9)}`,
       );
-      if (row.proxy === null || row.server === null) {
+      if (gone) {
         console.log("a target process is gone");
         break;
       }
     }
+    clearInterval(sampler);
     await hostiles.stop();
     const c = hostiles.c;
     hostiles = undefined;
@@ -486,31 +523,33 @@ async function main(): Promise<number> {
     );
     for (const [k, n] of c.hostileErrors) console.log(`  hostile-side error ×${n}: ${k}`);
 
-    if (rows.length < 3) {
+    if (rows.length < 5) {
       console.log("verdict: too few intervals to compare the middle and the end");
       return 1;
     }
-    const start = rows[0];
-    const end = rows[rows.length - 1];
-    const half = end.at / 2;
-    const middle = rows.reduce((a, b) => (Math.abs(b.at - half) < Math.abs(a.at - half) ? b : a));
+    const at = rows[rows.length - 1].at;
     console.log(
-      `\nRSS MiB          ${pad("start", 8)} ${pad("middle", 8)} ${pad("end", 8)} ` +
-        `${pad("peak", 8)}   (at ` +
-        `${start.at.toFixed(0)} s, ${middle.at.toFixed(0)} s, ${end.at.toFixed(0)} s)`,
+      `\nRSS MiB (median of the rows in each phase: start = the first interval, middle = ` +
+        `${(0.4 * at).toFixed(0)}-${(0.6 * at).toFixed(0)} s, end = the last fifth, ` +
+        `${(0.8 * at).toFixed(0)}-${at.toFixed(0)} s)`,
+    );
+    console.log(
+      `  ${"".padEnd(14)} ${pad("start", 8)} ${pad("middle", 8)} ${pad("end", 8)} ${
+        pad("peak", 8)
+      }`,
     );
     let ok = totals.errors + totals.lost === 0;
     const verdicts: string[] = [];
-    for (const name of ["proxy", "server"] as const) {
-      const s = start[name]!.rssKiB;
-      const m = middle[name]!.rssKiB;
-      const e = end[name]!.rssKiB;
+    for (const [name, pid] of [["proxy", proxy.pid], ["server", server.pid]] as const) {
+      const s = rows[0].rssKiB[name];
+      const m = phaseRss(rows, 0.4, 0.6, name);
+      const e = phaseRss(rows, 0.8, 1, name);
       const change = (e - m) / m;
       const within = Math.abs(change) <= 0.1;
       ok &&= within;
       console.log(
         `  ${name.padEnd(14)} ${pad(mib(s), 8)} ${pad(mib(m), 8)} ${pad(mib(e), 8)} ` +
-          `${pad(mib(end[name]!.hwmKiB), 8)}`,
+          `${pad(mib(sampleProc(pid)?.hwmKiB), 8)}`,
       );
       verdicts.push(
         `${name} end ${mib(e)} MiB vs middle ${mib(m)} MiB: ${change >= 0 ? "+" : ""}` +
