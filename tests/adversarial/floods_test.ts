@@ -333,6 +333,12 @@ for (const name of TARGETS) {
         await within(s.ended, 3_000, "a peer past the budget closed");
         const got = checkAnswers(s.received);
         assertEquals(got.serverFailures, 1, "one SERVER_FAILURE saying why");
+        assert(
+          got.serverFailureMessages[0].includes(
+            `incomplete frames of all connections are limited to ${budget} bytes`,
+          ),
+          got.serverFailureMessages[0],
+        );
       }
       await checker.round(100, 16);
     } finally {
