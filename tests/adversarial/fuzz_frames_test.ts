@@ -12,6 +12,7 @@
  * hostile connections.
  */
 import {
+  concatBytes,
   encodeKvStateInternalRequest,
   encodeKvStateRequest,
   encodeKvStateResponse,
@@ -147,8 +148,7 @@ async function fuzzConnection(
   for (let i = 0; i < count; i++) parts.push(mutateFrame(rng, rng.pick(bases)));
   const broken = rng.int(3) === 0;
   if (broken) parts.push(brokenPrefix(rng), rng.bytes(rng.int(512)));
-  const stream = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (stream.set(p, at), at + p.length), 0);
+  const stream = concatBytes(parts);
 
   const s = await HostileSocket.open(address);
   try {
