@@ -16,6 +16,17 @@
  * handler's `drain` follows when the write is done, so a writer batches what
  * comes meanwhile into its next write. The streams are made on first use only.
  *
+ * TLS (off by default): `listenTls` serves it through `Deno.listenTls`,
+ * `connectTls` speaks it through `Deno.startTls` over a `Deno.connect`
+ * socket (or `Deno.connectTls` when a client certificate is given). The
+ * streams and the direct path work alike over TLS. What Deno cannot do:
+ * ask clients for certificates (`Deno.listenTls` has no option for it; use
+ * `NodeTransport` from the `./node` export, which runs under Deno too),
+ * combine `serverName` with a client certificate, and set socket options on
+ * the connections `Deno.listenTls` accepts or `Deno.connectTls` opens (Nagle
+ * stays on there, and `keepAlive` is not applied). See
+ * {@linkcode TlsServerOptions} and {@linkcode TlsClientOptions}.
+ *
  * @example Echo server and client
  * ```ts
  * import { denoTransport } from "@kvstate/queryable-state/deno";
@@ -40,9 +51,18 @@
  * @module
  */
 
-import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
+import { BindError, ConnectError, ConnectionClosedError, TlsError } from "../wire/errors.ts";
 import { concatBytes } from "../wire/bytes.ts";
 import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
+import {
+  type ResolvedTlsClientOptions,
+  type ResolvedTlsServerOptions,
+  resolveTlsClientOptions,
+  resolveTlsServerOptions,
+  type TlsClientOptions,
+  tlsPeer,
+  type TlsServerOptions,
+} from "./tls_options.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -52,6 +72,9 @@ import type {
   NetAddress,
   Transport,
 } from "./types.ts";
+
+export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
+export { TlsError } from "../wire/errors.ts";
 
 /** Default size of a connection's read buffer: the most one read returns. */
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
@@ -101,8 +124,14 @@ function connectError(e: unknown, hostname: string, port: number, signal?: Abort
   });
 }
 
-function bindError(e: unknown, hostname: string, port: number): unknown {
+function bindError(e: unknown, hostname: string, port: number, tls: boolean): unknown {
   if (isLocalFault(e)) return e;
+  if (tls && typeof (e as { code?: unknown })?.code !== "string") {
+    // Not an OS error: Deno.listenTls refused the certificate or the key.
+    return new TypeError(`listenTls: unusable certificate or key: ${(e as Error)?.message ?? e}`, {
+      cause: e,
+    });
+  }
   const where = formatAddress(hostname, port);
   if (e instanceof Deno.errors.AddrInUse) {
     return new BindError(`Address already in use: ${where}`, true, { cause: e });
@@ -125,12 +154,85 @@ function peerError(e: unknown): ConnectionClosedError {
   });
 }
 
+/**
+ * A TLS failure reported by a read or a write (rustls reports a bad
+ * certificate, an alert from the peer, or a malformed record as InvalidData).
+ */
+function tlsIoError(e: unknown, peer: NetAddress): TlsError | undefined {
+  if (!(e instanceof Deno.errors.InvalidData)) return undefined;
+  return new TlsError(`TLS failure with ${tlsPeer(peer)}: ${e.message}`, { cause: e });
+}
+
+/** Fails a TLS handshake error, or passes on the connect error it already is. */
+function handshakeError(e: unknown, peer: string): unknown {
+  if (e instanceof ConnectError || isLocalFault(e)) return e;
+  return new TlsError(`TLS handshake with ${peer} failed: ${(e as Error)?.message ?? e}`, {
+    cause: e,
+  });
+}
+
+function abortError(signal: AbortSignal, where: string): ConnectError {
+  const reason = signal.reason;
+  const timedOut = reason instanceof DOMException && reason.name === "TimeoutError";
+  return new ConnectError(`Connection ${timedOut ? "timed out" : "aborted"}: ${where}`, {
+    cause: reason,
+  });
+}
+
+/**
+ * Runs a client handshake to completion, bounded by the timeout and the
+ * signal; on failure the connection is closed and the error is typed.
+ */
+async function clientHandshake(
+  conn: Deno.TlsConn,
+  where: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const handshake = conn.handshake();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TlsError(`TLS handshake with ${where} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    if (signal !== undefined) {
+      onAbort = () => reject(abortError(signal, where));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  try {
+    await Promise.race([handshake, bound]);
+  } catch (e) {
+    try {
+      conn.close();
+    } catch {
+      // Already released.
+    }
+    // Let the cancelled handshake op settle.
+    await handshake.catch(ignore);
+    throw handshakeError(e, where);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+  }
+}
+
 const ignore = (): void => {};
 
 class DenoConnection implements Connection {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn<Deno.NetAddr>;
+  /** A TLS connection: read and write failures may be TLS failures. */
+  readonly #tls: boolean;
+  /** Server side of TLS: the handshake in progress (reads wait for it). */
+  #handshake: Promise<void> | undefined;
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the TLS handshake failed; every later failure of the connection reports it. */
+  #tlsFailure: TlsError | undefined;
   /**
    * The read buffer. It starts small, so that an idle connection holds little
    * memory, and doubles (up to the configured size) whenever a read fills it.
@@ -151,7 +253,7 @@ class DenoConnection implements Connection {
   #writeQueue: Uint8Array[] = [];
   /** Direct path: the write in progress. */
   #writeLoop: Promise<void> | undefined;
-  #writeFailure: ConnectionClosedError | undefined;
+  #writeFailure: ConnectionClosedError | TlsError | undefined;
   #drainWanted = false;
   /** Nothing more is delivered: the readable is closed/errored/cancelled, or `end` was called. */
   #readEnded = false;
@@ -162,12 +264,66 @@ class DenoConnection implements Connection {
   #closing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(conn: Deno.TcpConn, readBufferSize: number) {
+  /**
+   * @param conn The socket (TCP, or TLS).
+   * @param readBufferSize The largest read buffer.
+   * @param tls Whether `conn` is a TLS connection.
+   * @param serverHandshakeMs For a TLS connection just accepted: how long
+   * its handshake may take (it is started here; reads wait for it).
+   */
+  constructor(
+    conn: Deno.Conn<Deno.NetAddr>,
+    readBufferSize: number,
+    tls = false,
+    serverHandshakeMs = 0,
+  ) {
     this.#conn = conn;
+    this.#tls = tls;
     this.#maxScratch = readBufferSize;
     this.#scratch = new Uint8Array(Math.min(INITIAL_READ_BUFFER_SIZE, readBufferSize));
     this.localAddress = netAddress(conn.localAddr);
     this.remoteAddress = netAddress(conn.remoteAddr);
+    if (serverHandshakeMs > 0) this.#handshake = this.#serverHandshake(serverHandshakeMs);
+  }
+
+  /**
+   * The server side of a TLS handshake, bounded in time. It never rejects:
+   * a failure is kept in `#tlsFailure` and ends the reading with it.
+   */
+  async #serverHandshake(timeoutMs: number): Promise<void> {
+    const peer = tlsPeer(this.remoteAddress);
+    this.#handshakeTimer = setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      this.#tlsFailure ??= new TlsError(
+        `TLS handshake with ${peer} timed out after ${timeoutMs} ms`,
+      );
+      try {
+        // The raw socket only: close() is still the owner's to call.
+        this.#conn.close();
+      } catch {
+        // Already released.
+      }
+    }, timeoutMs);
+    try {
+      await (this.#conn as Deno.TlsConn).handshake();
+    } catch (e) {
+      if (!this.#closed) {
+        this.#tlsFailure ??= new TlsError(
+          `TLS handshake with ${peer} failed: ${(e as Error)?.message ?? e}`,
+          { cause: e },
+        );
+      }
+    } finally {
+      clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = undefined;
+      this.#handshake = undefined;
+    }
+  }
+
+  /** The error of a failed read or write. */
+  #ioError(e: unknown): ConnectionClosedError | TlsError {
+    if (this.#tlsFailure !== undefined) return this.#tlsFailure;
+    return (this.#tls ? tlsIoError(e, this.remoteAddress) : undefined) ?? peerError(e);
   }
 
   get readable(): ReadableStream<Uint8Array> {
@@ -235,13 +391,20 @@ class DenoConnection implements Connection {
    * a read fills it.
    */
   async #readDirect(handler: DirectHandler): Promise<void> {
+    if (this.#handshake !== undefined) {
+      await this.#handshake;
+      if (this.#tlsFailure !== undefined && !this.#closed) {
+        this.#endDirect(this.#tlsFailure);
+        return;
+      }
+    }
     for (;;) {
       const buf = this.#scratch;
       let n: number | null;
       try {
         n = await this.#conn.read(buf);
       } catch (e) {
-        this.#endDirect(this.#closed ? undefined : peerError(e));
+        this.#endDirect(this.#closed ? undefined : this.#ioError(e));
         return;
       }
       if (n === null) {
@@ -298,7 +461,7 @@ class DenoConnection implements Connection {
       this.#writeQueue = [];
       this.#writeFailure = this.#closed
         ? new ConnectionClosedError("Connection closed", { cause: e })
-        : peerError(e);
+        : this.#ioError(e);
       this.#endDirect(this.#writeFailure);
     } finally {
       this.#writeLoop = undefined;
@@ -318,6 +481,16 @@ class DenoConnection implements Connection {
 
   async #pull(c: ReadableByteStreamController): Promise<void> {
     // A BYOB reader gets the bytes read straight into its own buffer.
+    if (this.#handshake !== undefined) {
+      await this.#handshake;
+      if (this.#tlsFailure !== undefined && !this.#closed) {
+        if (!this.#readEnded) {
+          this.#readEnded = true;
+          c.error(this.#tlsFailure);
+        }
+        return;
+      }
+    }
     const byob = c.byobRequest;
     const target = byob === null ? this.#scratch : byob.view as Uint8Array;
     let n: number | null;
@@ -327,7 +500,7 @@ class DenoConnection implements Connection {
       if (this.#closed) this.#endReadable();
       else if (!this.#readEnded) {
         this.#readEnded = true;
-        c.error(peerError(e));
+        c.error(this.#ioError(e));
       }
       return;
     }
@@ -364,7 +537,7 @@ class DenoConnection implements Connection {
     } catch (e) {
       throw this.#closed
         ? new ConnectionClosedError("Connection closed", { cause: e })
-        : peerError(e);
+        : this.#ioError(e);
     }
   }
 
@@ -374,7 +547,7 @@ class DenoConnection implements Connection {
     } catch (e) {
       if (this.#closed) throw new ConnectionClosedError("Connection closed", { cause: e });
       // The peer may have gone already: nothing is left to flush then.
-      if (!(e instanceof Deno.errors.NotConnected)) throw peerError(e);
+      if (!(e instanceof Deno.errors.NotConnected)) throw this.#ioError(e);
     }
   }
 
@@ -384,6 +557,7 @@ class DenoConnection implements Connection {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#handshakeTimer);
     try {
       this.#conn.close();
     } catch {
@@ -391,7 +565,8 @@ class DenoConnection implements Connection {
     }
     this.#wc?.error(new ConnectionClosedError("Connection closed"));
     this.#endReadable();
-    // The pending read and write ops were cancelled by the close: let them settle.
+    // The pending read, write and handshake ops were cancelled by the close: let them settle.
+    await this.#handshake;
     await this.#pulling?.catch(ignore);
     await this.#writing?.catch(ignore);
   }
@@ -399,23 +574,35 @@ class DenoConnection implements Connection {
 
 class DenoListener implements Listener {
   readonly address: NetAddress;
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr>;
   readonly #readBufferSize: number;
-  readonly #accepting = new Set<Promise<Deno.TcpConn>>();
+  /** TLS: the handshake timeout (0: plaintext). */
+  readonly #handshakeMs: number;
+  readonly #accepting = new Set<Promise<Deno.Conn<Deno.NetAddr>>>();
   #closing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(listener: Deno.TcpListener, readBufferSize: number) {
+  constructor(
+    listener: Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr>,
+    readBufferSize: number,
+    handshakeMs: number,
+  ) {
     this.#listener = listener;
     this.#readBufferSize = readBufferSize;
+    this.#handshakeMs = handshakeMs;
     this.address = netAddress(listener.addr);
   }
 
+  /**
+   * The next connection. An accept failure (e.g. `EMFILE`, out of file
+   * descriptors) rejects with Deno's error, whose `code` names it; the
+   * listener stays open, so the caller may back off and accept again.
+   */
   async accept(): Promise<Connection | null> {
     if (this.#closed) return null;
     const pending = this.#listener.accept();
     this.#accepting.add(pending);
-    let conn: Deno.TcpConn;
+    let conn: Deno.Conn<Deno.NetAddr>;
     try {
       conn = await pending;
     } catch (e) {
@@ -428,7 +615,13 @@ class DenoListener implements Listener {
       conn.close();
       return null;
     }
-    conn.setNoDelay(true);
+    if (this.#handshakeMs > 0) {
+      // Deno offers no socket options on TLS connections (Nagle stays on).
+      // The handshake runs in the connection, so a slow client does not
+      // hold up the next accept.
+      return new DenoConnection(conn, this.#readBufferSize, true, this.#handshakeMs);
+    }
+    (conn as Deno.TcpConn).setNoDelay(true);
     return new DenoConnection(conn, this.#readBufferSize);
   }
 
@@ -474,6 +667,20 @@ export interface DenoTransportOptions {
    * and doubles it, up to this size, whenever a read fills it. Default 64 KiB.
    */
   readonly readBufferSize?: number;
+  /**
+   * Serve TLS on `listen` (`Deno.listenTls`): the certificate and key, and
+   * the handshake timeout. Default: unset, plaintext. `clientCa` is not
+   * supported (Deno cannot ask clients for certificates): the constructor
+   * throws `TypeError`; use `NodeTransport` for mutual TLS.
+   */
+  readonly listenTls?: TlsServerOptions;
+  /**
+   * Speak TLS on `connect`: the trust, an optional client certificate, the
+   * name to verify, the handshake timeout. Default: unset, plaintext.
+   * `serverName` together with a client certificate is not supported (the
+   * constructor throws `TypeError`).
+   */
+  readonly connectTls?: TlsClientOptions;
 }
 
 /**
@@ -481,7 +688,13 @@ export interface DenoTransportOptions {
  * with `BindError`, `addressInUse` set); `connect` dials with `Deno.connect`
  * (refused, unreachable, timed out or aborted rejects with `ConnectError`,
  * e.g. `Connection refused: 127.0.0.1:9069`). Nagle is off on every
- * connection.
+ * plaintext connection; `keepAlive` turns TCP keepalive on (system timing).
+ *
+ * TLS, per side and off by default: `listenTls` (certificate and key) and
+ * `connectTls` (trust, client certificate, name). A failed handshake
+ * rejects `connect` with `TlsError` (a `ConnectError`); on the server side
+ * it ends that connection's reading with `TlsError`. Mutual TLS is not
+ * possible on this adapter (see the module doc); `NodeTransport` does it.
  *
  * A connection's `readable` yields fresh chunks the consumer may keep; its
  * `writable` resolves a write once every byte is handed to the kernel, and
@@ -503,16 +716,33 @@ export interface DenoTransportOptions {
  * await server.close();
  * await listener.close();
  * ```
+ *
+ * @example The options for TLS (certificates as PEM text)
+ * ```ts
+ * import { DenoTransport } from "@kvstate/queryable-state/deno";
+ *
+ * const pem = "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n";
+ * const serving = new DenoTransport({ listenTls: { cert: pem, key: pem } });
+ * const dialling = new DenoTransport({ connectTls: { ca: pem, handshakeTimeoutMs: 5_000 } });
+ * serving.servesTls; // => true
+ * dialling.connectsTls; // => true
+ * ```
  */
 export class DenoTransport implements Transport {
   /** Always `deno`. */
   readonly name: string = "deno";
   readonly #readBufferSize: number;
+  readonly #listenTls: ResolvedTlsServerOptions | undefined;
+  readonly #connectTls: ResolvedTlsClientOptions | undefined;
 
   /**
    * Creates a transport.
    *
-   * @param options The read buffer size.
+   * @param options The read buffer size, and TLS for each side.
+   * @throws {RangeError} When `readBufferSize` or a handshake timeout is not a positive integer.
+   * @throws {TypeError} When the TLS options are incomplete, or ask for what
+   * Deno cannot do (`listenTls.clientCa`; `connectTls.serverName` with a
+   * client certificate).
    */
   constructor(options: DenoTransportOptions = {}) {
     const size = options.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
@@ -520,6 +750,38 @@ export class DenoTransport implements Transport {
       throw new RangeError(`readBufferSize must be a positive integer, got ${size}`);
     }
     this.#readBufferSize = size;
+    if (options.listenTls !== undefined) {
+      const tls = resolveTlsServerOptions(options.listenTls);
+      if (tls.clientCa !== undefined) {
+        throw new TypeError(
+          "DenoTransport cannot require client certificates: Deno.listenTls has no option " +
+            "to ask for or verify them. For mutual TLS use NodeTransport (the ./node export), " +
+            "which runs under Deno too",
+        );
+      }
+      this.#listenTls = tls;
+    }
+    if (options.connectTls !== undefined) {
+      const tls = resolveTlsClientOptions(options.connectTls);
+      if (tls.serverName !== undefined && tls.cert !== undefined) {
+        throw new TypeError(
+          "DenoTransport cannot combine connectTls.serverName with a client certificate " +
+            "(Deno.connectTls verifies the host it dials; Deno.startTls takes no certificate). " +
+            "Use NodeTransport, or a certificate naming the host dialled",
+        );
+      }
+      this.#connectTls = tls;
+    }
+  }
+
+  /** Whether `listen` serves TLS. */
+  get servesTls(): boolean {
+    return this.#listenTls !== undefined;
+  }
+
+  /** Whether `connect` speaks TLS. */
+  get connectsTls(): boolean {
+    return this.#connectTls !== undefined;
   }
 
   /**
@@ -531,31 +793,45 @@ export class DenoTransport implements Transport {
    * @throws {BindError} With `addressInUse` when the port is taken.
    */
   listen(address: NetAddress): Promise<Listener> {
+    const tls = this.#listenTls;
     try {
       checkPort(address.port);
-      const listener = Deno.listen({
-        hostname: address.hostname,
-        port: address.port,
-        transport: "tcp",
-      });
-      return Promise.resolve(new DenoListener(listener, this.#readBufferSize));
+      const listener = tls === undefined
+        ? Deno.listen({ hostname: address.hostname, port: address.port, transport: "tcp" })
+        : Deno.listenTls({
+          hostname: address.hostname,
+          port: address.port,
+          transport: "tcp",
+          cert: tls.cert,
+          key: tls.key,
+        });
+      return Promise.resolve(
+        new DenoListener(listener, this.#readBufferSize, tls?.handshakeTimeoutMs ?? 0),
+      );
     } catch (e) {
-      return Promise.reject(bindError(e, address.hostname, address.port));
+      return Promise.reject(bindError(e, address.hostname, address.port, tls !== undefined));
     }
   }
 
   /**
    * Opens a TCP connection.
    *
-   * @param options Where to, and an optional signal that aborts the attempt.
+   * With `connectTls`, the TLS handshake is part of it: `connect` resolves
+   * once the server's certificate is verified.
+   *
+   * @param options Where to, an optional signal that aborts the attempt
+   * (handshake included), and whether to turn TCP keepalive on.
    * @returns The connection.
    * @throws {TypeError} When the port is not an integer in 0..65535.
    * @throws {ConnectError} When the connection cannot be made or is aborted.
+   * @throws {TlsError} When the TLS handshake fails or times out.
    */
   async connect(options: ConnectOptions): Promise<Connection> {
     const { hostname, port, signal } = options;
-    let conn: Deno.TcpConn;
     checkPort(port);
+    const tls = this.#connectTls;
+    if (tls !== undefined && tls.cert !== undefined) return this.#connectWithCert(options, tls);
+    let conn: Deno.TcpConn;
     try {
       signal?.throwIfAborted();
       conn = await Deno.connect({ hostname, port, transport: "tcp", signal });
@@ -563,7 +839,66 @@ export class DenoTransport implements Transport {
       throw connectError(e, hostname, port, signal);
     }
     conn.setNoDelay(true);
-    return new DenoConnection(conn, this.#readBufferSize);
+    if (options.keepAlive === true) conn.setKeepAlive(true);
+    if (tls === undefined) return new DenoConnection(conn, this.#readBufferSize);
+    const where = formatAddress(hostname, port);
+    let secure: Deno.TlsConn;
+    try {
+      secure = await Deno.startTls(conn, {
+        hostname: tls.serverName ?? hostname,
+        caCerts: tls.ca,
+      });
+    } catch (e) {
+      try {
+        conn.close();
+      } catch {
+        // Already released.
+      }
+      throw handshakeError(e, where);
+    }
+    await clientHandshake(secure, where, tls.handshakeTimeoutMs, signal);
+    return new DenoConnection(secure, this.#readBufferSize, true);
+  }
+
+  /**
+   * TLS with a client certificate: only `Deno.connectTls` takes one. It has
+   * no signal (an abort stops the wait, and a connection made later is
+   * closed) and its connections take no socket options.
+   */
+  async #connectWithCert(
+    options: ConnectOptions,
+    tls: ResolvedTlsClientOptions,
+  ): Promise<Connection> {
+    const { hostname, port, signal } = options;
+    const where = formatAddress(hostname, port);
+    if (signal?.aborted) throw abortError(signal, where);
+    const pending = Deno.connectTls({
+      hostname,
+      port,
+      caCerts: tls.ca,
+      cert: tls.cert!,
+      key: tls.key!,
+    });
+    let conn: Deno.TlsConn;
+    let onAbort: (() => void) | undefined;
+    try {
+      conn = signal === undefined ? await pending : await new Promise<Deno.TlsConn>(
+        (resolve, reject) => {
+          onAbort = () => {
+            pending.then((c) => c.close(), ignore);
+            reject(abortError(signal, where));
+          };
+          signal.addEventListener("abort", onAbort, { once: true });
+          pending.then(resolve, reject);
+        },
+      );
+    } catch (e) {
+      throw connectError(e, hostname, port, signal);
+    } finally {
+      if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
+    }
+    await clientHandshake(conn, where, tls.handshakeTimeoutMs, signal);
+    return new DenoConnection(conn, this.#readBufferSize, true);
   }
 }
 

@@ -17,6 +17,14 @@
  * `socket.write`, and `drain` is the socket's. The streams are made on first
  * use only.
  *
+ * TLS (off by default) comes from `node:tls`, with everything the option
+ * types describe: a server certificate, client certificates required and
+ * verified (mutual TLS), trust, a client certificate, `serverName`. Nagle
+ * is off and `keepAlive` applies over TLS as over TCP, and the direct path
+ * works alike. Under Deno's Node compatibility layer this is the way to
+ * mutual TLS on Deno (`DenoTransport` cannot ask for client certificates).
+ * See {@linkcode TlsServerOptions} and {@linkcode TlsClientOptions}.
+ *
  * @example Echo server and client
  * ```ts
  * import { nodeTransport } from "@kvstate/queryable-state/node";
@@ -43,8 +51,24 @@
 
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
-import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
+import {
+  connect as tlsConnect,
+  type ConnectionOptions,
+  createSecureContext,
+  createServer as createTlsServer,
+  type SecureContext,
+} from "node:tls";
+import { BindError, ConnectError, ConnectionClosedError, TlsError } from "../wire/errors.ts";
 import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
+import {
+  type ResolvedTlsClientOptions,
+  type ResolvedTlsServerOptions,
+  resolveTlsClientOptions,
+  resolveTlsServerOptions,
+  type TlsClientOptions,
+  tlsPeer,
+  type TlsServerOptions,
+} from "./tls_options.ts";
 import type {
   Connection,
   ConnectOptions,
@@ -54,6 +78,9 @@ import type {
   NetAddress,
   Transport,
 } from "./types.ts";
+
+export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
+export { TlsError } from "../wire/errors.ts";
 
 /** Default bytes a connection's readable holds before the socket is paused. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
@@ -125,6 +152,27 @@ function bindError(e: unknown, hostname: string, port: number): unknown {
   return new BindError(`Cannot bind ${where}: ${(e as Error).message}`, false, { cause: e });
 }
 
+/**
+ * A TLS failure: OpenSSL's and Node's TLS codes (`ERR_SSL_*`, `ERR_TLS_*`,
+ * `ERR_OSSL_*`) and the certificate verification codes (`CERT_HAS_EXPIRED`,
+ * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...): every string code that is not an
+ * errno name.
+ */
+function isTlsFailure(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as ErrnoError).code;
+  if (typeof code !== "string") return false;
+  if (code.startsWith("ERR_")) return /^ERR_(SSL|TLS|OSSL)_/.test(code);
+  return errnoCode(e) === undefined;
+}
+
+function tlsFailure(e: unknown, peer: NetAddress): TlsError {
+  const code = (e as ErrnoError).code;
+  return new TlsError(`TLS failure with ${tlsPeer(peer)}: ${(e as Error).message} (${code})`, {
+    cause: e,
+  });
+}
+
 function peerError(e: unknown): ConnectionClosedError {
   const code = errnoCode(e);
   if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") {
@@ -137,11 +185,34 @@ function peerError(e: unknown): ConnectionClosedError {
 
 const ignore = (): void => {};
 
+/**
+ * `tls.connect`'s options. `allowHalfOpen` is honoured by `tls.connect`
+ * (it goes to the TLSSocket) though its type does not list it.
+ */
+function tlsConnectOptions(
+  host: string,
+  port: number,
+  servername: string | undefined,
+  secureContext: SecureContext,
+): ConnectionOptions {
+  const options = {
+    host,
+    port,
+    allowHalfOpen: true,
+    secureContext,
+    servername,
+    rejectUnauthorized: true,
+  };
+  return options;
+}
+
 class NodeConnection implements Connection {
   readonly localAddress: NetAddress;
   readonly remoteAddress: NetAddress;
   readonly #socket: Socket;
   readonly #highWaterMark: number;
+  /** A TLS socket: its failures may be TLS failures. */
+  readonly #tls: boolean;
   /** The streams, made on first use (the direct path never makes them). */
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
@@ -163,9 +234,10 @@ class NodeConnection implements Connection {
   #drainResolve: (() => void) | undefined;
   #drainReject: ((e: unknown) => void) | undefined;
 
-  constructor(socket: Socket, highWaterMark: number) {
+  constructor(socket: Socket, highWaterMark: number, tls = false) {
     this.#socket = socket;
     this.#highWaterMark = highWaterMark;
+    this.#tls = tls;
     socket.setNoDelay(true);
     this.localAddress = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.remoteAddress = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
@@ -274,7 +346,12 @@ class NodeConnection implements Connection {
 
   /** What ends the reading now: `undefined` for an orderly end. */
   #endError(): unknown {
-    return !this.#closed && this.#error !== undefined ? peerError(this.#error) : undefined;
+    return !this.#closed && this.#error !== undefined ? this.#failure(this.#error) : undefined;
+  }
+
+  /** The typed error of a socket failure. */
+  #failure(e: unknown): ConnectionClosedError | TlsError {
+    return this.#tls && isTlsFailure(e) ? tlsFailure(e, this.remoteAddress) : peerError(e);
   }
 
   /** Ends the reading side in order (EOF, or closed here). */
@@ -310,7 +387,7 @@ class NodeConnection implements Connection {
     this.#gone = true;
     const failed = !this.#closed && this.#error !== undefined;
     const err = failed
-      ? peerError(this.#error)
+      ? this.#failure(this.#error)
       : new ConnectionClosedError(this.#closed ? "Connection closed" : "Connection closed by peer");
     if (failed && !this.#readEnded) {
       this.#readEnded = true;
@@ -347,8 +424,8 @@ class NodeConnection implements Connection {
     return this.#socket.write(chunk);
   };
 
-  #writeError(): ConnectionClosedError {
-    if (!this.#closed && this.#error !== undefined) return peerError(this.#error);
+  #writeError(): ConnectionClosedError | TlsError {
+    if (!this.#closed && this.#error !== undefined) return this.#failure(this.#error);
     return new ConnectionClosedError("Connection closed");
   }
 
@@ -357,7 +434,7 @@ class NodeConnection implements Connection {
     return new Promise<void>((resolve, reject) => {
       this.#socket.end((e?: unknown) => {
         if (e === undefined || e === null) resolve();
-        else reject(this.#closed ? this.#writeError() : peerError(e));
+        else reject(this.#closed ? this.#writeError() : this.#failure(e));
       });
     });
   };
@@ -377,25 +454,36 @@ class NodeConnection implements Connection {
   }
 }
 
+interface AcceptWaiter {
+  resolve(conn: Connection | null): void;
+  reject(error: unknown): void;
+}
+
 class NodeListener implements Listener {
   readonly address: NetAddress;
   readonly #server: Server;
   readonly #highWaterMark: number;
+  readonly #tls: boolean;
   readonly #queue: NodeConnection[] = [];
-  readonly #waiters: ((c: Connection | null) => void)[] = [];
+  readonly #waiters: AcceptWaiter[] = [];
+  /** An accept failure no `accept()` has taken yet (one is kept: they repeat). */
+  #acceptError: unknown = undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(server: Server, highWaterMark: number) {
+  constructor(server: Server, highWaterMark: number, tls: boolean) {
     this.#server = server;
     this.#highWaterMark = highWaterMark;
+    this.#tls = tls;
     const info = server.address();
     this.address = typeof info === "object" && info !== null
       ? { hostname: info.address, port: info.port }
       : { hostname: String(info), port: 0 };
-    server.on("connection", this.#onConnection);
-    // Accept failures (e.g. out of file descriptors) are transient: keep listening.
-    server.on("error", ignore);
+    // A TLS server hands over connections once their handshake succeeded;
+    // the failed ones (`tlsClientError`) it destroys itself.
+    server.on(tls ? "secureConnection" : "connection", this.#onConnection);
+    if (tls) server.on("tlsClientError", ignore);
+    server.on("error", this.#onError);
   }
 
   #onConnection = (socket: Socket): void => {
@@ -403,17 +491,40 @@ class NodeListener implements Listener {
       socket.destroy();
       return;
     }
-    const conn = new NodeConnection(socket, this.#highWaterMark);
+    const conn = new NodeConnection(socket, this.#highWaterMark, this.#tls);
     const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter(conn);
+    if (waiter !== undefined) waiter.resolve(conn);
     else this.#queue.push(conn);
   };
 
+  /**
+   * An accept failure (e.g. `EMFILE`) that Node reports: the next `accept()`
+   * rejects with it, and the server keeps listening. (On EMFILE libuv
+   * usually copes alone: it drops the pending connections, reporting
+   * nothing, and accepting resumes when descriptors are free again.)
+   */
+  #onError = (e: unknown): void => {
+    if (this.#closed) return;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter.reject(e);
+    else this.#acceptError ??= e;
+  };
+
+  /**
+   * The next connection (for TLS, one whose handshake succeeded); `null`
+   * once closed. Rejects with Node's error (its `code`, e.g. `EMFILE`,
+   * names it) when Node reports an accept failure; the listener stays open.
+   */
   accept(): Promise<Connection | null> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    const failed = this.#acceptError;
+    if (failed !== undefined) {
+      this.#acceptError = undefined;
+      return Promise.reject(failed);
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   close(): Promise<void> {
@@ -422,10 +533,11 @@ class NodeListener implements Listener {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#acceptError = undefined;
     // Stops accepting and releases the port now; Node's close callback would
     // wait for every accepted connection to end, so it is not waited for.
     this.#server.close();
-    for (const w of this.#waiters.splice(0)) w(null);
+    for (const w of this.#waiters.splice(0)) w.resolve(null);
     await Promise.all(this.#queue.splice(0).map((c) => c.close()));
     // Let the listening handle's close complete.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -457,6 +569,18 @@ export interface NodeTransportOptions {
    * Default 64 KiB.
    */
   readonly highWaterMark?: number;
+  /**
+   * Serve TLS on `listen` (`tls.createServer`): certificate and key, client
+   * certificates required and verified when `clientCa` is set (mutual TLS),
+   * the handshake timeout. Default: unset, plaintext.
+   */
+  readonly listenTls?: TlsServerOptions;
+  /**
+   * Speak TLS on `connect` (`tls.connect`): trust (`ca`, which replaces
+   * Node's default roots), a client certificate, the name to verify, the
+   * handshake timeout. Default: unset, plaintext.
+   */
+  readonly connectTls?: TlsClientOptions;
 }
 
 /**
@@ -465,7 +589,16 @@ export interface NodeTransportOptions {
  * `BindError`, `addressInUse` set); `connect` dials with `net.connect`
  * (refused, unreachable, timed out or aborted rejects with `ConnectError`,
  * e.g. `Connection refused: 127.0.0.1:9069`). Nagle is off on every
- * connection; sockets are half-open capable.
+ * connection; sockets are half-open capable; `keepAlive` turns TCP
+ * keepalive on (system timing).
+ *
+ * TLS, per side and off by default: `listenTls` (certificate, key, and
+ * `clientCa` for mutual TLS) and `connectTls` (trust, client certificate,
+ * name). A failed handshake rejects `connect` with `TlsError` (a
+ * `ConnectError`); a server never sees the connections whose handshake
+ * failed. A TLS failure after the handshake (e.g. TLS 1.3's "certificate
+ * required" alert, which a client without a certificate receives after its
+ * handshake) ends the connection with `TlsError`.
  *
  * A connection's `readable` yields fresh chunks the consumer may keep and
  * pauses the socket while its high-water mark of bytes is unread; a write
@@ -489,21 +622,66 @@ export interface NodeTransportOptions {
  * await server.close();
  * await listener.close();
  * ```
+ *
+ * @example The options for mutual TLS (certificates as PEM text)
+ * ```ts
+ * import { NodeTransport } from "@kvstate/queryable-state/node";
+ *
+ * const read = (name: string) => `-----BEGIN ${name}-----\n...\n-----END ${name}-----\n`;
+ * const options = {
+ *   listenTls: { cert: read("CERTIFICATE"), key: read("PRIVATE KEY"), clientCa: read("CERTIFICATE") },
+ * };
+ * options.listenTls.clientCa.startsWith("-----BEGIN CERTIFICATE-----"); // => true
+ * // new NodeTransport(options) serves TLS and requires client certificates.
+ * typeof NodeTransport; // => "function"
+ * ```
  */
 export class NodeTransport implements Transport {
   /** Always `node`. */
   readonly name: string = "node";
   readonly #highWaterMark: number;
+  readonly #listenTls: ResolvedTlsServerOptions | undefined;
+  readonly #connectTls: ResolvedTlsClientOptions | undefined;
+  /** The client side's TLS context, made once (the CAs are parsed once). */
+  readonly #secureContext: SecureContext | undefined;
 
   /**
    * Creates a transport.
    *
-   * @param options The readable high-water mark.
+   * @param options The readable high-water mark, and TLS for each side.
+   * @throws {RangeError} When `highWaterMark` or a handshake timeout is out of range.
+   * @throws {TypeError} When the TLS options are incomplete, or (under Node)
+   * `connectTls` holds PEM text OpenSSL cannot use.
    */
   constructor(options: NodeTransportOptions = {}) {
     const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!(hwm >= 1)) throw new RangeError(`highWaterMark must be >= 1, got ${hwm}`);
     this.#highWaterMark = hwm;
+    if (options.listenTls !== undefined) {
+      this.#listenTls = resolveTlsServerOptions(options.listenTls);
+    }
+    if (options.connectTls !== undefined) {
+      const tls = resolveTlsClientOptions(options.connectTls);
+      this.#connectTls = tls;
+      try {
+        this.#secureContext = createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
+      } catch (e) {
+        throw new TypeError(
+          `connectTls: unusable certificate, key or CA: ${(e as Error)?.message ?? e}`,
+          { cause: e },
+        );
+      }
+    }
+  }
+
+  /** Whether `listen` serves TLS. */
+  get servesTls(): boolean {
+    return this.#listenTls !== undefined;
+  }
+
+  /** Whether `connect` speaks TLS. */
+  get connectsTls(): boolean {
+    return this.#connectTls !== undefined;
   }
 
   /**
@@ -517,14 +695,33 @@ export class NodeTransport implements Transport {
   listen(address: NetAddress): Promise<Listener> {
     return new Promise<Listener>((resolve, reject) => {
       checkPort(address.port);
-      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+      const tls = this.#listenTls;
+      let server: Server;
+      try {
+        server = tls === undefined
+          ? createServer({ allowHalfOpen: true, pauseOnConnect: true })
+          : createTlsServer({
+            allowHalfOpen: true,
+            cert: tls.cert,
+            key: tls.key,
+            ca: tls.clientCa,
+            requestCert: tls.clientCa !== undefined,
+            rejectUnauthorized: tls.clientCa !== undefined,
+            handshakeTimeout: tls.handshakeTimeoutMs,
+          });
+      } catch (e) {
+        throw new TypeError(
+          `listenTls: unusable certificate, key or CA: ${(e as Error)?.message ?? e}`,
+          { cause: e },
+        );
+      }
       const onError = (e: unknown): void => {
         server.off("listening", onListening);
         reject(bindError(e, address.hostname, address.port));
       };
       const onListening = (): void => {
         server.off("error", onError);
-        resolve(new NodeListener(server, this.#highWaterMark));
+        resolve(new NodeListener(server, this.#highWaterMark, tls !== undefined));
       };
       server.once("error", onError);
       server.once("listening", onListening);
@@ -533,35 +730,77 @@ export class NodeTransport implements Transport {
   }
 
   /**
-   * Opens a TCP connection.
+   * Opens a TCP connection. With `connectTls`, the TLS handshake is part of
+   * it: `connect` resolves once the server's certificate is verified.
    *
-   * @param options Where to, and an optional signal that aborts the attempt.
+   * @param options Where to, an optional signal that aborts the attempt
+   * (handshake included), and whether to turn TCP keepalive on.
    * @returns The connection.
    * @throws {TypeError} When the port is not an integer in 0..65535.
    * @throws {ConnectError} When the connection cannot be made or is aborted.
+   * @throws {TlsError} When the TLS handshake fails or times out.
    */
   connect(options: ConnectOptions): Promise<Connection> {
     const { hostname, port, signal } = options;
+    const keepAlive = options.keepAlive === true;
+    const tls = this.#connectTls;
     return new Promise<Connection>((resolve, reject) => {
       checkPort(port);
       if (signal?.aborted) {
         reject(abortedError(hostname, port, signal));
         return;
       }
-      const socket = netConnect({ host: hostname, port, allowHalfOpen: true });
+      const socket: Socket = tls === undefined
+        ? netConnect({ host: hostname, port, allowHalfOpen: true })
+        : tlsConnect(tlsConnectOptions(hostname, port, tls.serverName, this.#secureContext!));
+      /** TCP is up (TLS: the handshake is under way). */
+      let connected = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = (): void => {
+        clearTimeout(timer);
         socket.off("connect", onConnect);
+        socket.off("secureConnect", onSecure);
         socket.off("error", onError);
         signal?.removeEventListener("abort", onAbort);
       };
       const onConnect = (): void => {
+        if (keepAlive) socket.setKeepAlive(true);
+        if (tls === undefined) {
+          settle();
+          resolve(new NodeConnection(socket, this.#highWaterMark));
+          return;
+        }
+        connected = true;
+        timer = setTimeout(() => {
+          settle();
+          socket.on("error", ignore);
+          socket.destroy();
+          reject(
+            new TlsError(
+              `TLS handshake with ${formatAddress(hostname, port)} timed out after ` +
+                `${tls.handshakeTimeoutMs} ms`,
+            ),
+          );
+        }, tls.handshakeTimeoutMs);
+      };
+      const onSecure = (): void => {
         settle();
-        resolve(new NodeConnection(socket, this.#highWaterMark));
+        resolve(new NodeConnection(socket, this.#highWaterMark, true));
       };
       const onError = (e: unknown): void => {
         settle();
         socket.destroy();
-        reject(connectError(e, hostname, port));
+        // Once TCP is up, what fails is the handshake (a reset included: the
+        // server dropped us, or does not speak TLS).
+        reject(
+          connected || (tls !== undefined && isTlsFailure(e))
+            ? new TlsError(
+              `TLS handshake with ${formatAddress(hostname, port)} failed: ` +
+                `${(e as Error)?.message ?? e}`,
+              { cause: e },
+            )
+            : connectError(e, hostname, port),
+        );
       };
       const onAbort = (): void => {
         settle();
@@ -570,6 +809,7 @@ export class NodeTransport implements Transport {
         reject(abortedError(hostname, port, signal!));
       };
       socket.once("connect", onConnect);
+      if (tls !== undefined) socket.once("secureConnect", onSecure);
       socket.once("error", onError);
       signal?.addEventListener("abort", onAbort, { once: true });
     });

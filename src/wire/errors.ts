@@ -725,3 +725,37 @@ export class RequestQueueFullError extends QueryableStateError {
     super(message, "java.util.concurrent.RejectedExecutionException", options);
   }
 }
+
+/**
+ * A TLS handshake failed, or TLS ended a connection: the peer's certificate
+ * is not trusted (unknown issuer, expired, a name that does not match), the
+ * peer refused ours (e.g. no client certificate under mutual TLS: with TLS
+ * 1.3 the client learns it from its first read, so the request in flight
+ * fails with this error), the handshake timed out, or the peer does not
+ * speak TLS. A {@linkcode ConnectError}, so code that handles connect
+ * failures handles it too; its Java class is `javax.net.ssl.SSLHandshakeException`.
+ * The runtime's own error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * import { ConnectError, TlsError } from "@kvstate/queryable-state";
+ *
+ * const e = new TlsError("TLS handshake with 127.0.0.1:9069 failed: certificate expired");
+ * e instanceof ConnectError; // => true
+ * e.javaClassName; // => "javax.net.ssl.SSLHandshakeException"
+ * ```
+ */
+export class TlsError extends ConnectError {
+  /** Always `javax.net.ssl.SSLHandshakeException`. */
+  override readonly javaClassName: string = "javax.net.ssl.SSLHandshakeException";
+
+  /**
+   * Creates the error.
+   *
+   * @param message What failed, and with which peer.
+   * @param options The cause (the runtime's error).
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, options);
+  }
+}

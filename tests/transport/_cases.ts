@@ -111,7 +111,7 @@ export async function readChunks(readable: ReadableStream<Uint8Array>): Promise<
 }
 
 /** Reads exactly `n` bytes (more is an error), without closing the stream. */
-async function readExactly(
+export async function readExactly(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   n: number,
 ): Promise<Uint8Array> {
@@ -127,11 +127,11 @@ async function readExactly(
   return out;
 }
 
-const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Whether `p` settles (either way) within `ms`; the timer is always cleared. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
@@ -569,7 +569,7 @@ export const socketCases: readonly TransportCase[] = [
   },
 ];
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let off = 0;
   for (const c of chunks) {
@@ -582,7 +582,7 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
 // ---- the direct path (Connection.direct) ------------------------------------
 
 /** A handler that records what it gets. */
-class Recorder implements DirectHandler {
+export class Recorder implements DirectHandler {
   readonly chunks: Uint8Array[] = [];
   bytes = 0;
   ended = false;
