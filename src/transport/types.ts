@@ -9,6 +9,8 @@
  * @module
  */
 
+export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
+
 /** A network endpoint. */
 export interface NetAddress {
   /** The host name or IP address. */
@@ -88,8 +90,9 @@ export interface DirectHandler {
   /**
    * Reading is over, once and for good: `undefined` when the peer closed its
    * side or the connection was closed locally, otherwise the error
-   * (`ConnectionClosedError`, e.g. a reset, or a failed write). No `data`
-   * follows.
+   * (`ConnectionClosedError`, e.g. a reset, or a failed write; `TlsError`
+   * when TLS ended it, e.g. a failed server-side handshake or the peer's
+   * alert). No `data` follows.
    */
   end(error?: unknown): void;
   /**
@@ -160,6 +163,9 @@ export interface Listener extends AsyncIterable<Connection> {
   readonly address: NetAddress;
   /**
    * Waits for the next connection; `null` once the listener is closed.
+   * Rejects when accepting fails (e.g. out of file descriptors: the
+   * runtime's error, with `code` `EMFILE` or `ENFILE`); the listener stays
+   * open, so the caller may back off and call again.
    */
   accept(): Promise<Connection | null>;
   /** Stops accepting and releases the port. Idempotent. */
@@ -172,17 +178,20 @@ export interface ConnectOptions extends NetAddress {
   readonly signal?: AbortSignal;
   /**
    * Turns TCP keepalive on for the connection, where the runtime allows
-   * (a dead peer is then noticed even when no request is in flight).
-   * Default `false`; the module's clients ask for it.
+   * (a dead peer is then noticed even when no request is in flight), with
+   * the system's timing (on Linux, first probe after 2 hours idle unless
+   * `net.ipv4.tcp_keepalive_time` says otherwise). Default `false`; the
+   * module's clients ask for it. The Deno adapter cannot apply it to TLS
+   * connections opened with a client certificate (`Deno.connectTls`).
    */
   readonly keepAlive?: boolean;
 }
 
 /**
  * A way to listen and connect. Implementations map their runtime's failures
- * to the module's typed errors: a failed connect rejects with `ConnectError`,
- * a failed bind with `BindError` (with `addressInUse` set when the port is
- * taken).
+ * to the module's typed errors: a failed connect rejects with `ConnectError`
+ * (`TlsError`, a subclass, when a TLS handshake failed), a failed bind with
+ * `BindError` (with `addressInUse` set when the port is taken).
  */
 export interface Transport {
   /** A short name for diagnostics, e.g. `deno`, `node`, `memory`. */
