@@ -43,6 +43,8 @@ export async function startBenchServer(
     host: options.host,
     port: options.port,
     maxConnections: options.maxConnections,
+    // The load generators connect from one host (127.0.0.1).
+    maxConnectionsPerAddress: options.maxConnections,
   });
   const states = buildBenchStates(options.keys);
   for (const s of states) {
@@ -82,6 +84,8 @@ export async function startBenchProxy(
     host: options.host,
     port: options.port,
     maxConnections: options.maxConnections,
+    // The load generators connect from one host (127.0.0.1).
+    maxConnectionsPerAddress: options.maxConnections,
   });
   proxy.updateKvStateLocationOracle(BENCH_JOB_ID, new StaticLocationOracle(options.locations));
   const address = await proxy.start();
