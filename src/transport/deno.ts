@@ -312,6 +312,12 @@ class DenoConnection implements Connection {
           `TLS handshake with ${peer} failed: ${(e as Error)?.message ?? e}`,
           { cause: e },
         );
+        // Nothing can be exchanged any more: let the peer know now.
+        try {
+          this.#conn.close();
+        } catch {
+          // Already released.
+        }
       }
     } finally {
       clearTimeout(this.#handshakeTimer);

@@ -222,6 +222,8 @@ class NodeConnection implements Connection {
   #handler: DirectHandler | undefined;
   /** Nothing more is delivered: the readable is closed/errored/cancelled, or `end` was called. */
   #readEnded = false;
+  /** Why the reading failed, for a readable made afterwards. */
+  #readError: unknown = undefined;
   #paused = true;
   /** The first socket error. */
   #error: unknown = undefined;
@@ -258,7 +260,8 @@ class NodeConnection implements Connection {
         type: "bytes",
         start: (c) => {
           this.#rc = c;
-          if (this.#readEnded) c.close();
+          if (this.#readError !== undefined) c.error(this.#readError);
+          else if (this.#readEnded) c.close();
         },
         pull: this.#resume,
         cancel: () => {
@@ -370,7 +373,19 @@ class NodeConnection implements Connection {
     }
   }
 
-  #onEnd = (): void => this.#endReadable();
+  #onEnd = (): void => {
+    // A TLS alert (e.g. TLS 1.3's "certificate required") comes as an
+    // `error` followed by an `end`: the reading then fails with it.
+    if (this.#error !== undefined && !this.#closed && !this.#readEnded) {
+      const err = this.#failure(this.#error);
+      this.#readEnded = true;
+      this.#readError = err;
+      if (this.#handler !== undefined) this.#handler.end(err);
+      else this.#rc?.error(err);
+      return;
+    }
+    this.#endReadable();
+  };
 
   #onError = (e: unknown): void => {
     this.#error ??= e;
@@ -391,6 +406,7 @@ class NodeConnection implements Connection {
       : new ConnectionClosedError(this.#closed ? "Connection closed" : "Connection closed by peer");
     if (failed && !this.#readEnded) {
       this.#readEnded = true;
+      this.#readError = err;
       if (this.#handler !== undefined) this.#handler.end(err);
       else this.#rc?.error(err);
     } else {
@@ -464,6 +480,15 @@ class NodeListener implements Listener {
   readonly #server: Server;
   readonly #highWaterMark: number;
   readonly #tls: boolean;
+  /** TLS: the most a handshake may take (0: plaintext). */
+  readonly #handshakeMs: number;
+  /**
+   * TLS: the raw sockets whose handshake is under way, by peer address, each
+   * with the timer that destroys it. Node's own `handshakeTimeout` is set
+   * too, but Deno's Node layer reports its expiry without closing the
+   * socket; destroying the raw socket closes it on both.
+   */
+  readonly #handshaking = new Map<string, [Socket, ReturnType<typeof setTimeout>]>();
   readonly #queue: NodeConnection[] = [];
   readonly #waiters: AcceptWaiter[] = [];
   /** An accept failure no `accept()` has taken yet (one is kept: they repeat). */
@@ -471,10 +496,12 @@ class NodeListener implements Listener {
   #closing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(server: Server, highWaterMark: number, tls: boolean) {
+  constructor(server: Server, highWaterMark: number, handshakeMs: number) {
     this.#server = server;
     this.#highWaterMark = highWaterMark;
+    const tls = handshakeMs > 0;
     this.#tls = tls;
+    this.#handshakeMs = handshakeMs;
     const info = server.address();
     this.address = typeof info === "object" && info !== null
       ? { hostname: info.address, port: info.port }
@@ -482,11 +509,40 @@ class NodeListener implements Listener {
     // A TLS server hands over connections once their handshake succeeded;
     // the failed ones (`tlsClientError`) it destroys itself.
     server.on(tls ? "secureConnection" : "connection", this.#onConnection);
-    if (tls) server.on("tlsClientError", ignore);
+    if (tls) {
+      server.on("connection", this.#onRawConnection);
+      server.on("tlsClientError", ignore);
+    }
     server.on("error", this.#onError);
   }
 
+  /** TLS: a TCP connection whose handshake starts; it has `handshakeMs` to finish. */
+  #onRawConnection = (raw: Socket): void => {
+    const key = `${raw.remoteAddress}|${raw.remotePort}`;
+    if (raw.remotePort === undefined || this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#handshaking.delete(key);
+      raw.destroy();
+    }, this.#handshakeMs);
+    this.#handshaking.set(key, [raw, timer]);
+    raw.once("close", () => {
+      const entry = this.#handshaking.get(key);
+      if (entry !== undefined && entry[0] === raw) {
+        clearTimeout(entry[1]);
+        this.#handshaking.delete(key);
+      }
+    });
+  };
+
   #onConnection = (socket: Socket): void => {
+    if (this.#tls) {
+      const key = `${socket.remoteAddress}|${socket.remotePort}`;
+      const entry = this.#handshaking.get(key);
+      if (entry !== undefined) {
+        clearTimeout(entry[1]);
+        this.#handshaking.delete(key);
+      }
+    }
     if (this.#closed || this.#queue.length >= ACCEPT_QUEUE_LIMIT) {
       socket.destroy();
       return;
@@ -538,6 +594,11 @@ class NodeListener implements Listener {
     // wait for every accepted connection to end, so it is not waited for.
     this.#server.close();
     for (const w of this.#waiters.splice(0)) w.resolve(null);
+    for (const [raw, timer] of this.#handshaking.values()) {
+      clearTimeout(timer);
+      raw.destroy();
+    }
+    this.#handshaking.clear();
     await Promise.all(this.#queue.splice(0).map((c) => c.close()));
     // Let the listening handle's close complete.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -721,7 +782,7 @@ export class NodeTransport implements Transport {
       };
       const onListening = (): void => {
         server.off("error", onError);
-        resolve(new NodeListener(server, this.#highWaterMark, tls !== undefined));
+        resolve(new NodeListener(server, this.#highWaterMark, tls?.handshakeTimeoutMs ?? 0));
       };
       server.once("error", onError);
       server.once("listening", onListening);
