@@ -9,6 +9,11 @@
  *
  * Types: string, int, long, double, boolean, bytes (hex).
  *
+ * TLS (plaintext by default; give the files to --allow-read): --tls-ca FILE
+ * trusts that CA (in addition to Deno's default roots), --tls alone uses the
+ * default roots, --tls-cert FILE --tls-key FILE present a client
+ * certificate (for a proxy that requires one).
+ *
  * @module
  */
 
@@ -18,7 +23,6 @@ import {
   serializerFor,
   type TypeSerializer,
 } from "../mod.ts";
-import { denoTransport } from "../src/transport/deno.ts";
 import {
   type CliType,
   cliType,
@@ -30,9 +34,11 @@ import {
   toTyped,
   UsageError,
 } from "./_cli.ts";
+import { diallingTransport, tlsDialFlags } from "./_tls.ts";
 
 const USAGE = "usage: client.ts --proxy HOST:PORT --job HEX --state NAME --key-type T --key K " +
-  "--value-type T [--state-kind value|list|map] [--map-key-type T] [--timeout-ms N]";
+  "--value-type T [--state-kind value|list|map] [--map-key-type T] [--timeout-ms N] " +
+  "[--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE]";
 
 /** The serializer of a command-line type, for values typed at run time. */
 function anySerializer(t: CliType): TypeSerializer<unknown> {
@@ -65,7 +71,8 @@ async function main(flags: Flags): Promise<number> {
     throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
 
-  await using client = new QueryableStateClient({ transport: denoTransport, proxy: query.proxy });
+  const { transport } = await diallingTransport(flags);
+  await using client = new QueryableStateClient({ transport, proxy: query.proxy });
   try {
     const common = { keyType: anySerializer(query.keyType), timeoutMs: query.timeoutMs };
     let value: unknown;
@@ -108,5 +115,6 @@ if (import.meta.main) {
     "state-kind",
     "map-key-type",
     "timeout-ms",
+    ...tlsDialFlags(""),
   ], main);
 }

@@ -20,6 +20,14 @@
  * src/server/access_rules.ts); others get a BadRequestException naming the
  * refusal. The embedded demo state server is not filtered.
  *
+ * TLS, each side on its own (plaintext by default; give the files to
+ * --allow-read): --tls-cert FILE --tls-key FILE serve TLS to clients, and
+ * --tls-client-ca FILE requires client certificates from that CA (mutual
+ * TLS, through the Node adapter). Towards the state servers (with
+ * --locations): --upstream-tls-ca FILE trusts that CA, --upstream-tls uses
+ * the default roots, --upstream-tls-cert FILE --upstream-tls-key FILE
+ * present a client certificate.
+ *
  * @module
  */
 
@@ -35,18 +43,28 @@ import {
   StaticLocationOracle,
 } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
-import { type Flags, intFlag, runCli, stringFlag, untilSignal } from "./_cli.ts";
+import { type Flags, intFlag, runCli, stringFlag, untilSignal, UsageError } from "./_cli.ts";
+import { diallingTransport, servingTransport, TLS_SERVE_FLAGS, tlsDialFlags } from "./_tls.ts";
 import { DEMO_FIXTURES, parseFixtures, registerFixtures } from "./_fixtures.ts";
 import { allowFlag } from "./_allow.ts";
 
 const USAGE = "usage: proxy.ts [--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
-  "[--max-frame-length N] [--retries N] [--allow FILE]";
+  "[--max-frame-length N] [--retries N] [--allow FILE] " +
+  "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
+  "[--upstream-tls | --upstream-tls-ca FILE] [--upstream-tls-cert FILE --upstream-tls-key FILE]";
 
 async function main(flags: Flags): Promise<number> {
   const host = stringFlag(flags, "host", "127.0.0.1");
   const maxFrameLength = intFlag(flags, "max-frame-length", undefined);
   const retries = intFlag(flags, "retries", 3);
   const allow = await allowFlag(flags);
+  const tls = await servingTransport(flags);
+  const upstream = await diallingTransport(flags, "upstream-");
+  if (upstream.summary && flags.locations === undefined) {
+    throw new UsageError(
+      "--upstream-tls* need --locations (the demo state server speaks plaintext)",
+    );
+  }
 
   const oracles: Array<[JobId, KvStateLocationOracle]> = [];
   let demoServer: KvStateServer | undefined;
@@ -91,7 +109,8 @@ async function main(flags: Flags): Promise<number> {
   }
 
   const proxy = new KvStateClientProxy({
-    transport: denoTransport,
+    transport: tls.transport,
+    upstreamTransport: upstream.transport,
     host,
     port: flags.port === undefined ? "9069-9079" : stringFlag(flags, "port"),
     maxFrameLength,
@@ -109,6 +128,8 @@ async function main(flags: Flags): Promise<number> {
   }
   if (demoHint) console.log(demoHint);
   if (allow) console.log(allow.summary);
+  if (tls.summary) console.log(tls.summary);
+  if (upstream.summary) console.log(upstream.summary);
   console.log(`listening on ${formatAddress(address)}`);
   if (demoServer !== undefined) {
     console.log(
@@ -116,6 +137,12 @@ async function main(flags: Flags): Promise<number> {
         `--proxy ${formatAddress(address)} --job 0102030405060708a1a2a3a4a5a6a7a8 ` +
         "--state word-counts --key-type string --key hello --value-type long",
     );
+    if (tls.summary) {
+      console.log(
+        "  (over TLS: add --tls-ca with the CA of --tls-cert, and --allow-read for it; " +
+          "with --tls-client-ca also --tls-cert/--tls-key)",
+      );
+    }
   }
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
@@ -125,5 +152,14 @@ async function main(flags: Flags): Promise<number> {
 }
 
 if (import.meta.main) {
-  await runCli(USAGE, ["locations", "host", "port", "max-frame-length", "retries", "allow"], main);
+  await runCli(USAGE, [
+    "locations",
+    "host",
+    "port",
+    "max-frame-length",
+    "retries",
+    "allow",
+    ...TLS_SERVE_FLAGS,
+    ...tlsDialFlags("upstream-"),
+  ], main);
 }
