@@ -24,8 +24,12 @@
  * `NodeTransport` from the `./node` export, which runs under Deno too),
  * combine `serverName` with a client certificate, and set socket options on
  * the connections `Deno.listenTls` accepts or `Deno.connectTls` opens (Nagle
- * stays on there, and `keepAlive` is not applied). See
- * {@linkcode TlsServerOptions} and {@linkcode TlsClientOptions}.
+ * stays on there, and `keepAlive` is not applied). Also, Deno (2.9.6) does
+ * not release the socket of a connection whose handshake never started: a
+ * client that connects and sends nothing is failed with `TlsError` after
+ * the handshake timeout and its resource closed, but the socket itself
+ * stays open until that client leaves. See {@linkcode TlsServerOptions} and
+ * {@linkcode TlsClientOptions}.
  *
  * @example Echo server and client
  * ```ts

@@ -25,6 +25,14 @@
  * mutual TLS on Deno (`DenoTransport` cannot ask for client certificates).
  * See {@linkcode TlsServerOptions} and {@linkcode TlsClientOptions}.
  *
+ * Under Deno (2.9.6), mind what Deno's `node:tls` and `node:net` do not do:
+ * a TLS socket has no write backpressure (`drain` follows a `false` write
+ * whether or not the peer reads, so the bytes for a slow reader pile up in
+ * memory), and a bulk transfer both ways at once can stall; request-sized
+ * traffic (what the proxy, server and client exchange) works. An accept
+ * failure (EMFILE) stops a `node:net` server for good without a word. Under
+ * Node none of this applies; on Deno, `DenoTransport` has none of it.
+ *
  * @example Echo server and client
  * ```ts
  * import { nodeTransport } from "@kvstate/queryable-state/node";

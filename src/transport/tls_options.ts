@@ -20,6 +20,8 @@
  * | `serverName` | yes, without a client certificate (`Deno.startTls`) | yes |
  * | Nagle off, keepalive | dialled without a client certificate: yes; served, or dialled with one: no (Deno offers no socket options on TLS connections) | yes |
  * | direct path (`Connection.direct`) | yes | yes |
+ * | a client that never starts its handshake | failed after the timeout, but Deno keeps its socket open until it leaves | disconnected after the timeout |
+ * | write backpressure over TLS | yes | yes on Node; not under Deno's Node layer |
  *
  * @example Options for a server and for its clients
  * ```ts
