@@ -7,7 +7,7 @@
  * @module
  */
 
-import { NetworkClient } from "../client/network_client.ts";
+import { NetworkClient, type NetworkClientOptions } from "../client/network_client.ts";
 import type { KvStateLocation } from "../oracle/kv_state_location.ts";
 import {
   type KvStateLocationOracle,
@@ -39,7 +39,7 @@ import {
   UnknownLocationError,
   withSerializedThrowable,
 } from "../wire/errors.ts";
-import { readJavaThrowable } from "../wire/java_serialization.ts";
+import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
 import { JobId } from "../wire/ids.ts";
 import { keyGroupForKeyHash } from "../wire/key_group.ts";
 import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
@@ -75,6 +75,16 @@ export interface KvStateClientProxyOptions extends ServerOptions {
   readonly client?: NetworkClient;
   /** The transport for the proxy's own client, when it differs from `transport`. */
   readonly upstreamTransport?: Transport;
+  /**
+   * Options of the client the proxy makes to reach state servers (ignored
+   * when `client` is given): e.g. `maxQueuedBytesPerConnection` (default
+   * 16 MiB of requests waiting for a state server that does not read; past
+   * it a request fails at once), `connectTimeoutMs` (default 10,000),
+   * `javaSerializationLimits` (also used to validate the failures relayed on
+   * the fast path). Its `requestTimeoutMs` defaults to the proxy's, and its
+   * `maxFrameLength` to the proxy's.
+   */
+  readonly upstreamOptions?: Omit<NetworkClientOptions, "transport">;
   /** The oracle registry; a new one when omitted. */
   readonly oracles?: KvStateLocationOracleRegistry;
   /**
@@ -215,6 +225,8 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   readonly #retries: number;
   readonly #backoffMs: number;
   readonly #lookupTimeoutMs: number;
+  /** The limits the fast path validates relayed failures with (the proxy's own client's). */
+  readonly #serializationLimits: Partial<JavaSerializationLimits> | undefined;
   readonly #maxNameBytes: number;
   /** job id (hex) → state name → lookup; bounded. */
   readonly #cache: LocationCache;
@@ -239,6 +251,9 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     this.#retries = retries;
     this.#backoffMs = options.retryBackoffMs ?? 10;
     this.#lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+    this.#serializationLimits = options.client === undefined
+      ? options.upstreamOptions?.javaSerializationLimits
+      : undefined;
     const maxName = options.maxStateNameLength ?? DEFAULT_MAX_STATE_NAME_LENGTH;
     if (!Number.isInteger(maxName) || maxName < 0) {
       throw new RangeError(`maxStateNameLength must be a non-negative integer, got ${maxName}`);
@@ -266,11 +281,12 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         throw new TypeError(`${KV_STATE_PROXY_NAME}: a transport (or client) is needed`);
       }
       this.client = new NetworkClient({
-        transport: upstream,
         clientName: "Queryable State Proxy Client",
         maxFrameLength: options.maxFrameLength,
         // Requests forwarded on the fast path are bounded by this deadline.
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        ...options.upstreamOptions,
+        transport: upstream,
       });
       this.#ownsClient = true;
     }
@@ -424,7 +440,10 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         // Read as the regular path reads it (the same parse, the same limits).
         const body = response.subarray(20);
         try {
-          error = withSerializedThrowable(errorFromJavaThrowable(readJavaThrowable(body)), body);
+          error = withSerializedThrowable(
+            errorFromJavaThrowable(readJavaThrowable(body, this.#serializationLimits)),
+            body,
+          );
         } catch (e) {
           error = e;
         }
