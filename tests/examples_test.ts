@@ -2,106 +2,21 @@
  * The examples as a new user runs them: real processes, real sockets.
  */
 import { assert, assertEquals } from "./_assert.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const DENO = Deno.execPath();
-
-interface Running {
-  child: Deno.ChildProcess;
-  lines: string[];
-  waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-function start(args: string[]): Running {
-  const child = new Deno.Command(DENO, {
-    args: ["run", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        lines.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        for (const w of waiters.splice(0)) w();
-      }
-    }
-    if (buf) lines.push(buf);
-    for (const w of waiters.splice(0)) w();
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  return {
-    child,
-    lines,
-    async waitFor(re, ms = 20_000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        for (const l of lines) {
-          const m = l.match(re);
-          if (m) return m;
-        }
-        if (exited || Date.now() > deadline) {
-          throw new Error(
-            `no line matching ${re} (exited: ${exited}); output:\n${lines.join("\n")}`,
-          );
-        }
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 100);
-          waiters.push(() => {
-            clearTimeout(t);
-            r();
-          });
-        });
-      }
-    },
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch { /* already gone */ }
-      }
-      const s = await status;
-      await pumps;
-      return s;
-    },
-  };
-}
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(DENO, {
-    args: ["run", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-const NET = "--allow-net=127.0.0.1";
-
-/** Runs examples/client.ts against a proxy; `args` is the rest of the command line, space-separated. */
-function query(address: string, job: string, args: string) {
-  return run([NET, "examples/client.ts", "--proxy", address, "--job", job, ...args.split(" ")]);
-}
+import {
+  JOB,
+  type Listening,
+  NET,
+  query,
+  run,
+  startListening,
+  startServer,
+  stopClean,
+} from "./_examples.ts";
 
 Deno.test("examples: proxy demo, then the client command it prints", async () => {
-  const proxy = start([NET, "examples/proxy.ts", "--port", "0"]);
+  const proxy = await startListening([NET], "examples/proxy.ts");
+  const { address } = proxy;
   try {
-    const [, address] = await proxy.waitFor(/^listening on (\S+)$/);
     const hint = await proxy.waitFor(/examples\/client\.ts (.*)$/);
     const args = hint[1].split(" ");
     assertEquals(args[args.indexOf("--proxy") + 1], address);
@@ -110,25 +25,25 @@ Deno.test("examples: proxy demo, then the client command it prints", async () =>
     assertEquals(value.code, 0);
     const list = await query(
       address,
-      "0102030405060708a1a2a3a4a5a6a7a8",
+      JOB,
       "--state recent-events --key-type int --key 1 --value-type string --state-kind list",
     );
     assertEquals(list.stdout.trim(), `["login","view","logout"]`, list.stderr);
     const map = await query(
       address,
-      "0102030405060708a1a2a3a4a5a6a7a8",
+      JOB,
       "--state user-prefs --key-type long --key 7 --map-key-type string --value-type double --state-kind map",
     );
     assertEquals(map.stdout.trim(), `[["volume",0.8],["speed",1.25],["theme",null]]`, map.stderr);
     const big = await query(
       address,
-      "0102030405060708a1a2a3a4a5a6a7a8",
+      JOB,
       "--state word-counts --key-type string --key world --value-type long",
     );
     assertEquals(big.stdout.trim(), "9007199254740993", "longs beyond 2^53 survive");
     const missing = await query(
       address,
-      "0102030405060708a1a2a3a4a5a6a7a8",
+      JOB,
       "--state word-counts --key-type string --key nope --value-type long",
     );
     assertEquals(missing.code, 1);
@@ -145,8 +60,7 @@ Deno.test("examples: proxy demo, then the client command it prints", async () =>
     assert(noJob.stderr.startsWith("java.lang.RuntimeException: Failed request "), noJob.stderr);
     assert(noJob.stderr.includes("UnknownLocationException"), noJob.stderr);
   } finally {
-    const status = await proxy.stop("SIGINT");
-    assertEquals(status.code, 0, proxy.lines.join("\n"));
+    await stopClean(proxy, "SIGINT");
   }
   assert(proxy.lines.some((l) => l.includes("SIGINT: shutting down")));
 });
@@ -158,7 +72,7 @@ Deno.test("examples: server --write-locations, proxy --locations, client", async
   await Deno.writeTextFile(
     data,
     JSON.stringify({
-      jobId: "0102030405060708a1a2a3a4a5a6a7a8",
+      jobId: JOB,
       states: [
         {
           name: "word-counts",
@@ -188,21 +102,10 @@ Deno.test("examples: server --write-locations, proxy --locations, client", async
       ],
     }),
   );
-  const server = start([
-    NET,
-    `--allow-read=${data}`,
-    `--allow-write=${locations}`,
-    "examples/server.ts",
-    "--data",
-    data,
-    "--port",
-    "0",
-    "--write-locations",
-    locations,
-  ]);
-  let proxy: Running | undefined;
+  let server: Listening | undefined;
+  let proxy: Listening | undefined;
   try {
-    await server.waitFor(/^listening on /);
+    server = await startServer([NET, `--allow-read=${data}`], locations, ["--data", data]);
     const doc = JSON.parse(await Deno.readTextFile(locations));
     assertEquals(doc.jobs[0].states.length, 4);
     assertEquals(doc.jobs[0].states[0].keyGroups, [{
@@ -211,17 +114,12 @@ Deno.test("examples: server --write-locations, proxy --locations, client", async
       kvStateId: "2122232425262728313233343536373a",
       address: doc.jobs[0].states[0].keyGroups[0].address,
     }]);
-    proxy = start([
-      NET,
-      `--allow-read=${locations}`,
-      "examples/proxy.ts",
+    proxy = await startListening([NET, `--allow-read=${locations}`], "examples/proxy.ts", [
       "--locations",
       locations,
-      "--port",
-      "0",
     ]);
-    const [, address] = await proxy.waitFor(/^listening on (\S+)$/);
-    const q = (args: string) => query(address, "0102030405060708a1a2a3a4a5a6a7a8", args);
+    const { address } = proxy;
+    const q = (args: string) => query(address, JOB, args);
     assertEquals(
       (await q("--state word-counts --key-type string --key hello --value-type long")).stdout
         .trim(),
@@ -243,8 +141,8 @@ Deno.test("examples: server --write-locations, proxy --locations, client", async
       `[[1,2.5],[2,null]]`,
     );
   } finally {
-    if (proxy) assertEquals((await proxy.stop()).code, 0, proxy.lines.join("\n"));
-    assertEquals((await server.stop()).code, 0, server.lines.join("\n"));
+    if (proxy) await stopClean(proxy);
+    if (server) await stopClean(server);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -256,7 +154,7 @@ Deno.test("examples: bad input is rejected with a message naming the field", asy
     await Deno.writeTextFile(
       data,
       JSON.stringify({
-        jobId: "0102030405060708a1a2a3a4a5a6a7a8",
+        jobId: JOB,
         states: [{ name: "s", keyType: "string", valueType: "long", entries: [["a", "x"]] }],
       }),
     );
@@ -268,7 +166,7 @@ Deno.test("examples: bad input is rejected with a message naming the field", asy
       loc,
       JSON.stringify({
         jobs: [{
-          jobId: "0102030405060708a1a2a3a4a5a6a7a8",
+          jobId: JOB,
           states: [{
             name: "s",
             numKeyGroups: 4,
