@@ -11,6 +11,7 @@ import {
 import { LocationsFileError } from "../../src/oracle/locations_file.ts";
 import { JobId } from "../../src/wire/ids.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
+import { serveHttp } from "./_http.ts";
 
 const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
 const ID = "2122232425262728313233343536373a";
@@ -125,13 +126,7 @@ Deno.test("HttpLocationOracle: over real HTTP, a huge body is refused without be
   const served = { pulled: 0, cancelled: 0 };
   const total = 256 << 20;
   const pad = new Uint8Array(CHUNK).fill(0x20);
-  const ac = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: ac.signal,
-    onListen: () => {},
-  }, (req) => {
+  const server = serveHttp((req) => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -149,7 +144,7 @@ Deno.test("HttpLocationOracle: over real HTTP, a huge body is refused without be
       : undefined;
     return new Response(body, { headers });
   });
-  const base = `http://127.0.0.1:${server.addr.port}`;
+  const { base } = server;
   try {
     const cap = 1 << 20;
     for (const path of ["/chunked", "/declared"]) {
@@ -165,7 +160,6 @@ Deno.test("HttpLocationOracle: over real HTTP, a huge body is refused without be
       assert(produced < 32 << 20, `${path}: ${produced} bytes produced`);
     }
   } finally {
-    ac.abort();
-    await server.finished;
+    await server.close();
   }
 });

@@ -16,6 +16,7 @@ import {
   UnknownKvStateLocationError,
 } from "../../mod.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
+import { serveHttp } from "./_http.ts";
 
 const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
 const ID = "2122232425262728313233343536373a";
@@ -153,13 +154,7 @@ Deno.test("InMemoryLocationRegistry: registrations, clashes, unregistration", as
 Deno.test("HttpLocationOracle: fetches, validates, times out, reports HTTP errors", async () => {
   let mode: "ok" | "bad" | "404" | "hang" = "ok";
   const hangs: Array<() => void> = [];
-  const ac = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: ac.signal,
-    onListen: () => {},
-  }, (req) => {
+  const server = serveHttp((req) => {
     if (mode === "404") return new Response("no", { status: 404 });
     if (mode === "bad") return Response.json({ jobs: [{ jobId: JOB, states: [{ name: 1 }] }] });
     if (mode === "hang") {
@@ -171,7 +166,7 @@ Deno.test("HttpLocationOracle: fetches, validates, times out, reports HTTP error
     }
     return Response.json(doc());
   });
-  const url = `http://127.0.0.1:${server.addr.port}/locations.json`;
+  const url = `${server.base}/locations.json`;
   try {
     const oracle = new HttpLocationOracle(url, { timeoutMs: 200 });
     const loc = await oracle.requestKvStateLocation(JobId.fromHex(JOB), "word-counts");
@@ -200,7 +195,6 @@ Deno.test("HttpLocationOracle: fetches, validates, times out, reports HTTP error
     );
   } finally {
     for (const h of hangs) h();
-    ac.abort();
-    await server.finished;
+    await server.close();
   }
 });
