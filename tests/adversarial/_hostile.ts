@@ -1,9 +1,9 @@
 /**
  * Shared pieces of the adversarial tests (real sockets, Deno transport,
  * 127.0.0.1 port 0): the seed, raw hostile sockets, a well-behaved client
- * that checks every answer byte for byte against bytes computed here, a
- * scripted fake state server, and Java serialization streams at the edge of
- * what the reader's default limits accept.
+ * that checks every answer byte for byte against bytes computed here, and
+ * Java serialization streams at the edge of what the reader's default limits
+ * accept. (The scripted fake state server is in `../_scripted_upstream.ts`.)
  *
  * Every wait is bounded; every socket opened here is closed by its owner.
  *
@@ -31,8 +31,9 @@ import {
   writeJavaThrowable,
 } from "../../mod.ts";
 import { AssertionError } from "../_assert.ts";
-import { FakeServer, RawPeer, RawState } from "../_harness.ts";
+import { RawPeer, RawState } from "../_harness.ts";
 import { Prng } from "../_prng.ts";
+import { idOfFrame } from "../_scripted_upstream.ts";
 
 /** The transport every adversarial test runs on. */
 export const transport = denoTransport;
@@ -239,11 +240,6 @@ export function checkAnswers(bytes: Uint8Array): Answers {
     }
   }
   return { frames, results, failures, serverFailures, serverFailureMessages };
-}
-
-/** The request id of a frame (length prefix included). */
-export function idOfFrame(frame: Uint8Array): bigint {
-  return new DataView(frame.buffer, frame.byteOffset + 12, 8).getBigInt64(0);
 }
 
 /** The class name Flink's server sends for a missing key. */
@@ -507,85 +503,6 @@ export async function exchange(
     }
   }
   return answers;
-}
-
-/**
- * Answers a fake state server gives to one request frame (length prefix
- * included, `index` counting from 0 over all its connections): a frame to
- * send, or `null` for no answer.
- */
-export type UpstreamScript = (request: Uint8Array, index: number) => Uint8Array | null;
-
-/**
- * A fake state server on raw frames: it answers each request with what its
- * script says, or (with `read` false) accepts connections and never reads.
- */
-export class ScriptedUpstream {
-  readonly #server: FakeServer;
-  readonly #script: UpstreamScript;
-  readonly #read: boolean;
-  readonly #loops: Promise<void>[] = [];
-  readonly #accepting: Promise<void>;
-  /** Requests received. */
-  requests = 0;
-  /** Connections accepted. */
-  connections = 0;
-
-  private constructor(server: FakeServer, script: UpstreamScript, read: boolean) {
-    this.#server = server;
-    this.#script = script;
-    this.#read = read;
-    this.#accepting = this.#accept();
-  }
-
-  /**
-   * Starts listening.
-   *
-   * @param script The answers.
-   * @param read Whether to read requests at all (default true).
-   * @returns The server.
-   */
-  static async start(script: UpstreamScript, read = true): Promise<ScriptedUpstream> {
-    return new ScriptedUpstream(await FakeServer.start(transport), script, read);
-  }
-
-  /** Its address. */
-  get address(): NetAddress {
-    return this.#server.address;
-  }
-
-  async #accept(): Promise<void> {
-    for (;;) {
-      let peer: RawPeer;
-      try {
-        peer = await this.#server.accept();
-      } catch {
-        return;
-      }
-      this.connections++;
-      if (this.#read) this.#loops.push(this.#serve(peer));
-    }
-  }
-
-  async #serve(peer: RawPeer): Promise<void> {
-    try {
-      for (;;) {
-        const f = await peer.frame();
-        if (f === null) return;
-        const answer = this.#script(f, this.requests++);
-        if (answer !== null) await peer.send(answer);
-      }
-    } catch {
-      // closed
-    }
-  }
-
-  /** Closes the listener and every connection. */
-  async close(): Promise<void> {
-    await this.#server.close();
-    await this.#accepting;
-    await Promise.all(this.#loops);
-  }
 }
 
 /**

@@ -29,14 +29,12 @@ import { largestTraceStream } from "../wire/_java_streams.ts";
 import {
   checkAnswers,
   classNameThenJunk,
-  idOfFrame,
-  ScriptedUpstream,
   seedFor,
   transport,
   UNKNOWN_KEY_CLASS,
-  type UpstreamScript,
   within,
 } from "./_hostile.ts";
+import { idOfFrame, ScriptedUpstream, type UpstreamScript } from "../_scripted_upstream.ts";
 
 const SEED = seedFor("hostile_upstream_test", 7707);
 const JOB = JobId.fromHex("a0a1a2a3a4a5a6a7b0b1b2b3b4b5b6b7");
@@ -72,7 +70,7 @@ class Rig {
     script: UpstreamScript,
     options: { read?: boolean; proxy?: Partial<KvStateClientProxyOptions> } = {},
   ): Promise<Rig> {
-    const upstream = await ScriptedUpstream.start(script, options.read ?? true);
+    const upstream = await ScriptedUpstream.start(transport, script, options.read ?? true);
     const locations = new InMemoryLocationRegistry();
     locations.notifyKvStateRegistered({
       jobId: JOB,

@@ -35,7 +35,7 @@ import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { delay, RawPeer } from "../_harness.ts";
 import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
 import { largestTraceStream } from "../wire/_java_streams.ts";
-import { CraftedUpstream } from "./_crafted_upstream.ts";
+import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";
 import { JOB, Plane } from "./_plane.ts";
 
 const MIB = 1024 * 1024;
@@ -348,7 +348,10 @@ const FAILURE_BODIES: Array<[string, Uint8Array]> = [
 
 async function fastAndRegular(transport: Transport): Promise<void> {
   let body: Uint8Array = new Uint8Array(0);
-  const upstream = await CraftedUpstream.start(transport, (id) => encodeRequestFailure(id, body));
+  const upstream = await ScriptedUpstream.start(
+    transport,
+    (f) => encodeRequestFailure(idOfFrame(f), body),
+  );
   const proxy = new KvStateClientProxy({ transport, retries: 0 });
   const loc = new KvStateLocation(JOB, JobVertexId.random(), 128, "crafted");
   loc.registerKvState(0, 127, KvStateId.random(), upstream.address);
@@ -416,7 +419,10 @@ Deno.test({
   async fn() {
     const transport = denoTransport!;
     let body: Uint8Array = new Uint8Array(0);
-    const upstream = await CraftedUpstream.start(transport, (id) => encodeRequestFailure(id, body));
+    const upstream = await ScriptedUpstream.start(
+      transport,
+      (f) => encodeRequestFailure(idOfFrame(f), body),
+    );
     const good = new KvStateServer({ transport });
     const goodId = good.registry.register(
       new InMemoryValueState(S.string, S.long).set("hello", 42n),
