@@ -22,10 +22,12 @@ import {
   javaThrowable,
   type JobId,
   type KvStateId,
+  KvStateServer,
   MessageType,
   type NetAddress,
   readJavaThrowable,
   serializeKeyAndNamespace,
+  type ServerOptions,
   toHex,
   TYPE_SERIALIZERS,
   writeJavaThrowable,
@@ -34,6 +36,7 @@ import { AssertionError } from "../_assert.ts";
 import { RawPeer, RawState } from "../_harness.ts";
 import { Prng } from "../_prng.ts";
 import { idOfFrame } from "../_scripted_upstream.ts";
+import { JOB, Plane } from "../proxy/_plane.ts";
 
 /** The transport every adversarial test runs on. */
 export const transport = denoTransport;
@@ -343,6 +346,75 @@ export function directCases(keys: readonly KeyCase[], kvStateId: KvStateId): Exp
       encodeKvStateInternalRequest(id, { kvStateId, serializedKeyAndNamespace: k.kn }),
     answer: (id) => answerFor(id, k.content),
   }));
+}
+
+/** What the hostile tests aim at: the proxy in front of a state server, or a state server alone. */
+export const TARGET_NAMES = ["state server", "proxy"] as const;
+
+/** One of {@linkcode TARGET_NAMES}. */
+export type TargetName = typeof TARGET_NAMES[number];
+
+/** A running target serving a data set, and the requests a well-behaved client makes of it. */
+export interface Target {
+  /** Which one. */
+  readonly name: TargetName;
+  /** Where hostile peers and the well-behaved client connect. */
+  readonly address: NetAddress;
+  /** The data set's keys as requests to it, with their exact answers. */
+  readonly cases: readonly Expectation[];
+  /** The state instance serving the data set. */
+  readonly kvStateId: KvStateId;
+  /** The plane, for the proxy; `undefined` for the state server alone. */
+  readonly plane: Plane | undefined;
+  /** Stops it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a target serving `dataset`: for the proxy, a plane (proxy and one
+ * state server, job {@linkcode JOB}) with the state registered as
+ * `stateName`; else a state server alone.
+ *
+ * @param name Which target.
+ * @param dataset The state and its keys (see {@linkcode makeDataset}).
+ * @param stateName The state's name (for the proxy's requests).
+ * @param bounds Server options (for the plane: its proxy and servers).
+ * @returns The running target.
+ */
+export async function startHostileTarget(
+  name: TargetName,
+  dataset: { state: RawState<string | null>; keys: readonly KeyCase[] },
+  stateName: string,
+  bounds: Partial<ServerOptions> = {},
+): Promise<Target> {
+  const { state, keys } = dataset;
+  if (name === "proxy") {
+    const plane = await Plane.start(transport, bounds);
+    try {
+      const kvStateId = plane.register(stateName, await plane.addServer(), state);
+      return {
+        name,
+        address: plane.proxyAddress,
+        cases: proxyCases(keys, JOB, stateName),
+        kvStateId,
+        plane,
+        close: () => plane.close(),
+      };
+    } catch (e) {
+      await plane.close();
+      throw e;
+    }
+  }
+  const server = new KvStateServer({ transport, ...bounds });
+  const kvStateId = server.registry.register(state);
+  return {
+    name,
+    address: await server.start(),
+    cases: directCases(keys, kvStateId),
+    kvStateId,
+    plane: undefined,
+    close: () => server.close(),
+  };
 }
 
 /**

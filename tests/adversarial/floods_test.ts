@@ -11,8 +11,6 @@
 import {
   encodeKvStateRequest,
   JobId,
-  KvStateServer,
-  type NetAddress,
   readJavaThrowable,
   type ServerOptions,
   toHex,
@@ -20,65 +18,31 @@ import {
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer } from "../_harness.ts";
 import { Prng } from "../_prng.ts";
-import { JOB, Plane } from "../proxy/_plane.ts";
+import { JOB } from "../proxy/_plane.ts";
 import {
   checkAnswers,
   Checker,
-  directCases,
   exchange,
-  type Expectation,
   HostileSocket,
   makeDataset,
-  proxyCases,
   seedFor,
+  startHostileTarget,
+  type Target,
+  TARGET_NAMES,
+  type TargetName,
   transport,
   within,
 } from "./_hostile.ts";
 
 const SEED = seedFor("floods_test", 4242);
 
-/** A state plane with a well-behaved client: the proxy, or the state server alone. */
-interface Target {
-  readonly name: string;
-  readonly address: NetAddress;
-  readonly cases: readonly Expectation[];
-  readonly plane: Plane | undefined;
-  close(): Promise<void>;
-}
-
-const TARGETS = ["state server", "proxy"] as const;
-
-async function startTarget(
-  name: typeof TARGETS[number],
+/** The targets of the floods, each with 32 keys of a state named "flooded". */
+function startTarget(
+  name: TargetName,
   seed: number,
   bounds: Partial<ServerOptions>,
 ): Promise<Target> {
-  const { state, keys } = makeDataset(new Prng(seed), 32);
-  if (name === "proxy") {
-    const plane = await Plane.start(transport, bounds);
-    try {
-      plane.register("flooded", await plane.addServer(), state);
-    } catch (e) {
-      await plane.close();
-      throw e;
-    }
-    return {
-      name,
-      address: plane.proxyAddress,
-      cases: proxyCases(keys, JOB, "flooded"),
-      plane,
-      close: () => plane.close(),
-    };
-  }
-  const server = new KvStateServer({ transport, ...bounds });
-  const kvStateId = server.registry.register(state);
-  return {
-    name,
-    address: await server.start(),
-    cases: directCases(keys, kvStateId),
-    plane: undefined,
-    close: () => server.close(),
-  };
+  return startHostileTarget(name, makeDataset(new Prng(seed), 32), "flooded", bounds);
 }
 
 /** Whether the server answered `bytes` bytes (true) or closed without (false), within `ms`. */
@@ -172,7 +136,7 @@ Deno.test(`adversarial: tens of thousands of distinct unknown state names keep t
   }
 });
 
-for (const name of TARGETS) {
+for (const name of TARGET_NAMES) {
   Deno.test(`adversarial: a connection flood past the per-address cap is refused while a well-behaved client is served [${name}]`, async () => {
     const cap = 8;
     const flood = 40;

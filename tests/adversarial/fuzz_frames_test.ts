@@ -20,24 +20,21 @@ import {
   javaThrowable,
   JobId,
   type KvStateId,
-  KvStateServer,
   type NetAddress,
   writeJavaThrowable,
 } from "../../mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay } from "../_harness.ts";
 import { Prng } from "../_prng.ts";
-import { JOB, Plane } from "../proxy/_plane.ts";
+import { JOB } from "../proxy/_plane.ts";
 import {
   checkAnswers,
   Checker,
-  directCases,
   HostileSocket,
   type KeyCase,
   makeDataset,
-  proxyCases,
   seedFor,
-  transport,
+  startHostileTarget,
   within,
 } from "./_hostile.ts";
 
@@ -233,37 +230,37 @@ function report(target: string, t: FuzzTotals, checked: number): void {
 
 Deno.test(`adversarial: fuzzed frames against the proxy while a well-behaved client checks every answer (seed ${SEED})`, async () => {
   const rng = new Prng(SEED);
-  const plane = await Plane.start(transport);
+  const dataset = makeDataset(rng, 48);
+  const target = await startHostileTarget("proxy", dataset, "fuzzed");
   let checker: Checker | undefined;
   try {
-    const server = await plane.addServer();
-    const { state, keys } = makeDataset(rng, 48);
-    const kvStateId = plane.register("fuzzed", server, state);
-    checker = await Checker.connect(plane.proxyAddress, proxyCases(keys, JOB, "fuzzed"), SEED);
+    checker = await Checker.connect(target.address, target.cases, SEED);
     await checker.round(32); // the location is cached: the fast path too
-    const hostile = fuzzAll(plane.proxyAddress, SEED, baseFrames(rng, keys, kvStateId), false);
+    const frames = baseFrames(rng, dataset.keys, target.kvStateId);
+    const hostile = fuzzAll(target.address, SEED, frames, false);
     const checked = await checker.alongside(hostile);
     report("proxy", await hostile, checked);
     await checker.round(200, 32);
   } finally {
     await checker?.close();
-    await plane.close();
+    await target.close();
   }
 });
 
 Deno.test(`adversarial: fuzzed frames against the state server while a well-behaved client checks every answer (seed ${SEED})`, async () => {
   const rng = new Prng(SEED + 1);
-  await using server = new KvStateServer({ transport });
-  const { state, keys } = makeDataset(rng, 48);
-  const kvStateId = server.registry.register(state);
-  const address = await server.start();
-  const checker = await Checker.connect(address, directCases(keys, kvStateId), SEED + 1);
+  const dataset = makeDataset(rng, 48);
+  const target = await startHostileTarget("state server", dataset, "fuzzed");
+  let checker: Checker | undefined;
   try {
-    const hostile = fuzzAll(address, SEED + 1, baseFrames(rng, keys, kvStateId), true);
+    checker = await Checker.connect(target.address, target.cases, SEED + 1);
+    const frames = baseFrames(rng, dataset.keys, target.kvStateId);
+    const hostile = fuzzAll(target.address, SEED + 1, frames, true);
     const checked = await checker.alongside(hostile);
     report("state server", await hostile, checked);
     await checker.round(200, 32);
   } finally {
-    await checker.close();
+    await checker?.close();
+    await target.close();
   }
 });
