@@ -5,6 +5,8 @@
  * referenced after, as Java's ObjectOutputStream does.
  */
 
+import { JAVA_EXCEPTION_CLASSES, type JavaExceptionClass } from "../../mod.ts";
+
 const enc = new TextEncoder();
 
 /** One stack frame to write. Frames with the same `id` are one object (written once). */
@@ -35,14 +37,6 @@ const TC_ENDBLOCKDATA = 0x78;
 const TC_LONGSTRING = 0x7c;
 const BASE = 0x7e0000;
 
-const SUIDS: Record<string, bigint> = {
-  "java.lang.Throwable": -3042686055658047285n,
-  "java.lang.Exception": -3387516993124229948n,
-  "java.lang.RuntimeException": -7034897190745766939n,
-  "org.apache.flink.queryablestate.network.BadRequestException": 3458743952407632903n,
-  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException": 1n,
-};
-
 class Out {
   parts: Uint8Array[] = [];
   length = 0;
@@ -72,6 +66,13 @@ class Out {
   ref(h: number): void {
     this.u8(TC_REFERENCE);
     this.i32(BASE + h);
+  }
+  /** The start of a new class descriptor (TC_CLASSDESC, name, serialVersionUID); returns its handle. */
+  newClassDesc(name: string, suid: bigint): number {
+    this.u8(TC_CLASSDESC);
+    this.utf(name);
+    this.i64(suid);
+    return this.handle++;
   }
   /** A string object (ASCII only), shared by value: written once, referenced after. */
   string(s: string | null): void {
@@ -107,14 +108,12 @@ class Out {
   }
 }
 
-const SUPER: Record<string, string | null> = {
-  "java.lang.Throwable": null,
-  "java.lang.Exception": "java.lang.Throwable",
-  "java.lang.RuntimeException": "java.lang.Exception",
-  "org.apache.flink.queryablestate.network.BadRequestException": "java.lang.Exception",
-  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException":
-    "org.apache.flink.queryablestate.network.BadRequestException",
-};
+/** The class of `name` Flink sends (its serialVersionUID and superclass). */
+function knownClass(name: string): JavaExceptionClass {
+  const c = JAVA_EXCEPTION_CLASSES.get(name);
+  if (c === undefined) throw new TypeError(`not a class Flink sends: ${name}`);
+  return c;
+}
 
 /**
  * The stream of a chain of throwables with stack traces. With
@@ -145,10 +144,8 @@ export function throwableStream(
     if (name === null) return out.u8(TC_NULL);
     const h = descs.get(name);
     if (h !== undefined) return out.ref(h);
-    out.u8(TC_CLASSDESC);
-    out.utf(name);
-    out.i64(SUIDS[name]);
-    descs.set(name, out.handle++);
+    const c = knownClass(name);
+    descs.set(name, out.newClassDesc(name, c.serialVersionUID));
     if (name === "java.lang.Throwable") {
       out.u8(0x03);
       out.u8(0, 4);
@@ -160,7 +157,7 @@ export function throwableStream(
       out.u8(0x02, 0, 0);
     }
     out.u8(TC_ENDBLOCKDATA);
-    classDesc(SUPER[name]);
+    classDesc(c.superclass);
   };
 
   const frame = (f: FrameSpec): void => {
@@ -169,10 +166,7 @@ export function throwableStream(
     out.u8(TC_OBJECT);
     if (steDesc >= 0) out.ref(steDesc);
     else {
-      out.u8(TC_CLASSDESC);
-      out.utf("java.lang.StackTraceElement");
-      out.i64(0x6109c59a2636dd85n);
-      steDesc = out.handle++;
+      steDesc = out.newClassDesc("java.lang.StackTraceElement", 0x6109c59a2636dd85n);
       out.u8(0x02, 0, 4);
       out.u8(0x49), out.utf("lineNumber");
       out.u8(0x4c), out.utf("declaringClass"), typeString("Ljava/lang/String;");
@@ -200,10 +194,7 @@ export function throwableStream(
     out.u8(TC_ARRAY);
     if (arrayDesc >= 0) out.ref(arrayDesc);
     else {
-      out.u8(TC_CLASSDESC);
-      out.utf("[Ljava.lang.StackTraceElement;");
-      out.i64(0x02462a3c3cfd2239n);
-      arrayDesc = out.handle++;
+      arrayDesc = out.newClassDesc("[Ljava.lang.StackTraceElement;", 0x02462a3c3cfd2239n);
       out.u8(0x02, 0, 0, TC_ENDBLOCKDATA, TC_NULL);
     }
     out.handle++; // the array
