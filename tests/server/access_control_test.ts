@@ -21,6 +21,7 @@ import {
   KvStateServer,
   MessageType,
   parseAccessRules,
+  type QueryableStateClient,
   readJavaThrowable,
   type RequestFilter,
   serializeKeyAndNamespace,
@@ -82,6 +83,32 @@ function assertRefused(a: ReturnType<typeof answer>, requestId: bigint, server: 
     a.message.startsWith(`${server} : Access denied: request ${requestId} `),
     `the message names the refusal: ${a.message}`,
   );
+}
+
+/**
+ * Through the typed client: "word-counts" of "hello" is 42, "events" of 1 is
+ * refused with Flink's BadRequestException from `server`.
+ */
+async function clientRefusesEvents(
+  client: QueryableStateClient,
+  server: string,
+): Promise<BadRequestError> {
+  assertEquals(
+    await client.getKvState(JOB, "word-counts", "hello", { keyType: "string", valueType: "long" }),
+    42n,
+  );
+  const e = await assertRejects(
+    () =>
+      client.getKvState(JOB, "events", 1, {
+        keyType: "int",
+        valueType: "string",
+        stateKind: "list",
+      }),
+    BadRequestError,
+  );
+  assertEquals(e.javaClassName, BAD_REQUEST_EXCEPTION);
+  assert(e.message.startsWith(`${server} : Access denied: request `), e.message);
+  return e;
 }
 
 /** A state server with three states: two registered with job and name, one without. */
@@ -263,24 +290,7 @@ for (const tc of TRANSPORTS) {
         first.remoteAddress.hostname,
       );
       // The typed client reads the refusal as Flink's BadRequestException.
-      assertEquals(
-        await plane.client.getKvState(JOB, "word-counts", "hello", {
-          keyType: "string",
-          valueType: "long",
-        }),
-        42n,
-      );
-      const e = await assertRejects(
-        () =>
-          plane.client.getKvState(JOB, "events", 1, {
-            keyType: "int",
-            valueType: "string",
-            stateKind: "list",
-          }),
-        BadRequestError,
-      );
-      assertEquals(e.javaClassName, BAD_REQUEST_EXCEPTION);
-      assert(e.message.startsWith(`${PROXY} : Access denied: request `), e.message);
+      await clientRefusesEvents(plane.client, PROXY);
       assertEquals(plane.proxy.stats.deniedRequests, 4);
     } finally {
       await plane.close();
@@ -350,24 +360,7 @@ for (const tc of TRANSPORTS) {
           address: server.address,
         });
       }
-      assertEquals(
-        await plane.client.getKvState(JOB, "word-counts", "hello", {
-          keyType: "string",
-          valueType: "long",
-        }),
-        42n,
-      );
-      const e = await assertRejects(
-        () =>
-          plane.client.getKvState(JOB, "events", 1, {
-            keyType: "int",
-            valueType: "string",
-            stateKind: "list",
-          }),
-        BadRequestError,
-      );
-      assertEquals(e.javaClassName, BAD_REQUEST_EXCEPTION);
-      assert(e.message.startsWith(`${STATE_SERVER} : Access denied: request `), e.message);
+      const e = await clientRefusesEvents(plane.client, STATE_SERVER);
       assert(e.message.includes(`for job ${JOB} state "events"`), e.message);
       assertEquals(server.stats.deniedRequests, 1);
       assertEquals(plane.proxy.stats.deniedRequests, 0);
