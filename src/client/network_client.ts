@@ -30,6 +30,7 @@ import {
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
 import type { KvStateId } from "../wire/ids.ts";
 import { tickNow } from "../wire/tick_clock.ts";
+import { PendingTable } from "./pending_table.ts";
 import {
   decodeKvStateResponse,
   decodeMessage,
@@ -552,7 +553,8 @@ class ServerConnection {
   readonly address: NetAddress;
   readonly #options: NetworkClientOptions;
   readonly #onDead: () => void;
-  readonly #pending = new Map<number, Pending>();
+  /** By request id. Not a `Map`: see {@linkcode PendingTable} for why. */
+  readonly #pending = new PendingTable<Pending>();
   readonly #decoder: DecoderState;
   readonly #maxQueued: number;
   #nextId = 0;
@@ -771,7 +773,7 @@ class ServerConnection {
     pending.id = id;
     pending.outAt = at;
     pending.outGen = this.#outGen;
-    this.#pending.set(id, pending);
+    this.#pending.set(pending);
     this.#client.statsSink?.reportRequest();
     this.#scheduleFlush();
   }
@@ -786,9 +788,7 @@ class ServerConnection {
 
   /** Takes a request back (aborted): its frame leaves the outbox if no write took it yet. */
   forget(pending: Pending): void {
-    if (pending.id >= 0 && this.#pending.get(pending.id) === pending) {
-      this.#pending.delete(pending.id);
-    }
+    if (pending.id >= 0) this.#pending.delete(pending);
     this.#cutOut(pending);
     // Amortized: compact once abandoned frames are half the outbox.
     if (this.#holeBytes > 0 && 2 * this.#holeBytes >= this.#outLen) this.#compact();
@@ -1038,7 +1038,7 @@ class ServerConnection {
       const whole = len >= 0 && 24 + len <= f.length;
       const content = whole && p?.raw !== undefined ? null : decodeKvStateResponse(f.subarray(20));
       if (p === undefined) return; // late or unknown: dropped
-      this.#pending.delete(p.id);
+      this.#pending.delete(p);
       this.#client.statsSink?.reportSuccessfulRequest(performance.now() - p.sentAt);
       settleOk(this.#client, p, f, content);
       return;
@@ -1047,7 +1047,7 @@ class ServerConnection {
     if (p === undefined) return;
     if (p.raw !== undefined) {
       // The receiver decides whether it needs the Throwable parsed.
-      this.#pending.delete(p.id);
+      this.#pending.delete(p);
       this.#client.statsSink?.reportFailedRequest();
       settleOk(this.#client, p, f, null);
       return;
@@ -1058,7 +1058,7 @@ class ServerConnection {
       errorFromJavaThrowable(readJavaThrowable(body, this.#options.javaSerializationLimits)),
       body,
     );
-    this.#pending.delete(p.id);
+    this.#pending.delete(p);
     this.#client.statsSink?.reportFailedRequest();
     settleErr(this.#client, p, err);
   }
@@ -1070,13 +1070,15 @@ class ServerConnection {
   expire(now: number): number {
     let left = 0;
     let expired: Pending[] | undefined;
+    // Once per tick: gives back the slots of a burst.
+    this.#pending.trim();
     for (const p of this.#pending.values()) {
       if (p.deadline <= now) (expired ??= []).push(p);
       else if (p.deadline !== Infinity) left++;
     }
     if (expired === undefined) return left;
     for (const p of expired) {
-      this.#pending.delete(p.id);
+      this.#pending.delete(p);
       this.#cutOut(p);
     }
     this.#compact();
@@ -1103,7 +1105,7 @@ class ServerConnection {
     this.dead = true;
     this.#onDead();
     this.#connecting.abort(err);
-    const pending = [...this.#pending.values()];
+    const pending = this.#pending.values();
     this.#pending.clear();
     this.#outLen = 0;
     this.#holes = undefined;
