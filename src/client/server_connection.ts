@@ -19,6 +19,7 @@ import {
   ConnectionClosedError,
   DeadlineExceededError,
   errorFromJavaThrowable,
+  FrameLengthError,
   ProtocolError,
   QueryableStateError,
   RequestQueueFullError,
@@ -228,6 +229,14 @@ export class ServerConnection {
   }
 
   #connectionError(err: unknown): unknown {
+    if (err instanceof FrameLengthError && isTlsRecordHeader(err.length)) {
+      return new ProtocolError(
+        `The peer ${addressKey(this.address)} answered with a TLS record, not a frame: it ` +
+          `speaks TLS; connect to it with TLS (the transport's connectTls)`,
+        "java.lang.IllegalStateException",
+        { cause: err },
+      );
+    }
     return err instanceof QueryableStateError ? err : new ConnectionClosedError(
       `Connection to ${addressKey(this.address)} failed: ${(err as Error)?.message}`,
       { cause: err },
@@ -532,4 +541,15 @@ export class ServerConnection {
     })();
     return this.#closed;
   }
+}
+
+/**
+ * Whether a frame length field is in fact the start of a TLS record (an
+ * alert or a handshake, protocol version 3.x): what a plaintext client reads
+ * from a TLS server.
+ */
+function isTlsRecordHeader(length: number): boolean {
+  const type = length >>> 24;
+  return (type === 0x15 || type === 0x16) && ((length >>> 16) & 0xff) === 0x03 &&
+    ((length >>> 8) & 0xff) <= 0x04;
 }

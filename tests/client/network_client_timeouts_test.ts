@@ -10,10 +10,12 @@ import {
   ConnectionClosedError,
   type ConnectOptions,
   DeadlineExceededError,
+  FrameLengthError,
   JobId,
   KvStateId,
   MemoryTransport,
   NetworkClient,
+  ProtocolError,
   QueryableStateClient,
   type Transport,
 } from "../../mod.ts";
@@ -200,3 +202,23 @@ Deno.test("NetworkClient: close() during a connect aborts it instead of waiting 
   assert(performance.now() - started < 1000, "closed promptly");
   assert(seen[0].signal?.aborted, "the attempt was aborted");
 });
+
+for (const tc of TRANSPORTS) {
+  Deno.test(`NetworkClient [${tc.name}]: a peer that answers with a TLS record is named as speaking TLS`, async () => {
+    const transport = tc.make();
+    const fake = await FakeServer.start(transport);
+    try {
+      await using client = new NetworkClient({ transport, requestTimeoutMs: 5_000 });
+      const pending = client.sendKvStateInternalRequest(fake.address, req);
+      const peer = await fake.accept();
+      // A TLS alert record (fatal, protocol_version), as a TLS server sends a plaintext client.
+      await peer.send(new Uint8Array([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]));
+      const err = await assertRejects(() => pending);
+      assertInstanceOf(err, ProtocolError);
+      assert(/speaks TLS/.test((err as Error).message), (err as Error).message);
+      assertInstanceOf((err as Error).cause, FrameLengthError);
+    } finally {
+      await fake.close();
+    }
+  });
+}
