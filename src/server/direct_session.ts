@@ -13,6 +13,7 @@ import { DecoderState } from "../streams/frame_decoder_stream.ts";
 import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection, DirectChannel, DirectHandler } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
+import { InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
 /**
@@ -40,15 +41,25 @@ export interface DirectSessionOptions {
   readonly maxBufferedBytes: number;
   /** The frame telling the peer why the connection is closed after a framing error. */
   readonly framingFailure: (err: Error) => Uint8Array;
-  /** The budget of bytes for incomplete frames, shared by the server's connections. */
+  /**
+   * The budget of request bytes shared by the server's connections: the
+   * incomplete frames, and the chunks read whose frames are not started or
+   * still in progress.
+   */
   readonly budget: FrameBudget;
-  /** The bounds shared by the server's connections (requests in progress, answers held). */
+  /** The bounds shared by the server's connections (requests in progress, answers held, the budget). */
   readonly limit: SharedFlowLimit;
   /** Counts an exception caught by the session's guards (must not throw). */
   readonly internalError: (err: unknown) => void;
+  /**
+   * After a framing error: how long the requests in progress may take to
+   * finish before the failure frame is sent anyway (their answers are then
+   * dropped), in ms.
+   */
+  readonly failureGraceMs: number;
   /** After the failure frame and FIN: how long to read and discard before closing, in ms. */
   readonly lingerMs: number;
-  /** After the failure frame and FIN: how many bytes to read and discard at most. */
+  /** After a framing error: how many bytes to read and discard at most. */
   readonly lingerBytes: number;
 }
 
@@ -67,29 +78,37 @@ export interface DirectSessionEnd {
  * Bounds: at most `maxInFlight` requests run at once and at most about
  * `maxBufferedBytes` of answers wait for a peer that does not read; past
  * either (or past the shared bounds, see `SharedFlowLimit`) the session
- * stops reading (mid-chunk too: the frames not yet started wait) until
- * there is room. When the peer ends its side, the requests in progress
- * finish, their answers are written, and the connection is half-closed and
- * closed. A framing error (a bad length prefix, a frame over the shared
- * budget, or one that stays incomplete too long) answers the frames before
- * it, sends the failure frame, half-closes, and reads and discards what the
- * peer still sends (up to `lingerMs` / `lingerBytes`) so that closing does
- * not reset the connection before the peer has read why.
+ * stops reading (mid-chunk too: the frames not yet started wait, as the
+ * chunk they are in, not decoded) until there is room. Each chunk read is
+ * counted in the shared budget until its last frame is started and every
+ * request started from it is finished (see `retainInput`). When the peer
+ * ends its side, the requests in progress finish, their answers are
+ * written, and the connection is half-closed and closed. A framing error (a
+ * bad length prefix, a frame over the shared budget, or `fail`) answers the
+ * frames before it: the requests in progress may finish (for up to
+ * `failureGraceMs`) and their answers are written, then the failure frame,
+ * then FIN; meanwhile and afterwards what the peer still sends is read and
+ * discarded (up to `lingerBytes`, and for up to `lingerMs` after FIN) so
+ * that closing does not reset the connection before the peer has read why.
  *
  * Every callback the adapter or a handler calls (`data`, `end`, `drain`,
  * `settle`) is guarded: an exception in it fails this connection only and
  * is counted through `internalError`.
  */
-export class DirectSession implements DirectHandler, SessionProbe {
+export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   readonly #conn: Connection;
   readonly #handler: DirectFrameHandler;
   readonly #options: DirectSessionOptions;
   readonly #limit: SharedFlowLimit;
+  readonly #budget: FrameBudget;
   readonly #decoder: DecoderState;
   #io!: DirectChannel;
-  /** Frames read, not yet started. */
-  #backlog: Uint8Array[] = [];
-  #next = 0;
+  /** A frame taken from the decoder and not started yet (there was no room). */
+  #peeked: Uint8Array | null = null;
+  /** The bytes of the chunk being started, held in the budget (0: none). */
+  #chunkBytes = 0;
+  /** Their hold, once a request started from the chunk goes on asynchronously. */
+  #chunkHold: InputHold | null = null;
   #inFlight = 0;
   /** Answers ready, not yet written. */
   #ready: Uint8Array[] = [];
@@ -106,14 +125,15 @@ export class DirectSession implements DirectHandler, SessionProbe {
   #inputEnded = false;
   /** The adapter called `end`. */
   #peerEnded = false;
-  /** A framing error seen in the input, handled once the frames before it are started. */
-  #framingError: Error | null = null;
+  /** After a framing error: the error; the requests in progress finish, input is discarded. */
+  #failure: Error | null = null;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
-  /** After a framing failure: reading and discarding until the peer closes. */
+  /** After the failure frame: reading and discarding until the peer closes. */
   #lingering = false;
-  #lingerBytes = 0;
+  /** Bytes read and discarded since the framing error. */
+  #discarded = 0;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  #lingerError: unknown = undefined;
   /** After a framing failure: the failure frame and FIN are handed to the adapter. */
   #finSent = false;
   readonly #done: Promise<DirectSessionEnd>;
@@ -133,6 +153,7 @@ export class DirectSession implements DirectHandler, SessionProbe {
     this.#handler = handler;
     this.#options = options;
     this.#limit = options.limit;
+    this.#budget = options.budget;
     this.#decoder = new DecoderState(options.maxFrameLength, options.budget);
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -163,6 +184,21 @@ export class DirectSession implements DirectHandler, SessionProbe {
     return this.#decoder.partialFrame;
   }
 
+  /**
+   * One more holder of the bytes of the chunk whose frame is being started:
+   * for a request that goes on asynchronously, which keeps its frame (a
+   * view into the chunk). Call only from the handler, while it starts a frame.
+   *
+   * @returns The hold; `release` it when the request is finished.
+   */
+  retainInput(): InputHold {
+    let hold = this.#chunkHold;
+    if (hold === null) {
+      hold = this.#chunkHold = new InputHold(this.#budget, this.#limit, this.#chunkBytes);
+    }
+    return hold.retain();
+  }
+
   /** Stops reading: the frames read already are answered, then the session ends. */
   stopReading(): void {
     if (this.#inputEnded || this.#finished) return;
@@ -176,7 +212,8 @@ export class DirectSession implements DirectHandler, SessionProbe {
   }
 
   /**
-   * Fails the connection as a framing error does: the answers ready, the
+   * Fails the connection as a framing error does: the frames read and not
+   * started are dropped, the requests in progress may finish, then the
    * failure frame for `err`, FIN, a short linger, the end.
    *
    * @param err Why.
@@ -184,7 +221,7 @@ export class DirectSession implements DirectHandler, SessionProbe {
   fail(err: Error): void {
     if (this.#finished) return;
     try {
-      this.#failFraming(err);
+      this.#startFailure(err);
     } catch (e) {
       this.#guard(e);
     }
@@ -192,19 +229,17 @@ export class DirectSession implements DirectHandler, SessionProbe {
 
   /** @inheritdoc */
   data(chunk: Uint8Array): void {
-    if (this.#lingering) {
+    if (this.#failure !== null) {
       this.#discard(chunk.length);
       return;
     }
     if (this.#inputEnded || this.#finished) return;
     this.activity++;
     try {
-      const err = this.#decoder.push(chunk, this.#backlog);
-      if (err !== null) {
-        this.#framingError = err;
-        this.#inputEnded = true;
-        this.#io.pause();
-      }
+      const bytes = this.#decoder.feed(chunk);
+      this.#dropChunk();
+      this.#budget.hold(bytes);
+      this.#chunkBytes = bytes;
       this.#pump();
     } catch (err) {
       this.#guard(err);
@@ -223,6 +258,7 @@ export class DirectSession implements DirectHandler, SessionProbe {
       this.#finish({ error });
       return;
     }
+    if (this.#failure !== null) return; // the answers in progress still go out
     this.#inputEnded = true;
     try {
       this.#pump();
@@ -265,33 +301,44 @@ export class DirectSession implements DirectHandler, SessionProbe {
       if (this.#finished) return;
       if (this.#readyBytes > 0 && this.#writable) {
         this.#flush();
-        if (this.#next < this.#backlog.length && !this.#full()) continue;
+        // The write made room: start what waits, or read on.
+        if (
+          (this.#peeked !== null || this.#chunkBytes !== 0 || this.#paused) &&
+          !this.#finished && !this.#full()
+        ) continue;
       }
       break;
     }
     this.#maybeFinish();
   }
 
-  /** Starts the frames of the backlog while there is room; pauses reading when there is none. */
+  /** Starts the frames of the chunk while there is room; pauses reading when there is none. */
   #run(): void {
-    const backlog = this.#backlog;
+    const decoder = this.#decoder;
     const handler = this.#handler;
-    while (this.#next < backlog.length) {
+    for (;;) {
+      let frame = this.#peeked;
+      if (frame === null) {
+        if (this.#chunkBytes === 0) break;
+        frame = decoder.next();
+        if (frame === null) {
+          // Every frame of the chunk is started: the session lets go of it
+          // (before its partial frame is carried over, which the budget counts).
+          this.#dropChunk();
+          const failure = decoder.endChunk();
+          if (failure !== null) {
+            this.#startFailure(failure);
+            return;
+          }
+          break;
+        }
+      }
       if (this.#full()) {
-        if (!this.#paused && !this.#inputEnded) {
-          this.#paused = true;
-          this.#io.pause();
-        }
-        if (
-          !this.#waitingShared &&
-          this.#limit.blocks(this.#inFlight, this.#readyBytes + this.#unacked)
-        ) {
-          this.#waitingShared = true;
-          this.#limit.wait(this.#wakeShared);
-        }
+        this.#peeked = frame;
+        this.#waitForRoom();
         return;
       }
-      const frame = backlog[this.#next++];
+      this.#peeked = null;
       let r: ReturnType<DirectFrameHandler>;
       try {
         r = handler(frame);
@@ -316,17 +363,44 @@ export class DirectSession implements DirectHandler, SessionProbe {
         r.then(this.settle, this.#fail);
       }
     }
-    if (backlog.length > 0) {
-      backlog.length = 0;
-      this.#next = 0;
-    }
-    if (this.#framingError !== null) {
-      this.#failFraming(this.#framingError);
+    // Every frame read is started: read on only if another could start too,
+    // so that a connection holds at most one chunk it cannot start yet.
+    if (this.#full()) {
+      this.#waitForRoom();
       return;
     }
     if (this.#paused && !this.#inputEnded) {
       this.#paused = false;
       this.#io.resume();
+    }
+  }
+
+  /** No room to start a frame: stop reading, and ask the shared bounds for a wake-up. */
+  #waitForRoom(): void {
+    if (!this.#paused && !this.#inputEnded) {
+      this.#paused = true;
+      this.#io.pause();
+    }
+    if (
+      !this.#waitingShared &&
+      this.#limit.blocks(this.#inFlight, this.#readyBytes + this.#unacked)
+    ) {
+      this.#waitingShared = true;
+      this.#limit.wait(this.#wakeShared);
+    }
+  }
+
+  /** The chunk's frames are all started (or dropped): the session lets go of its bytes. */
+  #dropChunk(): void {
+    const hold = this.#chunkHold;
+    if (hold !== null) {
+      this.#chunkHold = null;
+      this.#chunkBytes = 0;
+      hold.release();
+    } else if (this.#chunkBytes !== 0) {
+      this.#budget.release(this.#chunkBytes);
+      this.#chunkBytes = 0;
+      this.#limit.wake();
     }
   }
 
@@ -402,9 +476,13 @@ export class DirectSession implements DirectHandler, SessionProbe {
 
   /** Ends the session once the input is over and every answer is out. */
   #maybeFinish(): void {
+    if (this.#finished) return;
+    if (this.#failure !== null) {
+      if (this.#inFlight === 0) this.#sendFailure();
+      return;
+    }
     if (
-      this.#finished || !this.#inputEnded || this.#inFlight > 0 ||
-      this.#next < this.#backlog.length || this.#framingError !== null
+      !this.#inputEnded || this.#inFlight > 0 || this.#peeked !== null || this.#chunkBytes !== 0
     ) return;
     if (this.#readyBytes > 0) {
       if (!this.#writable) return; // drain() comes back here
@@ -420,26 +498,59 @@ export class DirectSession implements DirectHandler, SessionProbe {
   }
 
   /**
-   * The framing is lost: answer what was read before, say why, half-close,
-   * read and discard what still comes (bounded), and end.
+   * The framing is lost: nothing more is started; what the peer sends from
+   * now on is read and discarded (so that its writes do not block its reads);
+   * the requests in progress may finish for up to `failureGraceMs`, their
+   * answers going out as usual; then the failure frame (see `#sendFailure`).
    */
-  #failFraming(err: Error): void {
-    if (this.#finished) return;
-    this.#ready.push(this.#options.framingFailure(err));
+  #startFailure(err: Error): void {
+    if (this.#finished || this.#failure !== null) return;
+    this.#failure = err;
+    this.#inputEnded = true;
+    this.#peeked = null;
+    this.#dropChunk();
+    this.#decoder.clear();
+    if (this.#paused) {
+      this.#paused = false;
+      this.#io.resume();
+    }
+    if (this.#inFlight === 0) {
+      this.#sendFailure();
+      return;
+    }
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      try {
+        this.#sendFailure();
+      } catch (e) {
+        this.#guard(e);
+      }
+    }, this.#options.failureGraceMs);
+  }
+
+  /**
+   * After a framing error, once the requests in progress are finished (or
+   * their grace is over): the answers ready, the failure frame, FIN, and a
+   * bounded linger until the peer closes too.
+   */
+  #sendFailure(): void {
+    if (this.#finished || this.#failure === null) return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    const failure = this.#options.framingFailure(this.#failure);
+    this.#ready.push(failure);
+    this.#readyBytes += failure.length;
+    this.#limit.heldBytes += failure.length;
     this.#writable = true; // best effort: nothing is written after this
     this.#flush(); // takes everything ready, the failure frame last
     if (this.#finished) return;
     this.#finished = true;
-    this.#inputEnded = true;
     this.#dispose();
-    this.#lingerError = err;
     this.#lingering = true;
     // From now on, for at most `lingerMs`: what the peer sends is read and
-    // discarded (so that its writes do not block its reads, and the close
-    // finds nothing unread), while the answers, the failure frame and FIN
-    // go out; the session ends when the peer has closed too.
+    // discarded (so that the close finds nothing unread) while the failure
+    // frame and FIN go out; the session ends when the peer has closed too.
     this.#lingerTimer = setTimeout(() => this.#endLinger(), this.#options.lingerMs);
-    this.#io.resume();
     this.#io.closeWrite().then(
       () => {
         this.#finSent = true;
@@ -450,8 +561,11 @@ export class DirectSession implements DirectHandler, SessionProbe {
   }
 
   #discard(n: number): void {
-    this.#lingerBytes += n;
-    if (this.#lingerBytes > this.#options.lingerBytes) this.#endLinger();
+    this.#discarded += n;
+    if (this.#discarded <= this.#options.lingerBytes) return;
+    // Enough: stop reading (TCP holds the peer back); the linger timer ends it.
+    if (this.#lingering) this.#endLinger();
+    else this.#io.pause();
   }
 
   #endLinger(): void {
@@ -459,7 +573,7 @@ export class DirectSession implements DirectHandler, SessionProbe {
     this.#lingering = false;
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
-    this.#end({ error: this.#lingerError });
+    this.#end({ error: this.#failure! });
   }
 
   /** An exception in the session's own machinery: count it, fail this connection. */
@@ -479,15 +593,17 @@ export class DirectSession implements DirectHandler, SessionProbe {
     this.#end(end);
   }
 
-  /** Gives back the shared budgets held by this session. */
+  /** Gives back the shared budgets held by this session, and its timer. */
   #dispose(): void {
-    this.#decoder.reset();
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#peeked = null;
+    this.#dropChunk();
+    this.#decoder.clear();
     const held = this.#readyBytes + this.#unacked;
     this.#ready = [];
     this.#readyBytes = 0;
     this.#unacked = 0;
-    this.#backlog = [];
-    this.#next = 0;
     if (held !== 0) {
       this.#limit.heldBytes -= held;
       this.#limit.wake();

@@ -8,6 +8,7 @@
 
 import type { FrameBudget } from "../streams/frame_budget.ts";
 import { type DirectSession, PENDING } from "./direct_session.ts";
+import type { InputHold, InputSource } from "./input_hold.ts";
 
 /**
  * @internal What a {@linkcode FastCall} reports to: the server's statistics,
@@ -59,6 +60,9 @@ export class FastCall<Req> {
   readonly #startedAt: number;
   readonly #hooks: FastCallHooks;
   readonly #session: DirectSession | undefined;
+  readonly #input: InputSource | undefined;
+  /** While the answer is awaited: the bytes the frame was read with, held in the budget. */
+  #hold: InputHold | undefined;
   /** Still inside `respondFast`: an answer now is returned, not delivered. */
   #sync = true;
   #answer: Uint8Array | undefined;
@@ -72,12 +76,14 @@ export class FastCall<Req> {
     startedAt: number,
     hooks: FastCallHooks,
     session: DirectSession | undefined,
+    input?: InputSource,
   ) {
     this.frame = frame;
     this.request = request;
     this.#startedAt = startedAt;
     this.#hooks = hooks;
     this.#session = session;
+    this.#input = input;
   }
 
   /**
@@ -111,7 +117,9 @@ export class FastCall<Req> {
       this.#answer = frame;
       return;
     }
-    this.#hooks.budget.release(this.frame.length);
+    const hold = this.#hold;
+    if (hold !== undefined) hold.release();
+    else this.#hooks.budget.release(this.frame.length);
     if (this.#session !== undefined) this.#session.settle(frame);
     else this.#deliver!(frame);
   }
@@ -120,8 +128,11 @@ export class FastCall<Req> {
   taken(): Uint8Array | Promise<Uint8Array> | typeof PENDING {
     this.#sync = false;
     if (this.#answer !== undefined) return this.#answer;
-    // The frame stays in memory until the answer: it counts in the budget.
-    this.#hooks.budget.hold(this.frame.length);
+    // The frame stays in memory until the answer: it counts in the budget,
+    // with the whole chunk it was read in when the session says which.
+    const input = this.#input;
+    if (input !== undefined) this.#hold = input.retainInput();
+    else this.#hooks.budget.hold(this.frame.length);
     if (this.#session !== undefined) return PENDING;
     return new Promise<Uint8Array>((resolve) => (this.#deliver = resolve));
   }

@@ -8,6 +8,7 @@
 import type { Connection } from "../transport/types.ts";
 import type { DirectSession } from "./direct_session.ts";
 import type { InFlight } from "./in_flight.ts";
+import type { InputSource } from "./input_hold.ts";
 
 /** @internal What a session shows of itself to the server's connection watchdog. */
 export interface SessionProbe {
@@ -35,6 +36,8 @@ export interface ServedConnection {
   session?: DirectSession;
   /** The session, for the watchdog; unset until the session runs. */
   probe?: SessionProbe;
+  /** The session, for the requests that keep the bytes they were read with. */
+  input?: InputSource;
   /** Watchdog: the activity seen at the last check. */
   seenActivity: number;
   /** Watchdog: when the connection was last seen busy or active (ms, `performance.now()`). */

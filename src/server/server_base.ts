@@ -78,7 +78,11 @@ export interface ServerOptions {
   readonly port?: number | string | readonly number[];
   /** The largest frame accepted (bytes after the length prefix). Default 64 MiB. */
   readonly maxFrameLength?: number;
-  /** The most connections served at once; more are closed on accept. Default 10,000. */
+  /**
+   * The most connections served at once; more are closed on accept.
+   * Default 4,096 (with the other defaults, what a peer can make a server
+   * hold by input alone stays within a few hundred MiB: see RELIABILITY.md).
+   */
   readonly maxConnections?: number;
   /**
    * The most connections served at once from one remote host (counted by
@@ -108,10 +112,14 @@ export interface ServerOptions {
   readonly maxBufferedBytesTotal?: number;
   /**
    * The most bytes held for requests over all connections: frames not yet
-   * complete (their carry-over buffers) and the frames of requests in
-   * progress. A connection whose incomplete frame would go past it is
-   * failed with Flink's pipeline failure naming a `FrameBudgetError`; the
-   * others go on. Default 128 MiB (two frames of the largest default size).
+   * complete (their carry-over buffers), and the chunks read whose frames
+   * are not started yet or belong to requests in progress (a frame is a
+   * view into the chunk it was read in, so the whole chunk counts until the
+   * last request read from it is finished). A connection whose incomplete
+   * frame would go past it is failed with Flink's pipeline failure naming a
+   * `FrameBudgetError`; the others go on. While it is spent, a connection
+   * that has a request in progress is not read (one that has none may start
+   * one). Default 128 MiB (two frames of the largest default size).
    */
   readonly maxIncompleteFrameBytes?: number;
   /**
@@ -136,7 +144,10 @@ export interface ServerOptions {
   readonly requestTimeoutMs?: number;
   /**
    * On `close()`, how long requests in progress may take to finish before
-   * they are failed and the connections closed, in ms. Default 5,000.
+   * they are failed and the connections closed, in ms. Also, after a
+   * framing error on a connection, how long its requests in progress may
+   * take to finish (their answers are written before the failure frame)
+   * before the failure frame is sent anyway. Default 5,000.
    */
   readonly closeGraceMs?: number;
   /**
@@ -160,7 +171,7 @@ export interface RequestDescription {
   readonly kvStateId?: KvStateId;
 }
 
-const DEFAULT_MAX_CONNECTIONS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 4_096;
 const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 512;
 const DEFAULT_MAX_IN_FLIGHT = 1024;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -186,9 +197,11 @@ const INTERNAL_ERROR = new Error("Internal server error");
  * header checks and failure frames exactly as Flink's `AbstractServerHandler`,
  * concurrency with a per-connection bound, deadlines, statistics, and an
  * awaited, complete shutdown. Every bound has a default (see
- * {@linkcode ServerOptions}); after a framing failure the peer is sent the
- * failure frame and FIN, and its input is read and discarded for up to 2 s
- * (16 MiB) so that it reads why before the close. No exception of a
+ * {@linkcode ServerOptions}); after a framing failure the frames before it
+ * are answered (the requests in progress may finish for up to
+ * `closeGraceMs`), then the peer is sent the failure frame and FIN, and its
+ * input is read and discarded (from the failure on, at most 16 MiB; for up
+ * to 2 s after FIN) so that it reads why before the close. No exception of a
  * subclass, a hook or the machinery escapes to the runtime: a last-resort
  * guard fails the one request (or closes the one connection) and counts it
  * in `internalErrors`.
@@ -238,6 +251,7 @@ export abstract class AbstractServer<Req> {
   readonly #maxConnections: number;
   readonly #maxPerAddress: number;
   readonly #maxInFlight: number;
+  readonly #closeGraceMs: number;
   readonly #internalError = (err: unknown): void => this.reportInternalError(err);
   #listener: Listener | undefined;
   #acceptLoop: AcceptLoop | undefined;
@@ -275,15 +289,20 @@ export abstract class AbstractServer<Req> {
       options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT,
       "maxInFlightPerConnection",
     );
-    this.#limit = new SharedFlowLimit(
-      options.maxInFlightTotal ?? DEFAULT_MAX_IN_FLIGHT_TOTAL,
-      options.maxBufferedBytesTotal ?? DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
-    );
     this.#budget = new FrameBudget(
       nonNegative(
         options.maxIncompleteFrameBytes ?? DEFAULT_MAX_INCOMPLETE_FRAME_BYTES,
         "maxIncompleteFrameBytes",
       ),
+    );
+    this.#limit = new SharedFlowLimit(
+      options.maxInFlightTotal ?? DEFAULT_MAX_IN_FLIGHT_TOTAL,
+      options.maxBufferedBytesTotal ?? DEFAULT_MAX_BUFFERED_BYTES_TOTAL,
+      this.#budget,
+    );
+    this.#closeGraceMs = nonNegative(
+      options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
+      "closeGraceMs",
     );
     const timeout = nonNegative(
       options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -474,6 +493,7 @@ export abstract class AbstractServer<Req> {
       budget: this.#budget,
       limit: this.#limit,
       internalError: this.#internalError,
+      failureGraceMs: this.#closeGraceMs,
       lingerMs: FAILURE_LINGER_MS,
       lingerBytes: FAILURE_LINGER_BYTES,
     };
@@ -488,6 +508,7 @@ export abstract class AbstractServer<Req> {
         state.stopReading = () => session.stopReading();
         state.session = session;
         state.probe = session;
+        state.input = session;
         this.#register(state);
         await session.start();
       } else {
@@ -498,6 +519,7 @@ export abstract class AbstractServer<Req> {
         );
         state.stopReading = () => session.stopReading();
         state.probe = session;
+        state.input = session;
         this.#register(state);
         await session.run();
       }
@@ -580,7 +602,14 @@ export abstract class AbstractServer<Req> {
         const out = this.#filtered(frame, request, startedAt, state);
         if (out !== undefined) return out;
       }
-      const call = new FastCall(frame, request, startedAt, this.#fastHooks, state.session);
+      const call = new FastCall(
+        frame,
+        request,
+        startedAt,
+        this.#fastHooks,
+        state.session,
+        state.input,
+      );
       let taken: boolean;
       try {
         taken = this.respondFast(call);
@@ -626,14 +655,18 @@ export abstract class AbstractServer<Req> {
   ): Promise<Uint8Array> {
     state.inFlight.add(ctx);
     this.#deadlines.add(ctx);
-    this.#budget.hold(ctx.frame.length);
+    // The frame stays in memory until the answer: it counts in the budget,
+    // with the whole chunk it was read in when the session says which.
+    const hold = state.input?.retainInput();
+    if (hold === undefined) this.#budget.hold(ctx.frame.length);
     return new Promise<Uint8Array>((resolve) => {
       ctx.finish = (f) => {
         if (ctx.settled) return;
         ctx.settled = true;
         state.inFlight.delete(ctx);
         this.#deadlines.delete(ctx);
-        this.#budget.release(ctx.frame.length);
+        if (hold !== undefined) hold.release();
+        else this.#budget.release(ctx.frame.length);
         resolve(f);
       };
       try {
@@ -877,8 +910,7 @@ export abstract class AbstractServer<Req> {
       }
     }
     if (this.#tasks.size > 0) {
-      const grace = this.#options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-      if (await settleWithin(this.#tasks, grace)) {
+      if (await settleWithin(this.#tasks, this.#closeGraceMs)) {
         this.#failInFlight();
         for (const state of this.#connections) state.conn.close().catch(() => {});
       }

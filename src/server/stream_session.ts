@@ -15,6 +15,7 @@ import { type FrameHandler, RequestHandlerStream } from "../streams/request_hand
 import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection } from "../transport/types.ts";
 import { pipelineFailureFrame } from "./failure_frames.ts";
+import { InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
 /** @internal Bounds of a stream session (as for a direct session). */
@@ -25,22 +26,37 @@ export interface StreamSessionOptions {
   readonly budget: FrameBudget;
   readonly limit: SharedFlowLimit;
   readonly internalError: (err: unknown) => void;
+  readonly failureGraceMs: number;
   readonly lingerMs: number;
   readonly lingerBytes: number;
 }
 
 /**
- * @internal Serves a connection over its streams. A framing error (a bad
- * length, a frame over the shared budget, or {@linkcode StreamSession.fail})
- * sends Flink's pipeline failure, half-closes, and reads and discards what
- * the peer still sends (bounded) so that the close does not reset the
- * connection before the peer has read why.
+ * The most frames handed to the request stage at once: the frames of a
+ * chunk wait as the chunk, not as one view each, while the stage has no room.
  */
-export class StreamSession implements SessionProbe {
+const MAX_BATCH = 128;
+
+/**
+ * @internal Serves a connection over its streams. Each chunk read is
+ * counted in the shared budget until its frames are all started and the
+ * requests started from it are finished (see `retainInput`). A framing error
+ * (a bad length, a frame over the shared budget, or
+ * {@linkcode StreamSession.fail}) answers the frames before it (the requests
+ * in progress may finish for up to `failureGraceMs`), then sends Flink's
+ * pipeline failure and half-closes; from the error on, what the peer still
+ * sends is read and discarded (bounded) so that the close does not reset
+ * the connection before the peer has read why.
+ */
+export class StreamSession implements SessionProbe, InputSource {
   readonly #conn: Connection;
   readonly #handler: FrameHandler;
   readonly #options: StreamSessionOptions;
   readonly #decoder: DecoderState;
+  /** The bytes of the chunk being started, held in the budget (0: none). */
+  #chunkBytes = 0;
+  /** Their hold, once a request started from the chunk goes on asynchronously. */
+  #chunkHold: InputHold | null = null;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #stage: RequestHandlerStream | undefined;
   /** Set by `fail`: the error to end with. */
@@ -71,6 +87,38 @@ export class StreamSession implements SessionProbe {
   /** The partial frame held over. */
   get partialFrame(): number {
     return this.#decoder.partialFrame;
+  }
+
+  /**
+   * One more holder of the bytes of the chunk whose frame is being started
+   * (see `DirectSession.retainInput`).
+   *
+   * @returns The hold; `release` it when the request is finished.
+   */
+  retainInput(): InputHold {
+    let hold = this.#chunkHold;
+    if (hold === null) {
+      hold = this.#chunkHold = new InputHold(
+        this.#options.budget,
+        this.#options.limit,
+        this.#chunkBytes,
+      );
+    }
+    return hold.retain();
+  }
+
+  /** The chunk's frames are all started (or dropped): the session lets go of its bytes. */
+  #dropChunk(): void {
+    const hold = this.#chunkHold;
+    if (hold !== null) {
+      this.#chunkHold = null;
+      this.#chunkBytes = 0;
+      hold.release();
+    } else if (this.#chunkBytes !== 0) {
+      this.#options.budget.release(this.#chunkBytes);
+      this.#chunkBytes = 0;
+      this.#options.limit.wake();
+    }
   }
 
   /** Stops reading: the requests read already are answered, then the session ends. */
@@ -107,7 +155,8 @@ export class StreamSession implements SessionProbe {
     } catch (err) {
       this.#options.internalError(err);
     } finally {
-      this.#decoder.reset();
+      this.#dropChunk();
+      this.#decoder.clear();
     }
   }
 
@@ -118,7 +167,10 @@ export class StreamSession implements SessionProbe {
     // when the first bytes arrive.
     let first = await this.#read();
     if (first === null) {
-      if (this.#failure !== undefined) await this.#failFraming(this.#failure, undefined);
+      if (this.#failure !== undefined) {
+        this.#failing = true;
+        await this.#failFraming(this.#failure, undefined, this.#discard());
+      }
       return;
     }
     const stage = this.#stage = new RequestHandlerStream(this.#handler, {
@@ -135,17 +187,40 @@ export class StreamSession implements SessionProbe {
       if (!this.#failing) this.#reader?.cancel(err).catch(() => {});
     });
     const writer = stage.writable.getWriter();
+    const decoder = this.#decoder;
     let framingError: Error | undefined;
     try {
       for (;;) {
         this.activity++;
-        const frames: Uint8Array[] = [];
-        const err = this.#decoder.push(first, frames);
-        if (frames.length > 0) await writer.write(frames);
+        const bytes = decoder.feed(first);
+        this.#dropChunk();
+        this.#options.budget.hold(bytes);
+        this.#chunkBytes = bytes;
+        // The chunk's frames, in batches: the stage takes a batch when it
+        // has room for its first frame.
+        for (let more = true; more;) {
+          const frames: Uint8Array[] = [];
+          for (;;) {
+            const f = decoder.next();
+            if (f === null) {
+              more = false;
+              break;
+            }
+            if (frames.push(f) === MAX_BATCH) break;
+          }
+          if (frames.length > 0) await writer.write(frames);
+        }
+        // The session lets go of the chunk before its partial frame is
+        // carried over (which the budget counts).
+        this.#dropChunk();
+        const err = decoder.endChunk();
         if (err !== null) {
           framingError = err;
           break;
         }
+        // Read on only once a request could start: a connection holds at
+        // most one chunk it cannot start yet.
+        await stage.waitForRoom();
         const next = await this.#read();
         if (next === null) {
           framingError = this.#failure;
@@ -161,10 +236,20 @@ export class StreamSession implements SessionProbe {
     }
     if (framingError !== undefined) {
       this.#failing = true;
-      // The answers ready leave first, then the failure frame.
-      stage.endOutput();
+      this.#decoder.clear();
+      // From now on what the peer sends is read and discarded, while the
+      // requests in progress finish (for up to the grace) and their answers
+      // leave; then the failure frame.
+      const draining = this.#discard();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceOver = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.#options.failureGraceMs);
+      });
+      const finished = writer.close().then(() => false, () => false);
+      if (await Promise.race([finished, graceOver])) stage.endOutput();
+      clearTimeout(timer);
       writer.releaseLock();
-      await this.#failFraming(framingError, output);
+      await this.#failFraming(framingError, output, draining);
       return;
     }
     // The input is over: the requests in progress finish, then FIN.
@@ -191,20 +276,21 @@ export class StreamSession implements SessionProbe {
   }
 
   /**
-   * The framing is lost: send why, half-close, then read and discard what
-   * the peer still sends until it closes, `lingerMs` pass or `lingerBytes`
-   * arrive. Bounded in time as a whole: past `lingerMs` the connection is
-   * closed, which ends a write the peer does not take too.
+   * The framing is lost and the answers before it are out (or given up):
+   * send why, half-close, then wait until `draining` (reading and
+   * discarding what the peer still sends) ends: the peer closes, or
+   * `lingerBytes` arrive. Bounded in time as a whole: past `lingerMs` the
+   * connection is closed, which ends a write the peer does not take too.
    */
-  async #failFraming(err: Error, output: Promise<void> | undefined): Promise<void> {
-    this.#failing = true;
+  async #failFraming(
+    err: Error,
+    output: Promise<void> | undefined,
+    draining: Promise<void>,
+  ): Promise<void> {
     const conn = this.#conn;
     const timer = setTimeout(() => {
       conn.close().catch(() => {});
     }, this.#options.lingerMs);
-    // Meanwhile, what the peer sends is read and discarded, so that its
-    // writes do not block its reads and the close finds nothing unread.
-    const draining = this.#discard();
     try {
       // The pipe to the writable lets go of it once the stage has ended.
       await output?.catch(() => {});

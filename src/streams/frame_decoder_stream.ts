@@ -19,6 +19,11 @@ export const MAX_FRAME_LENGTH_LIMIT = 2147483643;
  */
 const COMPACT_MIN_CHUNK = 4096;
 
+/** `#completeCarry`: the chunk was taken whole, the frame is still incomplete. */
+const INCOMPLETE = -1;
+/** `#completeCarry`: the framing is broken (see `#takeError`). */
+const BROKEN = -2;
+
 /** Options of {@linkcode FrameDecoderStream}. */
 export interface FrameDecoderOptions {
   /**
@@ -110,6 +115,15 @@ export class DecoderState {
   #reserved = 0;
   /** How many carry-overs have begun: tells one partial frame from the next. */
   #carries = 0;
+  /** What `#completeCarry` met when it returned `BROKEN`. */
+  #error: FrameLengthError | FrameBudgetError | null = null;
+  /** Lazy decoding: the chunk `next` takes frames from, and where it is. */
+  #rest: Uint8Array | null = null;
+  #restOff = 0;
+  /** Lazy decoding: a frame completed from the carry-over, handed out first. */
+  #first: Uint8Array | null = null;
+  /** Lazy decoding: the framing error met, returned by `endChunk`. */
+  #failure: FrameLengthError | FrameBudgetError | null = null;
 
   /**
    * Creates a DecoderState.
@@ -123,7 +137,11 @@ export class DecoderState {
     this.#budget = budget;
   }
 
-  /** Drops any partial frame (and gives its bytes back to the budget). */
+  /**
+   * Drops any partial frame (and gives its bytes back to the budget). The
+   * frames of a chunk given to `feed` and not handed out yet are kept: see
+   * {@linkcode DecoderState.clear}.
+   */
   reset(): void {
     this.#acc = null;
     this.#accLen = 0;
@@ -131,6 +149,14 @@ export class DecoderState {
       this.#budget!.release(this.#reserved);
       this.#reserved = 0;
     }
+  }
+
+  /** Drops everything: the partial frame, and what `feed` left for `next`. */
+  clear(): void {
+    this.reset();
+    this.#rest = null;
+    this.#first = null;
+    this.#failure = null;
   }
 
   /** The number of bytes of a partial frame held over. */
@@ -170,44 +196,9 @@ export class DecoderState {
     let off = 0;
     const n = chunk.length;
     if (this.#accLen > 0) {
-      // Complete the carried-over frame first.
-      let acc = this.#acc!;
-      if (this.#accLen < 4) {
-        const take = Math.min(4 - this.#accLen, n);
-        acc.set(chunk.subarray(0, take), this.#accLen);
-        this.#accLen += take;
-        off = take;
-        if (this.#accLen < 4) return null;
-      }
-      const len = (acc[0] << 24) | (acc[1] << 16) | (acc[2] << 8) | acc[3];
-      if (len < 0 || len > this.#max) {
-        this.reset();
-        return new FrameLengthError(len, this.#max);
-      }
-      const total = 4 + len;
-      const take = Math.min(total - this.#accLen, n - off);
-      const need = this.#accLen + take;
-      if (acc.length < need) {
-        // Grow geometrically, never past the frame: a peer that announces a
-        // large frame and trickles it costs memory only as bytes arrive.
-        const size = Math.min(total, Math.max(need, acc.length * 2));
-        if (this.#budget !== undefined) {
-          if (!this.#budget.reserve(size - this.#reserved)) {
-            const max = this.#budget.max;
-            this.reset();
-            return new FrameBudgetError(total, max);
-          }
-          this.#reserved = size;
-        }
-        const grown = new Uint8Array(size);
-        grown.set(acc.subarray(0, this.#accLen));
-        acc = this.#acc = grown;
-      }
-      acc.set(chunk.subarray(off, off + take), this.#accLen);
-      this.#accLen += take;
-      off += take;
-      if (this.#accLen < total) return null;
-      out.push(acc.subarray(skip, total));
+      off = this.#completeCarry(chunk);
+      if (off < 0) return off === INCOMPLETE ? null : this.#takeError();
+      out.push(this.#acc!.subarray(skip, this.#accLen));
       this.reset();
     }
     // Whole frames inside the chunk: views, no copies.
@@ -234,27 +225,196 @@ export class DecoderState {
         out[i] = copy.subarray(at, at + v.length);
       }
     }
-    if (off < n) {
-      // Carry the partial frame over. When its length is known (validated
-      // above), size the buffer for the whole frame up to 64 KiB; larger
-      // frames grow as their bytes arrive.
-      const rest = n - off;
-      let cap = 4;
-      if (rest >= 4) {
-        cap = 4 + ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
-          chunk[off + 3]);
+    return off < n ? this.#carry(chunk, off) : null;
+  }
+
+  /**
+   * Takes one chunk for lazy decoding: {@linkcode DecoderState.next} then
+   * hands out its frames one at a time (views into the chunk, without their
+   * length prefix), so that a reader that cannot start them all at once
+   * keeps one chunk, not one view per frame; once `next` returns `null`,
+   * {@linkcode DecoderState.endChunk} carries the partial frame at the
+   * chunk's end over (gathered in the carry-over buffer as with `push`) or
+   * reports a framing error. Call `feed` again only after `endChunk`.
+   *
+   * @example Frames handed out one at a time
+   * ```ts
+   * import { DecoderState } from "@kvstate/queryable-state";
+   *
+   * const d = new DecoderState(1024);
+   * d.feed(new Uint8Array([0, 0, 0, 1, 0xaa, 0, 0, 0, 2, 0xbb])); // => 10
+   * Array.from(d.next()!); // => [ 0xaa ]
+   * d.next(); // => null
+   * d.endChunk(); // => null
+   * d.buffered; // => 5
+   * d.feed(new Uint8Array([0xcc])); // => 7
+   * Array.from(d.next()!); // => [ 0xbb, 0xcc ]
+   * ```
+   *
+   * @param chunk The bytes read.
+   * @returns The bytes the frames of this chunk may keep alive: the chunk,
+   * plus the carry-over buffer when the chunk completes a carried frame.
+   */
+  feed(chunk: Uint8Array): number {
+    if (this.#rest !== null) {
+      // `endChunk` was not called: keep what is left ahead of the new bytes.
+      const left = this.#rest.subarray(this.#restOff);
+      const joined = new Uint8Array(left.length + chunk.length);
+      joined.set(left);
+      joined.set(chunk, left.length);
+      this.#rest = joined;
+      this.#restOff = 0;
+      return joined.length;
+    }
+    let off = 0;
+    let bytes = chunk.length;
+    if (this.#accLen > 0) {
+      off = this.#completeCarry(chunk);
+      if (off < 0) {
+        if (off !== INCOMPLETE) this.#failure = this.#takeError();
+        return bytes;
       }
-      const size = Math.max(rest, Math.min(cap, 65536));
+      // The carry-over buffer is the frame's now (its budget is given back).
+      bytes += this.#acc!.length;
+      this.#first = this.#acc!.subarray(4, this.#accLen);
+      this.reset();
+    }
+    if (off < chunk.length) {
+      this.#rest = chunk;
+      this.#restOff = off;
+    }
+    return bytes;
+  }
+
+  /**
+   * The next whole frame of the chunk given to {@linkcode DecoderState.feed}
+   * (a view, without its length prefix), or `null` when there is none left
+   * (or the framing is broken there: see `endChunk`).
+   *
+   * @returns The frame, or `null`.
+   */
+  next(): Uint8Array | null {
+    const first = this.#first;
+    if (first !== null) {
+      this.#first = null;
+      return first;
+    }
+    const chunk = this.#rest;
+    if (chunk === null || this.#failure !== null) return null;
+    const off = this.#restOff;
+    const n = chunk.length;
+    if (n - off < 4) return null;
+    const len = (chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
+      chunk[off + 3];
+    if (len < 0 || len > this.#max) {
+      this.#failure = new FrameLengthError(len, this.#max);
+      return null;
+    }
+    const end = off + 4 + len;
+    if (end > n) return null;
+    this.#restOff = end;
+    return chunk.subarray(off + 4, end);
+  }
+
+  /**
+   * After `next` returned `null`: lets go of the chunk given to `feed`,
+   * carrying its partial frame over, and returns the framing error met in
+   * it (a bad length, or a carry-over that does not fit the budget), or
+   * `null`.
+   *
+   * @returns The error, or `null`.
+   */
+  endChunk(): FrameLengthError | FrameBudgetError | null {
+    const failure = this.#failure;
+    const chunk = this.#rest;
+    this.#rest = null;
+    this.#first = null;
+    if (failure !== null) {
+      this.#failure = null;
+      return failure;
+    }
+    if (chunk === null || this.#restOff >= chunk.length) return null;
+    return this.#carry(chunk, this.#restOff);
+  }
+
+  /**
+   * Completes the carried-over frame with the head of `chunk`. Returns the
+   * offset after it (the frame is then `#acc[0, #accLen)`), `INCOMPLETE`
+   * when `chunk` was taken whole and the frame is still incomplete, or
+   * `BROKEN` (see `#takeError`).
+   */
+  #completeCarry(chunk: Uint8Array): number {
+    const n = chunk.length;
+    let off = 0;
+    let acc = this.#acc!;
+    if (this.#accLen < 4) {
+      const take = Math.min(4 - this.#accLen, n);
+      acc.set(chunk.subarray(0, take), this.#accLen);
+      this.#accLen += take;
+      off = take;
+      if (this.#accLen < 4) return INCOMPLETE;
+    }
+    const len = (acc[0] << 24) | (acc[1] << 16) | (acc[2] << 8) | acc[3];
+    if (len < 0 || len > this.#max) {
+      this.reset();
+      this.#error = new FrameLengthError(len, this.#max);
+      return BROKEN;
+    }
+    const total = 4 + len;
+    const take = Math.min(total - this.#accLen, n - off);
+    const need = this.#accLen + take;
+    if (acc.length < need) {
+      // Grow geometrically, never past the frame: a peer that announces a
+      // large frame and trickles it costs memory only as bytes arrive.
+      const size = Math.min(total, Math.max(need, acc.length * 2));
       if (this.#budget !== undefined) {
-        if (!this.#budget.reserve(size)) return new FrameBudgetError(cap, this.#budget.max);
+        if (!this.#budget.reserve(size - this.#reserved)) {
+          const max = this.#budget.max;
+          this.reset();
+          this.#error = new FrameBudgetError(total, max);
+          return BROKEN;
+        }
         this.#reserved = size;
       }
-      const acc = new Uint8Array(size);
-      acc.set(chunk.subarray(off));
-      this.#acc = acc;
-      this.#accLen = rest;
-      this.#carries++;
+      const grown = new Uint8Array(size);
+      grown.set(acc.subarray(0, this.#accLen));
+      acc = this.#acc = grown;
     }
+    acc.set(chunk.subarray(off, off + take), this.#accLen);
+    this.#accLen += take;
+    off += take;
+    return this.#accLen < total ? INCOMPLETE : off;
+  }
+
+  /** The error `#completeCarry` met (it returned `BROKEN`), once. */
+  #takeError(): FrameLengthError | FrameBudgetError {
+    const err = this.#error!;
+    this.#error = null;
+    return err;
+  }
+
+  /**
+   * Carries the partial frame at `chunk[off..]` over. When its length is
+   * known (validated before), the buffer is sized for the whole frame up to
+   * 64 KiB; larger frames grow as their bytes arrive.
+   */
+  #carry(chunk: Uint8Array, off: number): FrameBudgetError | null {
+    const rest = chunk.length - off;
+    let cap = 4;
+    if (rest >= 4) {
+      cap = 4 + ((chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
+        chunk[off + 3]);
+    }
+    const size = Math.max(rest, Math.min(cap, 65536));
+    if (this.#budget !== undefined) {
+      if (!this.#budget.reserve(size)) return new FrameBudgetError(cap, this.#budget.max);
+      this.#reserved = size;
+    }
+    const acc = new Uint8Array(size);
+    acc.set(chunk.subarray(off));
+    this.#acc = acc;
+    this.#accLen = rest;
+    this.#carries++;
     return null;
   }
 }

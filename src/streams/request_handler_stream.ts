@@ -86,6 +86,8 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   readonly writable: WritableStream<Uint8Array[]>;
   readonly #inFlight: () => number;
   readonly #endOutput: () => void;
+  readonly #full: () => boolean;
+  readonly #room: () => Promise<void>;
 
   /**
    * Creates the stage.
@@ -245,6 +247,9 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
       }
     };
 
+    this.#full = () => !done && full();
+    this.#room = room;
+
     this.readable = new ReadableStream<Uint8Array[]>({
       start(c) {
         out = c;
@@ -325,5 +330,32 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   /** Requests of this stage in progress now. */
   get inFlight(): number {
     return this.#inFlight();
+  }
+
+  /**
+   * Resolves once the stage has room to start a request (at once when it
+   * has), or has ended: for a writer that would rather not read more input
+   * while the stage cannot take any. Call it only between writes (while no
+   * write is in progress).
+   *
+   * @example
+   * ```ts
+   * import { RequestHandlerStream } from "@kvstate/queryable-state";
+   *
+   * const stage = new RequestHandlerStream(() => new Promise(() => {}), { maxInFlight: 1 });
+   * const writer = stage.writable.getWriter();
+   * await writer.write([new Uint8Array([1])]); // one request in progress: no room
+   * let room = false;
+   * stage.waitForRoom().then(() => (room = true));
+   * await new Promise((r) => setTimeout(r, 10));
+   * room; // => false
+   * await writer.abort();
+   * await stage.waitForRoom(); // the stage has ended
+   * ```
+   *
+   * @returns Resolves when there is room.
+   */
+  waitForRoom(): Promise<void> {
+    return this.#full() ? this.#room() : Promise.resolve();
   }
 }

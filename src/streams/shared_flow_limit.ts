@@ -1,10 +1,13 @@
 /**
  * Bounds shared by the request stages of many connections: requests in
- * progress, and bytes of answers held for peers that have not read them.
+ * progress, bytes of answers held for peers that have not read them, and
+ * (optionally) the bytes of requests held in a {@linkcode FrameBudget}.
  * Each connection keeps its own bounds too; these cap the sum.
  *
  * @module
  */
+
+import type { FrameBudget } from "./frame_budget.ts";
 
 /** The default of a server's `maxInFlightTotal`: 16,384 requests. */
 export const DEFAULT_MAX_IN_FLIGHT_TOTAL = 16_384;
@@ -18,12 +21,17 @@ export const DEFAULT_MAX_BUFFERED_BYTES_TOTAL: number = 64 * 1024 * 1024;
  * `heldBytes`, and stops taking input while {@linkcode SharedFlowLimit.blocks}
  * says so, after {@linkcode SharedFlowLimit.wait}ing for room.
  *
+ * With a `budget` (the bytes held for requests: incomplete frames, frames
+ * read and not started, frames of requests in progress), a stage with a
+ * request in progress also waits while that budget is spent.
+ *
  * The rule is fair by construction: a connection with no request in
  * progress may always start one, and one that holds no answer bytes may
  * always produce some; only connections that already have some wait when
  * the sum is at its bound. So peers that do not read, or send slow requests,
  * cannot stop the others; the sums go past their bounds by at most one
- * request, and one batch of answers, per connection.
+ * request (and the bytes it was read with), and one batch of answers, per
+ * connection.
  *
  * @example
  * ```ts
@@ -49,6 +57,8 @@ export class SharedFlowLimit {
   inFlight = 0;
   /** Bytes of answers not yet taken by the peers, over all stages. */
   heldBytes = 0;
+  /** The budget of request bytes that also holds back stages with a request in progress. */
+  readonly budget: FrameBudget | undefined;
   #waiters: (() => void)[] = [];
 
   /**
@@ -56,9 +66,12 @@ export class SharedFlowLimit {
    *
    * @param maxInFlight The bound of requests in progress (positive integer).
    * @param maxHeldBytes The bound of answer bytes held (positive integer).
+   * @param budget The bytes held for requests: while it is spent, stages
+   * with a request in progress wait (see {@linkcode SharedFlowLimit.blocks}).
+   * Default: none.
    * @throws {RangeError} When a bound is not a positive integer.
    */
-  constructor(maxInFlight: number, maxHeldBytes: number) {
+  constructor(maxInFlight: number, maxHeldBytes: number, budget?: FrameBudget) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new RangeError("maxInFlightTotal must be a positive integer");
     }
@@ -67,18 +80,24 @@ export class SharedFlowLimit {
     }
     this.maxInFlight = maxInFlight;
     this.maxHeldBytes = maxHeldBytes;
+    this.budget = budget;
   }
 
   /**
    * Whether a stage with `inFlight` requests in progress and `heldBytes`
-   * answer bytes held must wait before starting another request.
+   * answer bytes held must wait before starting another request: it has a
+   * request in progress and the requests in progress (or the budget's
+   * bytes) are at their bound, or it holds answer bytes and the answer
+   * bytes are at theirs.
    *
    * @param inFlight The stage's requests in progress.
    * @param heldBytes The stage's answer bytes held.
    * @returns `true` to wait.
    */
   blocks(inFlight: number, heldBytes: number): boolean {
-    return (inFlight > 0 && this.inFlight >= this.maxInFlight) ||
+    return (inFlight > 0 &&
+      (this.inFlight >= this.maxInFlight ||
+        (this.budget !== undefined && this.budget.used >= this.budget.max))) ||
       (heldBytes > 0 && this.heldBytes >= this.maxHeldBytes);
   }
 
@@ -97,10 +116,13 @@ export class SharedFlowLimit {
     this.#waiters.push(wake);
   }
 
-  /** After a counter went down: wakes the waiting stages if there is room. */
+  /** After a counter (or the budget) went down: wakes the waiting stages if there is room. */
   wake(): void {
     if (this.#waiters.length === 0) return;
-    if (this.inFlight >= this.maxInFlight && this.heldBytes >= this.maxHeldBytes) return;
+    if (
+      this.inFlight >= this.maxInFlight && this.heldBytes >= this.maxHeldBytes &&
+      (this.budget === undefined || this.budget.used >= this.budget.max)
+    ) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (let i = 0; i < waiters.length; i++) {

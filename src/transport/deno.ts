@@ -80,10 +80,18 @@ import type {
 export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
 export { TlsError } from "../wire/errors.ts";
 
-/** Default size of a connection's read buffer: the most one read returns. */
+/** Default largest read buffer of a connection `connect` opens: the most one read returns. */
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * Default largest read buffer of a connection a listener accepts. Smaller:
+ * its input is untrusted, and every accepted connection may hold a read
+ * buffer (an idle one in its pending read) and one chunk read.
+ */
+const DEFAULT_ACCEPTED_READ_BUFFER_SIZE = 16 * 1024;
 /** The read buffer of a new connection; it grows as reads fill it. */
 const INITIAL_READ_BUFFER_SIZE = 2048;
+/** A paused connection's read buffer: none (it is made again on resume). */
+const NO_BUFFER = new Uint8Array(0);
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -409,6 +417,15 @@ class DenoConnection implements Connection {
       }
     }
     for (;;) {
+      if (this.#paused) {
+        // Nothing is read while paused (TCP holds the peer back), and the
+        // read buffer is let go of: a paused connection holds no read memory.
+        const size = this.#scratch.length;
+        this.#scratch = NO_BUFFER;
+        await this.#whilePaused();
+        if (this.#readEnded) return;
+        this.#scratch = new Uint8Array(size);
+      }
       const buf = this.#scratch;
       let n: number | null;
       try {
@@ -427,11 +444,17 @@ class DenoConnection implements Connection {
       if (n === buf.length && n < this.#maxScratch) {
         this.#scratch = new Uint8Array(Math.min(n * 2, this.#maxScratch));
       }
-      while (this.#paused && !this.#readEnded) {
-        await new Promise<void>((resolve) => (this.#wakeReader = resolve));
-      }
+      // Paused while that read was pending: the chunk waits (one at most).
+      if (this.#paused) await this.#whilePaused();
       if (this.#readEnded) return;
       handler.data(chunk);
+    }
+  }
+
+  /** Direct path: resolves once resumed (or the reading is over). */
+  async #whilePaused(): Promise<void> {
+    while (this.#paused && !this.#readEnded) {
+      await new Promise<void>((resolve) => (this.#wakeReader = resolve));
     }
   }
 
@@ -674,7 +697,11 @@ export interface DenoTransportOptions {
   /**
    * The largest read buffer of a connection, the most one read returns. A
    * connection starts with a 2 KiB buffer (so idle connections stay cheap)
-   * and doubles it, up to this size, whenever a read fills it. Default 64 KiB.
+   * and doubles it, up to this size, whenever a read fills it; on the
+   * direct path a paused connection lets go of it (nothing is read while
+   * paused). Default 16 KiB for the connections a listener accepts (their
+   * input is untrusted: each may keep a buffer in its pending read, and a
+   * chunk read), 64 KiB for those `connect` opens.
    */
   readonly readBufferSize?: number;
   /**
@@ -741,7 +768,7 @@ export interface DenoTransportOptions {
 export class DenoTransport implements Transport {
   /** Always `deno`. */
   readonly name: string = "deno";
-  readonly #readBufferSize: number;
+  readonly #readBufferSize: number | undefined;
   readonly #listenTls: ResolvedTlsServerOptions | undefined;
   readonly #connectTls: ResolvedTlsClientOptions | undefined;
 
@@ -755,8 +782,8 @@ export class DenoTransport implements Transport {
    * client certificate).
    */
   constructor(options: DenoTransportOptions = {}) {
-    const size = options.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
-    if (!Number.isInteger(size) || size < 1) {
+    const size = options.readBufferSize;
+    if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
       throw new RangeError(`readBufferSize must be a positive integer, got ${size}`);
     }
     this.#readBufferSize = size;
@@ -816,7 +843,11 @@ export class DenoTransport implements Transport {
           key: tls.key,
         });
       return Promise.resolve(
-        new DenoListener(listener, this.#readBufferSize, tls?.handshakeTimeoutMs ?? 0),
+        new DenoListener(
+          listener,
+          this.#readBufferSize ?? DEFAULT_ACCEPTED_READ_BUFFER_SIZE,
+          tls?.handshakeTimeoutMs ?? 0,
+        ),
       );
     } catch (e) {
       return Promise.reject(bindError(e, address.hostname, address.port, tls !== undefined));
@@ -850,7 +881,7 @@ export class DenoTransport implements Transport {
     }
     conn.setNoDelay(true);
     if (options.keepAlive === true) conn.setKeepAlive(true);
-    if (tls === undefined) return new DenoConnection(conn, this.#readBufferSize);
+    if (tls === undefined) return new DenoConnection(conn, this.#dialledReadBufferSize);
     const where = formatAddress(hostname, port);
     let secure: Deno.TlsConn;
     try {
@@ -867,7 +898,7 @@ export class DenoTransport implements Transport {
       throw handshakeError(e, where);
     }
     await clientHandshake(secure, where, tls.handshakeTimeoutMs, signal);
-    return new DenoConnection(secure, this.#readBufferSize, true);
+    return new DenoConnection(secure, this.#dialledReadBufferSize, true);
   }
 
   /**
@@ -908,12 +939,18 @@ export class DenoTransport implements Transport {
       if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
     }
     await clientHandshake(conn, where, tls.handshakeTimeoutMs, signal);
-    return new DenoConnection(conn, this.#readBufferSize, true);
+    return new DenoConnection(conn, this.#dialledReadBufferSize, true);
+  }
+
+  /** The largest read buffer of a connection `connect` opens. */
+  get #dialledReadBufferSize(): number {
+    return this.#readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
   }
 }
 
 /**
- * The default {@linkcode DenoTransport} (64 KiB read buffers).
+ * The default {@linkcode DenoTransport} (read buffers of at most 16 KiB on
+ * accepted connections, 64 KiB on dialled ones).
  *
  * @example
  * ```ts

@@ -251,6 +251,44 @@ for (const tc of TRANSPORTS.filter((t) => t.name !== "node")) {
       await b.close();
     }
   });
+  Deno.test(`server bounds [${tc.name}]: requests in progress keep the bytes they were read in counted in maxIncompleteFrameBytes; while it is spent, a connection with a request in progress is not read, one with none starts one`, async () => {
+    const transport = tc.make();
+    // 300 bytes: the 10 requests of the first connection (410 bytes, read
+    // in one chunk) spend it as long as one of them is in progress.
+    await using server = new Bounded({ transport, maxIncompleteFrameBytes: 300 });
+    await server.start();
+    const a = await RawPeer.connect(transport, server.address);
+    const b = await RawPeer.connect(transport, server.address);
+    try {
+      await a.send(...Array.from({ length: 10 }, (_, i) => request(i + 1, 2)));
+      await until(() => server.started >= 1);
+      await delay(50);
+      assertEquals(server.started, 1, "one started, then the budget is spent: the others wait");
+      await b.send(request(101, 2), request(102, 2));
+      await until(() => server.started === 2);
+      await delay(50);
+      assertEquals(server.started, 2, "the second connection starts one, not two");
+      server.release();
+      const ids = (await a.frames(10)).map((f) => requestIdOf(f.subarray(4)));
+      assertEquals(
+        ids.sort((x, y) => Number(x - y)),
+        Array.from({ length: 10 }, (_, i) => BigInt(i + 1)),
+      );
+      assertEquals((await b.frames(2)).length, 2);
+      assertEquals(server.started, 12);
+      // Everything given back: a frame of 240 bytes split over two writes
+      // (a carry-over) fits the budget again.
+      const big = request(200, 0, 200);
+      await a.send(big.subarray(0, 20));
+      await delay(20);
+      await a.send(big.subarray(20));
+      assertEquals(requestIdOf((await a.frame())!.subarray(4)), 200n);
+    } finally {
+      server.release();
+      await a.close();
+      await b.close();
+    }
+  });
 }
 
 Deno.test("server bounds [memory]: maxBufferedBytesTotal stops a peer that does not read; a reading peer is served", async () => {

@@ -220,17 +220,19 @@ Deno.test("DirectSession: an exception inside a callback fails the session, coun
   const session = new DirectSession(conn, () => new Uint8Array(4), {
     maxFrameLength: 1024,
     maxInFlight: 8,
-    maxBufferedBytes: 1 << 20,
+    maxBufferedBytes: 4,
     framingFailure: () => new Uint8Array(4),
     budget,
     limit,
     internalError: (e) => caught.push(e),
+    failureGraceMs: 10,
     lingerMs: 10,
     lingerBytes: 10,
   });
   const done = session.start();
-  // A bad length prefix makes the session pause the channel, which throws.
-  session.data(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+  // Two frames: the first answer fills the 4 bytes of room, so the session
+  // pauses the channel for the second, which throws.
+  session.data(new Uint8Array([0, 0, 0, 1, 7, 0, 0, 0, 1, 7]));
   session.drain();
   session.end();
   const end = await done;
@@ -259,6 +261,7 @@ Deno.test("DirectSession: a handler that throws or a promise that rejects fails 
       budget: new FrameBudget(1 << 20),
       limit,
       internalError: (e) => caught.push(e),
+      failureGraceMs: 10,
       lingerMs: 10,
       lingerBytes: 10,
     });

@@ -142,3 +142,29 @@ Deno.test("DecoderState: small frames sharing a large chunk with carried-over by
   d.push(full, out);
   assert(out.every((f) => f.buffer === full.buffer), "views");
 });
+
+Deno.test("SharedFlowLimit with a budget: while it is spent, a stage with a request in progress waits (one with none may start); giving bytes back wakes it", () => {
+  const budget = new FrameBudget(100);
+  const limit = new SharedFlowLimit(1000, 1 << 20, budget);
+  assertEquals(limit.blocks(1, 0), false);
+  budget.hold(100);
+  assertEquals(limit.blocks(1, 0), true, "spent: a stage with a request in progress waits");
+  assertEquals(limit.blocks(0, 0), false, "a stage with none may start one");
+  let woken = 0;
+  limit.wait(() => woken++);
+  limit.wake();
+  assertEquals(woken, 1, "woken to check again (the other bounds have room)");
+  // Every bound at its limit: nobody is woken.
+  const full = new SharedFlowLimit(1, 1, budget);
+  full.inFlight = 1;
+  full.heldBytes = 1;
+  full.wait(() => woken++);
+  full.wake();
+  assertEquals(woken, 1);
+  budget.release(1);
+  full.wake();
+  assertEquals(woken, 2, "the budget has room again");
+  // Without a budget, the old rule.
+  const plain = new SharedFlowLimit(1, 1);
+  assertEquals(plain.blocks(1, 0), false);
+});

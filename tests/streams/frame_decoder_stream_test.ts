@@ -161,3 +161,110 @@ vectorTest(
     }
   },
 );
+
+/** Every frame of `chunks` through feed / next / endChunk, and the error met. */
+function lazyDecode(
+  d: DecoderState,
+  chunks: readonly Uint8Array[],
+): { frames: Uint8Array[]; error: Error | null } {
+  const frames: Uint8Array[] = [];
+  for (const c of chunks) {
+    d.feed(c);
+    for (let f = d.next(); f !== null; f = d.next()) frames.push(f);
+    const error = d.endChunk();
+    if (error !== null) return { frames, error };
+  }
+  return { frames, error: null };
+}
+
+Deno.test("DecoderState lazily (feed / next / endChunk): every split point gives push's frames, as views", () => {
+  const frames = sampleFrames();
+  const all = concatBytes(frames);
+  for (let cut = 0; cut <= all.length; cut++) {
+    const got = lazyDecode(new DecoderState(1 << 20), [all.slice(0, cut), all.slice(cut)]);
+    assertEquals(got.error, null);
+    assertEquals(got.frames.map(toHex), frames.map(withoutPrefix), `cut at ${cut}`);
+  }
+  for (let a = 0; a < all.length; a += 3) {
+    for (let b = a; b <= all.length; b += 5) {
+      const got = lazyDecode(new DecoderState(1 << 20), [
+        all.slice(0, a),
+        all.slice(a, b),
+        all.slice(b),
+      ]);
+      assertEquals(got.frames.map(toHex), frames.map(withoutPrefix), `cuts at ${a}, ${b}`);
+    }
+  }
+  // Byte by byte.
+  const bytes = Array.from(all, (_, i) => all.slice(i, i + 1));
+  assertEquals(
+    lazyDecode(new DecoderState(1 << 20), bytes).frames.map(toHex),
+    frames.map(withoutPrefix),
+  );
+  // Whole frames are views into the chunk, handed out one call at a time.
+  const d = new DecoderState(1 << 20);
+  assertEquals(d.feed(all), all.length);
+  const first = d.next()!;
+  assert(first.buffer === all.buffer, "a view");
+  assertEquals(toHex(first), withoutPrefix(frames[0]));
+});
+
+Deno.test("DecoderState lazily: the frames before a bad length are handed out first, then endChunk reports it", () => {
+  const frames = sampleFrames();
+  const bad = new Uint8Array([0x80, 0, 0, 0, 1, 2, 3]);
+  for (const max of [1 << 20, 100]) {
+    const input = concatBytes([...frames.slice(0, 3), bad]);
+    for (let cut = 0; cut <= input.length; cut += 7) {
+      const d = new DecoderState(max);
+      const got = lazyDecode(d, [input.slice(0, cut), input.slice(cut)]);
+      assertInstanceOf(got.error, FrameLengthError);
+      assertEquals(got.frames.map(toHex), frames.slice(0, 3).map(withoutPrefix), `cut at ${cut}`);
+      assertEquals(d.next(), null, "nothing after the error");
+    }
+  }
+  // A length over the maximum, after a good frame.
+  const d = new DecoderState(10);
+  d.feed(concatBytes([new Uint8Array([0, 0, 0, 1, 7]), new Uint8Array([0, 0, 0, 11])]));
+  assertEquals(Array.from(d.next()!), [7]);
+  assertEquals(d.next(), null);
+  assertEquals((d.endChunk() as FrameLengthError).message.includes("11"), true);
+});
+
+Deno.test("DecoderState lazily with a budget: the tail is carried over (and reserved) only at endChunk; feed counts a completed carry-over", async () => {
+  const { FrameBudget, FrameBudgetError } = await import("../../mod.ts");
+  const budget = new FrameBudget(100_000);
+  const d = new DecoderState(1 << 20, budget);
+  const small = new Uint8Array([0, 0, 0, 2, 1, 2]);
+  const big = new Uint8Array(4 + 90_000);
+  new DataView(big.buffer).setInt32(0, 90_000);
+  // One whole frame, then the head of the big one.
+  const chunk1 = concatBytes([small, big.subarray(0, 1000)]);
+  assertEquals(d.feed(chunk1), chunk1.length);
+  assertEquals(Array.from(d.next()!), [1, 2]);
+  assertEquals(d.next(), null);
+  assertEquals(budget.used, 0, "nothing reserved before endChunk");
+  assertEquals(d.endChunk(), null);
+  assertEquals(budget.used, 65536, "the carry-over");
+  assertEquals(d.buffered, 1000);
+  // The rest of the big frame and a small one: feed counts the chunk and
+  // the completed carry-over buffer (the frame is a view into it).
+  const chunk2 = concatBytes([big.subarray(1000), small]);
+  const held = d.feed(chunk2);
+  assertEquals(held, chunk2.length + big.length);
+  assertEquals(budget.used, 0, "the carry-over's reservation is given back: the caller holds it");
+  assertEquals(d.next()!.length, 90_000);
+  assertEquals(Array.from(d.next()!), [1, 2]);
+  assertEquals(d.next(), null);
+  assertEquals(d.endChunk(), null);
+  // A carry-over over the budget is reported by endChunk.
+  budget.hold(99_000);
+  d.feed(big.subarray(0, 100));
+  assertEquals(d.next(), null);
+  assertInstanceOf(d.endChunk(), FrameBudgetError);
+  assertEquals(budget.used, 99_000, "nothing reserved");
+  budget.release(99_000);
+  // clear() drops what was fed and the partial frame.
+  d.feed(concatBytes([small, big.subarray(0, 10)]));
+  d.clear();
+  assertEquals([d.next(), d.endChunk(), d.buffered, budget.used], [null, null, 0, 0]);
+});
