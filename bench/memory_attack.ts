@@ -4,46 +4,56 @@
  * likes) and never reads can drive the resident memory of our proxy (or
  * state server) with default settings.
  *
- *   deno run -A bench/memory_attack.ts [--connections 4096] \
- *     [--modes slow,noread,partial,idle] [--target proxy|server] \
- *     [--transport deno|node] [--path direct|stream] [--hold 10] \
- *     [--bytes 262144] [--upstream-delay-ms 25000] [--per-address 500] [--json]
+ *   deno run -A bench/memory_attack.ts [--modes slow,worst,partial,idle,noread,mixed] \
+ *     [--connections 4096] [--target proxy|server] [--transport deno|node] \
+ *     [--path direct|stream] [--hold 3] [--bytes 262144] [--grow 30720] \
+ *     [--upstream-delay-ms 25000] [--noread-connections 512] \
+ *     [--noread-bytes 1048576] [--per-address 500] [--json]
  *
  * For each mode it starts, each in its own process: a state server with the
- * bench data set (for `slow`, one that answers every request after
- * `--upstream-delay-ms`) and the target with its default bounds (only the
- * address, the transport and, for the proxy, the locations are set). It
- * warms the target up over one connection, samples its RSS, opens
- * `--connections` connections from 127.0.0.2, 127.0.0.3, ... (`node:net`
- * with `localAddress`; `--per-address` each, below the default per-address
- * cap of 512), samples again, then sends from every connection:
+ * bench data set, each state also registered as `slow-<name>`, answered
+ * only after `--upstream-delay-ms`; and the target with its default bounds
+ * (only the address, the transport and, for the proxy, the locations are
+ * set; `--path stream` hides the direct path of its connections). It warms
+ * the target up over one connection, samples its RSS, opens `--connections`
+ * connections from 127.0.0.2, 127.0.0.3, ... (`node:net` with
+ * `localAddress`, `--per-address` from each, below the default cap of 512
+ * per address), samples again, then sends from every connection (never
+ * reading, except `idle`):
  *
- * - `slow`: `--bytes` of valid requests, in writes of 64 KiB, that the
- *   (delayed) state server answers only after `--upstream-delay-ms`: the
- *   requests stay in progress and their frames are kept;
- * - `noread`: `--bytes` of valid requests, answered at once by the state
- *   server, and the answers are never read;
+ * - `slow`: `--bytes` of valid requests for the slow states: they stay in
+ *   progress, and the chunks they were read in are kept;
+ * - `worst`: `--grow` bytes of 1 KiB frames with a wrong version (answered
+ *   at once), so that every read fills the target's read buffer up to its
+ *   largest size (30 KiB: 2 + 4 + 8 + 16 KiB), then `slow`;
  * - `partial`: the prefix of a frame of the largest default length (64 MiB)
  *   and `--bytes` of its body, never completed;
- * - `idle`: one frame of 126 KiB (with a wrong version, answered with a
- *   failure), so that the reads fill the target's read buffer at every
- *   size up to 64 KiB, then nothing (the answer is read).
+ * - `idle`: the `--grow` frames alone, their answers read: each connection
+ *   is left with its read buffer at its largest, pending;
+ * - `noread`: `--noread-bytes` of valid requests answered at once, from
+ *   `--noread-connections` connections, never read: answers pile up;
+ * - `mixed`: all of the above at once, one connection in five each
+ *   (`noread` with `--bytes`).
  *
- * It samples the target's VmRSS and VmHWM (`/proc/PID/status`) every 200 ms
- * for `--hold` seconds after the last byte was taken (or the attack stalled),
- * and prints, per mode: RSS before, after connecting, the peak (VmHWM), and
- * the peak's growth per connection. The attacker writes at most 64 KiB per
- * connection ahead of what the target took. Every run is bounded (the whole
- * command takes about `modes × (hold + 20 s)`); it kills only the processes
- * it started, by pid.
+ * The attacker writes at most 64 KiB per connection ahead of what the
+ * target took. It samples the target's VmRSS and VmHWM (`/proc/PID/status`),
+ * its heap and external memory (`Deno.memoryUsage()`, written by the target
+ * every 200 ms) until nothing was taken for `--hold` seconds and the target
+ * is quiet (under 5% of a core), then asks the target for a full collection
+ * and samples again: what is retained apart from garbage. It prints, per
+ * mode: RSS before, after connecting, the peak, after the collection. Every
+ * run is bounded (each mode at most `hold` + 60 s; all modes with the
+ * defaults take about two minutes); it kills only the processes it started,
+ * by pid.
  *
  * @module
  */
 
 import net from "node:net";
 import {
-  encodeKvStateRequest,
+  concatBytes,
   KvStateClientProxy,
+  KvStateId,
   KvStateServer,
   type QueryableState,
   StaticLocationOracle,
@@ -52,6 +62,7 @@ import {
 import {
   BENCH_JOB_ID,
   benchLocations,
+  type BenchState,
   buildBenchStates,
   buildRequestMix,
   type MixRequest,
@@ -71,6 +82,8 @@ const FLAGS = [
   "bytes",
   "upstream-delay-ms",
   "per-address",
+  "noread-connections",
+  "noread-bytes",
   "grow",
   "locations",
   "delay-ms",
@@ -78,11 +91,15 @@ const FLAGS = [
   "report",
   "snapshot",
   "samples",
+  "v8-flags",
   "json",
 ] as const;
 
-const ALL_MODES = ["slow", "noread", "partial", "idle", "worst"] as const;
+const ALL_MODES = ["slow", "worst", "partial", "idle", "noread", "mixed"] as const;
 type Mode = typeof ALL_MODES[number];
+/** What one connection does. */
+type Kind = Exclude<Mode, "mixed">;
+const MIXED: readonly Kind[] = ["slow", "worst", "partial", "idle", "noread"];
 
 const WRITE_PIECE = 64 * 1024;
 
@@ -140,6 +157,32 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/** The bench states again, named `slow-<name>`, under other ids. */
+function slowStates(states: readonly BenchState[]): BenchState[] {
+  const other = (id: KvStateId) => KvStateId.fromHex(`ff${id.toString().slice(2)}`);
+  return states.map((s) => ({
+    ...s,
+    name: `slow-${s.name}`,
+    kvStateIds: [other(s.kvStateIds[0]), other(s.kvStateIds[1])] as const,
+  }));
+}
+
+/** Registers the bench states, and their slow twins answering after `delay` ms. */
+function registerAll(server: KvStateServer, delay: number): BenchState[] {
+  const states = buildBenchStates(1000);
+  const slow = slowStates(states);
+  for (const s of states) {
+    server.registry.register(s.state, s.kvStateIds[0]);
+    server.registry.register(s.state, s.kvStateIds[1]);
+  }
+  for (const s of slow) {
+    const state = delayed(s.state, delay);
+    server.registry.register(state, s.kvStateIds[0]);
+    server.registry.register(state, s.kvStateIds[1]);
+  }
+  return [...states, ...slow];
+}
+
 /** A state that answers after `ms`. */
 function delayed(state: QueryableState, ms: number): QueryableState {
   return {
@@ -160,18 +203,12 @@ async function runRole(role: string, args: ReturnType<typeof parseArgs>): Promis
   const transport = await transportFor(str(args, "transport", "deno"), str(args, "path", "direct"));
   let close: () => Promise<void>;
   let address;
+  const delay = num(args, "delay-ms", 25_000);
   if (role === "upstream") {
-    const delay = num(args, "delay-ms", 0);
     const server = new KvStateServer({
       transport: (await import("../src/transport/deno.ts")).denoTransport,
-      maxConnectionsPerAddress: 10_000,
     });
-    const states = buildBenchStates(1000);
-    for (const s of states) {
-      const state = delay > 0 ? delayed(s.state, delay) : s.state;
-      server.registry.register(state, s.kvStateIds[0]);
-      server.registry.register(state, s.kvStateIds[1]);
-    }
+    const states = registerAll(server, delay);
     address = await server.start();
     await Deno.writeTextFile(
       str(args, "write-locations"),
@@ -188,11 +225,9 @@ async function runRole(role: string, args: ReturnType<typeof parseArgs>): Promis
     address = await proxy.start();
     close = () => proxy.close();
   } else if (role === "server") {
+    // Default bounds: only where to listen and what to serve.
     const server = new KvStateServer({ transport });
-    for (const s of buildBenchStates(1000)) {
-      server.registry.register(s.state, s.kvStateIds[0]);
-      server.registry.register(s.state, s.kvStateIds[1]);
-    }
+    registerAll(server, delay);
     address = await server.start();
     close = () => server.close();
   } else {
@@ -262,26 +297,21 @@ function growFrames(bytes: number): Uint8Array {
   return out;
 }
 
-/** What one connection sends in a mode. */
-function payloadFor(
-  mode: Mode,
-  bytes: number,
-  growBytes: number,
-  mix: readonly MixRequest[],
-): Uint8Array {
-  switch (mode) {
+/** The request mixes: for states answered at once, and for the slow ones. */
+interface Mixes {
+  readonly fast: readonly MixRequest[];
+  readonly slow: readonly MixRequest[];
+}
+
+/** What one connection sends. */
+function payloadFor(kind: Kind, bytes: number, grow: number, mixes: Mixes): Uint8Array {
+  switch (kind) {
     case "slow":
+      return requestBytes(mixes.slow, bytes);
     case "noread":
-      return requestBytes(mix, bytes);
-    case "worst": {
-      // The read buffer grown to its largest, then slow requests.
-      const grow = growFrames(growBytes);
-      const slow = requestBytes(mix, bytes);
-      const out = new Uint8Array(grow.length + slow.length);
-      out.set(grow);
-      out.set(slow, grow.length);
-      return out;
-    }
+      return requestBytes(mixes.fast, bytes);
+    case "worst":
+      return concatBytes([growFrames(grow), requestBytes(mixes.slow, bytes)]);
     case "partial": {
       const out = new Uint8Array(4 + bytes);
       new DataView(out.buffer).setInt32(0, 64 * 1024 * 1024);
@@ -289,7 +319,7 @@ function payloadFor(
       return out;
     }
     case "idle":
-      return growFrames(growBytes);
+      return growFrames(grow);
   }
 }
 
@@ -389,10 +419,15 @@ async function attack(
   mode: Mode,
   args: ReturnType<typeof parseArgs>,
 ): Promise<ModeReport> {
-  const connections = num(args, "connections", 4096);
+  // The answers of `noread` take long to make: fewer connections, more bytes.
+  const connections = mode === "noread"
+    ? num(args, "noread-connections", 512)
+    : num(args, "connections", 4096);
   const perAddress = num(args, "per-address", 500);
-  const holdS = num(args, "hold", 10);
-  const bytes = num(args, "bytes", 256 * 1024);
+  const holdS = num(args, "hold", 3);
+  const bytes = mode === "noread"
+    ? num(args, "noread-bytes", 1024 * 1024)
+    : num(args, "bytes", 256 * 1024);
   const targetRole = str(args, "target", "proxy");
   const transport = str(args, "transport", "deno");
   const path = str(args, "path", "direct");
@@ -403,7 +438,6 @@ async function attack(
   let target: ListeningProcess;
   const peers: Peer[] = [];
   try {
-    const delay = mode === "slow" || mode === "worst" ? num(args, "upstream-delay-ms", 25_000) : 0;
     await group.spawnListening("upstream", DENO, [
       "run",
       "-A",
@@ -411,14 +445,16 @@ async function attack(
       "--role",
       "upstream",
       "--delay-ms",
-      String(delay),
+      String(num(args, "upstream-delay-ms", 25_000)),
       "--write-locations",
       locations,
     ], "state server");
     target = await group.spawnListening(targetRole, DENO, [
       "run",
       "-A",
-      "--v8-flags=--expose-gc",
+      `--v8-flags=--expose-gc${
+        typeof args.flags["v8-flags"] === "string" ? `,${args.flags["v8-flags"]}` : ""
+      }`,
       self,
       "--report",
       report,
@@ -433,32 +469,21 @@ async function attack(
       transport,
       "--path",
       path,
+      "--delay-ms",
+      String(num(args, "upstream-delay-ms", 25_000)),
     ], targetRole);
     const { port } = hostPort(target.address);
     const states = buildBenchStates(1000);
-    const mix = buildRequestMix(states, {
-      seed: 7,
-      size: 4096,
-      hitRatio: 0.9,
-      keys: 1000,
-      mode: targetRole === "proxy" ? "proxy" : "direct",
-    });
-    if (delay === 0) await warmUp(port, mix);
-    else {
-      // The delayed server would hold the warm-up for the whole delay: a
-      // request for an unknown job warms the path up to the lookup.
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      await c.write(
-        encodeKvStateRequest(1n, {
-          jobId: BENCH_JOB_ID,
-          stateName: "word-counts",
-          keyHashCode: 1,
-          serializedKeyAndNamespace: new Uint8Array(8),
-        }),
-      );
-      await new Promise((r) => setTimeout(r, 500));
-      c.close();
-    }
+    const mixOf = (s: readonly BenchState[]) =>
+      buildRequestMix(s, {
+        seed: 7,
+        size: 4096,
+        hitRatio: 0.9,
+        keys: 1000,
+        mode: targetRole === "proxy" ? "proxy" : "direct",
+      });
+    const mixes: Mixes = { fast: mixOf(states), slow: mixOf(slowStates(states)) };
+    await warmUp(port, mixes.fast);
     await new Promise((r) => setTimeout(r, 500));
     const before = sampleProc(target.pid)!;
     const started = performance.now();
@@ -474,14 +499,21 @@ async function attack(
     }
     await new Promise((r) => setTimeout(r, 1000));
     const idle = sampleProc(target.pid)!;
-    const payload = payloadFor(mode, bytes, num(args, "grow", 30 * 1024), mix);
+    const grow = num(args, "grow", 30 * 1024);
+    const payloads = new Map<Kind, Uint8Array>();
+    const payload = (kind: Kind) => {
+      let p = payloads.get(kind);
+      if (p === undefined) payloads.set(kind, p = payloadFor(kind, bytes, grow, mixes));
+      return p;
+    };
     let progressAt = performance.now();
     const onProgress = () => (progressAt = performance.now());
-    for (const p of peers) pump(p, payload, onProgress);
-    if (mode === "idle") {
-      // The answer is read: only the read buffer is left behind.
-      for (const p of peers) p.socket.resume();
-    }
+    peers.forEach((p, i) => {
+      const kind = mode === "mixed" ? MIXED[i % MIXED.length] : mode;
+      pump(p, payload(kind), onProgress);
+      // `idle` reads its answers: only the read buffer is left behind.
+      if (kind === "idle") p.socket.resume();
+    });
     let peakRss = 0;
     let peakHwm = 0;
     let peakHeap = 0;

@@ -22,6 +22,9 @@ import type { SessionProbe } from "./served_connection.ts";
  */
 export const PENDING: unique symbol = Symbol("pending");
 
+/** Answers waiting for a write are joined into one buffer by this many. */
+const JOIN_AT = 64;
+
 /**
  * Answers one frame: the response frame now, `null` for none, a promise of
  * either, or {@linkcode PENDING} when the answer comes later through
@@ -113,6 +116,8 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   /** Answers ready, not yet written. */
   #ready: Uint8Array[] = [];
   #readyBytes = 0;
+  /** Where in `#ready` the answers not joined yet begin (see `#join`). */
+  #joined = 0;
   /** Answer bytes handed to the adapter, not yet taken by it (until `drain`). */
   #unacked = 0;
   #pumpScheduled = false;
@@ -309,7 +314,21 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
       }
       break;
     }
+    // Answers that wait for a write are joined every so often: one buffer,
+    // not a view each (the proxy's are views into what it read from a state
+    // server, and would keep those buffers alive).
+    if (this.#ready.length - this.#joined >= JOIN_AT) this.#join();
     this.#maybeFinish();
+  }
+
+  /** Joins the answers waiting since the last join into one buffer. */
+  #join(): void {
+    const ready = this.#ready;
+    const from = this.#joined;
+    const joined = concatBytes(ready.slice(from));
+    ready.length = from;
+    ready.push(joined);
+    this.#joined = ready.length;
   }
 
   /** Starts the frames of the chunk while there is room; pauses reading when there is none. */
@@ -458,6 +477,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     const bytes = ready.length === 1 ? ready[0] : concatBytes(ready);
     this.#ready = [];
     this.#readyBytes = 0;
+    this.#joined = 0;
     try {
       this.#writable = this.#io.write(bytes);
     } catch (err) {
@@ -603,6 +623,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     const held = this.#readyBytes + this.#unacked;
     this.#ready = [];
     this.#readyBytes = 0;
+    this.#joined = 0;
     this.#unacked = 0;
     if (held !== 0) {
       this.#limit.heldBytes -= held;

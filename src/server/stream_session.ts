@@ -10,10 +10,10 @@
 
 import type { FrameBudget } from "../streams/frame_budget.ts";
 import { DecoderState } from "../streams/frame_decoder_stream.ts";
-import { FrameEncoderStream } from "../streams/frame_encoder_stream.ts";
 import { type FrameHandler, RequestHandlerStream } from "../streams/request_handler_stream.ts";
 import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection } from "../transport/types.ts";
+import { concatBytes } from "../wire/bytes.ts";
 import { pipelineFailureFrame } from "./failure_frames.ts";
 import { InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
@@ -178,10 +178,11 @@ export class StreamSession implements SessionProbe, InputSource {
       maxBufferedBytes: this.#options.maxBufferedBytes,
       limit: this.#options.limit,
       onError: this.#options.internalError,
+      // Answers wait for the writer as one buffer per batch, not as views
+      // (the proxy's are views into what it read from a state server).
+      joinBatches: true,
     });
-    const output = stage.readable
-      .pipeThrough(new FrameEncoderStream())
-      .pipeTo(conn.writable, { preventAbort: true, preventClose: true });
+    const output = this.#output(stage, conn.writable);
     // When the output side fails (peer gone), stop reading too.
     output.catch((err) => {
       if (!this.#failing) this.#reader?.cancel(err).catch(() => {});
@@ -260,6 +261,41 @@ export class StreamSession implements SessionProbe, InputSource {
       await conn.writable.close();
     } catch {
       // The peer is gone.
+    }
+  }
+
+  /**
+   * Writes the stage's answers: each batch in one write (its frames joined),
+   * the next one read from the stage once that write is done. The bytes of
+   * the batch being written count as held by the stage until then (in its
+   * own bound and the shared one), as the direct path counts the bytes
+   * handed to its adapter. Rejects when a
+   * write fails (the stage is cancelled then); lets go of the writable at
+   * the end.
+   */
+  async #output(stage: RequestHandlerStream, writable: WritableStream<Uint8Array>): Promise<void> {
+    const reader = stage.readable.getReader();
+    const writer = writable.getWriter();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        if (value.length === 0) continue;
+        const bytes = value.length === 1 ? value[0] : concatBytes(value);
+        stage.countWriting(bytes.length);
+        try {
+          await writer.write(bytes);
+        } finally {
+          stage.countWriting(-bytes.length);
+        }
+        this.activity++;
+      }
+    } catch (err) {
+      reader.cancel(err).catch(() => {});
+      throw err;
+    } finally {
+      reader.releaseLock();
+      writer.releaseLock();
     }
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "../wire/bytes.ts";
 import type { SharedFlowLimit } from "./shared_flow_limit.ts";
 
 /**
@@ -40,6 +41,14 @@ export interface RequestHandlerStreamOptions {
    * then errors both sides) or one in its own callbacks. Must not throw.
    */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Emit each batch of several responses joined into one buffer (a batch
+   * of one element holding them all, back to back), so that responses
+   * waiting for a slow consumer are one buffer each batch rather than one
+   * view each (a view may keep the whole buffer it was read in alive).
+   * Default `false`: one element per response.
+   */
+  readonly joinBatches?: boolean;
 }
 
 /** The default of {@linkcode RequestHandlerStreamOptions.maxBufferedBytes}: 1 MiB. */
@@ -88,6 +97,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   readonly #endOutput: () => void;
   readonly #full: () => boolean;
   readonly #room: () => Promise<void>;
+  readonly #writing: (bytes: number) => void;
 
   /**
    * Creates the stage.
@@ -106,6 +116,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
     }
     const limit = options.limit;
     const onError = options.onError;
+    const join = options.joinBatches === true;
     let out!: ReadableStreamDefaultController<Uint8Array[]>;
     let input!: WritableStreamDefaultController;
     let inFlight = 0;
@@ -149,7 +160,9 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
       }
     };
     /** The answer bytes held: not yet emitted, or emitted and not yet read. */
-    const held = (): number => readyBytes + (maxBytes - (out.desiredSize ?? maxBytes));
+    /** Answer bytes taken from the readable and not yet written by its consumer. */
+    let writing = 0;
+    const held = (): number => readyBytes + (maxBytes - (out.desiredSize ?? maxBytes)) + writing;
     /** Brings this stage's share of `limit.heldBytes` up to date. */
     const report = (): void => {
       if (limit === undefined) return;
@@ -173,7 +186,7 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
         const batch = ready;
         ready = [];
         readyBytes = 0;
-        out.enqueue(batch);
+        out.enqueue(join && batch.length > 1 ? [concatBytes(batch)] : batch);
       } catch (err) {
         caught(err);
         stop(err);
@@ -249,6 +262,15 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
 
     this.#full = () => !done && full();
     this.#room = room;
+    this.#writing = (bytes) => {
+      writing += bytes;
+      try {
+        report();
+      } catch (err) {
+        caught(err);
+      }
+      if (bytes < 0) notify();
+    };
 
     this.readable = new ReadableStream<Uint8Array[]>({
       start(c) {
@@ -330,6 +352,30 @@ export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], 
   /** Requests of this stage in progress now. */
   get inFlight(): number {
     return this.#inFlight();
+  }
+
+  /**
+   * Counts answer bytes that the consumer has read from `readable` and not
+   * yet written out (positive when it takes a batch, negative once written):
+   * they stay in this stage's bound of answer bytes held, and in the shared
+   * one, until then. For a consumer that writes the batches itself.
+   *
+   * @example
+   * ```ts
+   * import { RequestHandlerStream, SharedFlowLimit } from "@kvstate/queryable-state";
+   *
+   * const limit = new SharedFlowLimit(10, 1024);
+   * const stage = new RequestHandlerStream((f) => f, { limit });
+   * stage.countWriting(100);
+   * limit.heldBytes; // => 100
+   * stage.countWriting(-100);
+   * limit.heldBytes; // => 0
+   * ```
+   *
+   * @param bytes The change.
+   */
+  countWriting(bytes: number): void {
+    this.#writing(bytes);
   }
 
   /**

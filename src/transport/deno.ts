@@ -14,7 +14,13 @@
  * one `conn.read` loop hands each chunk (an exact-size copy) to the handler,
  * and writes go out one at a time: every `write` returns `false` and the
  * handler's `drain` follows when the write is done, so a writer batches what
- * comes meanwhile into its next write. The streams are made on first use only.
+ * comes meanwhile into its next write. Nothing is read while the handler has
+ * paused the connection, and a paused connection lets go of its read buffer
+ * (it is made again on resume). The streams are made on first use only.
+ *
+ * Read buffers start at 2 KiB and double while reads fill them, up to 16 KiB
+ * on the connections a listener accepts (whose input is untrusted) and 64 KiB
+ * on those `connect` opens (see {@linkcode DenoTransportOptions.readBufferSize}).
  *
  * TLS (off by default): `listenTls` serves it through `Deno.listenTls`,
  * `connectTls` speaks it through `Deno.startTls` over a `Deno.connect`

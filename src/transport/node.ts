@@ -17,6 +17,14 @@
  * `socket.write`, and `drain` is the socket's. The streams are made on first
  * use only.
  *
+ * Memory per connection: Node reads up to 64 KiB at once (its own choice;
+ * no option changes it) and, when a socket is paused, it has usually read
+ * one chunk ahead already, which it keeps until resumed. So a paused
+ * connection may hold up to two 64 KiB chunks, the one handed over and the
+ * one read ahead (the Deno adapter: one of at most 16 KiB on accepted
+ * connections, and nothing read while paused). An idle connection holds no
+ * read buffer.
+ *
  * TLS (off by default) comes from `node:tls`, with everything the option
  * types describe: a server certificate, client certificates required and
  * verified (mutual TLS), trust, a client certificate, `serverName`. Nagle

@@ -79,6 +79,15 @@ function slowSession(
   options: { maxInFlight?: number; failureGraceMs?: number } = {},
 ) {
   const { conn, io } = scripted();
+  return { ...slowSessionOn(conn, budget, limit, options), io };
+}
+
+function slowSessionOn(
+  conn: Connection,
+  budget: FrameBudget,
+  limit: SharedFlowLimit,
+  options: { maxInFlight?: number; failureGraceMs?: number } = {},
+) {
   const started: Started[] = [];
   const session: DirectSession = new DirectSession(conn, (frame) => {
     // As the server's fast path does: the request keeps its chunk counted.
@@ -106,7 +115,7 @@ function slowSession(
     s.hold.release();
     session.settle(new Uint8Array([0xaa, id]));
   };
-  return { session, io, started, finish, done };
+  return { session, started, finish, done };
 }
 
 const ids = (started: readonly Started[]) => started.map((s) => s.id);
@@ -237,3 +246,37 @@ function concatAll(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+Deno.test("DirectSession: answers waiting for a write are joined as they pile up, and leave in order, byte for byte", async () => {
+  const budget = new FrameBudget(1 << 20);
+  const limit = new SharedFlowLimit(1000, 1 << 20, budget);
+  const { conn, io } = scripted();
+  const direct = conn.direct!;
+  let handler: { drain(): void } | undefined;
+  // A channel whose writes wait for `drain` (as the Deno adapter's do).
+  (conn as { direct: Connection["direct"] }).direct = (h) => {
+    handler = h;
+    const channel = direct(h);
+    return { ...channel, write: (b: Uint8Array) => (channel.write(b), false) };
+  };
+  const s = slowSessionOn(conn, budget, limit);
+  const ids = Array.from({ length: 200 }, (_, i) => i % 250);
+  s.session.data(frames(...ids));
+  assertEquals(s.started.length, 200);
+  s.finish(ids[0]);
+  await delay(0);
+  assertEquals(io.written.length, 1, "the first answer is written; the others wait for drain");
+  for (let i = 1; i < 200; i++) {
+    s.finish(ids[i]);
+    if (i % 7 === 0) await delay(0); // answers come in several turns
+  }
+  await delay(0);
+  assertEquals(io.written.length, 1);
+  handler!.drain();
+  assertEquals(io.written.length, 2, "one write for all that waited");
+  assertEquals(answered(io.written), ids);
+  s.session.end();
+  handler!.drain();
+  await s.done;
+  assertEquals([budget.used, limit.inFlight, limit.heldBytes], [0, 0, 0]);
+});
