@@ -12,6 +12,8 @@
  * - `client`: a client certificate from A; `clientFromOtherCa`: from B.
  */
 
+import { toolVersion } from "./_tool_version.ts";
+
 /** A certificate and its key, as PEM text, and the files holding them. */
 export interface CertAndKey {
   readonly cert: string;
@@ -36,21 +38,8 @@ export interface TlsFixture {
 
 const decoder = new TextDecoder();
 
-async function opensslVersion(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("openssl", {
-      args: ["version"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? decoder.decode(out.stdout).trim() : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The `openssl` version line, or `null` without one on the PATH. */
-export const OPENSSL_VERSION: string | null = await opensslVersion();
+export const OPENSSL_VERSION: string | null = await toolVersion("openssl", ["version"]);
 /** Whether the TLS tests can run. */
 export const hasOpenssl: boolean = OPENSSL_VERSION !== null;
 

@@ -5,59 +5,19 @@
  * no `node` is on the PATH.
  */
 
-import { assert } from "../_assert.ts";
+import { NODE_VERSION, runUnderNode } from "./_node_real.ts";
 
-const decoder = new TextDecoder();
-
-async function nodeVersion(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("node", {
-      args: ["--version"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? decoder.decode(out.stdout).trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-const version = await nodeVersion();
-if (version === null) {
+if (NODE_VERSION === null) {
   console.log("node_real_test: no `node` binary on the PATH: the real-Node run is ignored");
 }
 
 Deno.test({
-  name: `node transport under the real node binary (${version ?? "absent"})`,
-  ignore: version === null,
+  name: `node transport under the real node binary (${NODE_VERSION ?? "absent"})`,
+  ignore: NODE_VERSION === null,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "kvstate_node_" });
     try {
-      const entry = new URL("../node/node_transport.node.ts", import.meta.url).pathname;
-      const bundle = `${dir}/node_transport.node.mjs`;
-      const bundled = await new Deno.Command(Deno.execPath(), {
-        args: ["bundle", "--quiet", "--platform=deno", "--format=esm", "-o", bundle, entry],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert(
-        bundled.success,
-        `deno bundle failed:\n${decoder.decode(bundled.stdout)}${decoder.decode(bundled.stderr)}`,
-      );
-      const source = await Deno.readTextFile(bundle);
-      assert(!/\bDeno\.[a-z]/.test(source), "the bundle references Deno APIs");
-
-      const run = await new Deno.Command("node", {
-        args: ["--test", "--test-reporter=tap", bundle],
-        stdout: "piped",
-        stderr: "piped",
-        cwd: dir,
-      }).output();
-      const output = decoder.decode(run.stdout) + decoder.decode(run.stderr);
-      assert(run.code === 0, `node --test exited with ${run.code}:\n${output}`);
-      const pass = /^# pass (\d+)$/m.exec(output);
-      const fail = /^# fail (\d+)$/m.exec(output);
-      assert(pass !== null && Number(pass[1]) > 0 && fail?.[1] === "0", `unexpected:\n${output}`);
+      await runUnderNode({ file: "node_transport.node.ts", dir, morePassesThan: 0 });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
