@@ -16,6 +16,7 @@ import {
 } from "../../mod.ts";
 import { DirectSession, PENDING } from "../../src/server/direct_session.ts";
 import type { InputHold } from "../../src/server/input_hold.ts";
+import { connectionOver } from "./_direct_conn.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { delay } from "../_harness.ts";
 
@@ -44,14 +45,7 @@ function scripted() {
       io.paused = false;
     },
   };
-  const conn = {
-    readable: new ReadableStream<Uint8Array>(),
-    writable: new WritableStream<Uint8Array>(),
-    localAddress: { hostname: "127.0.0.1", port: 1 },
-    remoteAddress: { hostname: "127.0.0.1", port: 2 },
-    close: () => Promise.resolve(),
-    direct: () => channel,
-  } as Connection;
+  const conn = connectionOver(channel);
   return { conn, io };
 }
 

@@ -25,8 +25,9 @@ import {
 } from "../../mod.ts";
 import { AcceptLoop } from "../../src/server/accept_loop.ts";
 import { DeadlineSweeper } from "../../src/server/deadline_sweeper.ts";
-import { DirectSession } from "../../src/server/direct_session.ts";
+import { DirectSession, type DirectSessionOptions } from "../../src/server/direct_session.ts";
 import { InFlight } from "../../src/server/in_flight.ts";
+import { connectionOver } from "./_direct_conn.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";
 
@@ -201,15 +202,26 @@ function throwingDirect(): { conn: Connection; written: Uint8Array[] } {
     },
     resume() {},
   };
-  const conn = {
-    readable: new ReadableStream<Uint8Array>(),
-    writable: new WritableStream<Uint8Array>(),
-    localAddress: { hostname: "127.0.0.1", port: 1 },
-    remoteAddress: { hostname: "127.0.0.1", port: 2 },
-    close: () => Promise.resolve(),
-    direct: () => channel,
-  } as Connection;
+  const conn = connectionOver(channel);
   return { conn, written };
+}
+
+/** DirectSession options for the guard tests: internal errors go to `caught`. */
+function guardedOptions(
+  o: { maxBufferedBytes: number; budget: FrameBudget; limit: SharedFlowLimit; caught: unknown[] },
+): DirectSessionOptions {
+  return {
+    maxFrameLength: 1024,
+    maxInFlight: 8,
+    maxBufferedBytes: o.maxBufferedBytes,
+    framingFailure: () => new Uint8Array(4),
+    budget: o.budget,
+    limit: o.limit,
+    internalError: (e) => o.caught.push(e),
+    failureGraceMs: 10,
+    lingerMs: 10,
+    lingerBytes: 10,
+  };
 }
 
 Deno.test("DirectSession: an exception inside a callback fails the session, counted, and does not escape", async () => {
@@ -217,18 +229,11 @@ Deno.test("DirectSession: an exception inside a callback fails the session, coun
   const caught: unknown[] = [];
   const limit = new SharedFlowLimit(10, 1 << 20);
   const budget = new FrameBudget(1 << 20);
-  const session = new DirectSession(conn, () => new Uint8Array(4), {
-    maxFrameLength: 1024,
-    maxInFlight: 8,
-    maxBufferedBytes: 4,
-    framingFailure: () => new Uint8Array(4),
-    budget,
-    limit,
-    internalError: (e) => caught.push(e),
-    failureGraceMs: 10,
-    lingerMs: 10,
-    lingerBytes: 10,
-  });
+  const session = new DirectSession(
+    conn,
+    () => new Uint8Array(4),
+    guardedOptions({ maxBufferedBytes: 4, budget, limit, caught }),
+  );
   const done = session.start();
   // Two frames: the first answer fills the 4 bytes of room, so the session
   // pauses the channel for the second, which throws.
@@ -253,18 +258,16 @@ Deno.test("DirectSession: a handler that throws or a promise that rejects fails 
     const { conn } = throwingDirect();
     const caught: unknown[] = [];
     const limit = new SharedFlowLimit(10, 1 << 20);
-    const session = new DirectSession(conn, handler, {
-      maxFrameLength: 1024,
-      maxInFlight: 8,
-      maxBufferedBytes: 1 << 20,
-      framingFailure: () => new Uint8Array(4),
-      budget: new FrameBudget(1 << 20),
-      limit,
-      internalError: (e) => caught.push(e),
-      failureGraceMs: 10,
-      lingerMs: 10,
-      lingerBytes: 10,
-    });
+    const session = new DirectSession(
+      conn,
+      handler,
+      guardedOptions({
+        maxBufferedBytes: 1 << 20,
+        budget: new FrameBudget(1 << 20),
+        limit,
+        caught,
+      }),
+    );
     const done = session.start();
     session.data(new Uint8Array([0, 0, 0, 1, 7]));
     const end = await done;
