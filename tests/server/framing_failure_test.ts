@@ -127,6 +127,17 @@ function serverFailureMessage(frame: Uint8Array): string {
   return readJavaThrowable(m.body).message ?? "";
 }
 
+/** The next frame is the SERVER_FAILURE naming {@linkcode BAD_PREFIX}'s length; then EOF. */
+async function assertBadPrefixFailureThenEof(peer: RawPeer): Promise<void> {
+  const failure = await peer.frame();
+  assert(failure !== null, "the failure frame");
+  assert(
+    serverFailureMessage(failure).includes("negative pre-adjustment length field: -2"),
+    serverFailureMessage(failure),
+  );
+  assertEquals(await peer.frame(), null, "then EOF");
+}
+
 for (const tc of SOCKET_TRANSPORTS) {
   Deno.test(`framing failure [${tc.name}]: 5 requests answered after 150 ms, then a bad prefix in the same write: 5 answers, the SERVER_FAILURE, EOF`, async () => {
     const transport = tc.make();
@@ -151,13 +162,7 @@ for (const tc of SOCKET_TRANSPORTS) {
       }
       assertEquals(ids.sort(), [1n, 2n, 3n, 4n, 5n]);
       assert(performance.now() - t0 >= 140, "the answers came when the requests finished");
-      const failure = await peer.frame();
-      assert(failure !== null, "the failure frame");
-      assert(
-        serverFailureMessage(failure).includes("negative pre-adjustment length field: -2"),
-        serverFailureMessage(failure),
-      );
-      assertEquals(await peer.frame(), null, "then EOF");
+      await assertBadPrefixFailureThenEof(peer);
     } finally {
       await peer.close();
     }
@@ -222,13 +227,7 @@ for (const tc of SOCKET_TRANSPORTS) {
         assert(performance.now() - t0 >= 140, "the answers came from the slow state server");
         for (const a of answers) assertEquals(a[11], MessageType.REQUEST_RESULT);
         assertEquals(answers.map((a) => requestIdOf(a.subarray(4))).sort(), [1n, 2n, 3n, 4n, 5n]);
-        const failure = await peer.frame();
-        assert(failure !== null, "the failure frame");
-        assert(
-          serverFailureMessage(failure).includes("negative pre-adjustment length field: -2"),
-          serverFailureMessage(failure),
-        );
-        assertEquals(await peer.frame(), null, "then EOF");
+        await assertBadPrefixFailureThenEof(peer);
       } finally {
         await peer.close();
       }
