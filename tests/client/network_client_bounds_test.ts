@@ -17,8 +17,9 @@ import {
   type Transport,
 } from "../../mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
-import { delay, FakeServer, type RawPeer, SOCKET_TRANSPORTS } from "../_harness.ts";
+import { delay, type RawPeer, SOCKET_TRANSPORTS } from "../_harness.ts";
 import { Prng } from "../_prng.ts";
+import { withClient } from "./_with_client.ts";
 
 const KV_STATE_ID = KvStateId.fromHex("0a0b0c0d0e0f10111213141516171819");
 /** Key bytes that name request `n` (a frame of 44 bytes). */
@@ -159,14 +160,12 @@ for (const tc of SOCKET_TRANSPORTS) {
 
 Deno.test("NetworkClient: requests queued while connecting count toward the bound; aborted and expired ones leave the outbox; the rest go out intact", async () => {
   const memory = new MemoryTransport();
-  const fake = await FakeServer.start(memory);
   const { transport, release } = gated(memory);
-  const client = new NetworkClient({
+  await withClient(memory, {
     transport,
     maxQueuedBytesPerConnection: 10 * FRAME,
     requestTimeoutMs: 0,
-  });
-  try {
+  }, async (client, fake) => {
     const controllers = new Map<number, AbortController>();
     const answers = new Map<number, Promise<Uint8Array>>();
     for (let n = 0; n < 10; n++) {
@@ -221,19 +220,14 @@ Deno.test("NetworkClient: requests queued while connecting count toward the boun
     assertEquals(seen, live, "exactly the live requests, in order, each frame intact");
     for (const n of live) assertEquals((await answers.get(n)!)[0], n);
     assertEquals(client.queuedBytes, 0);
-  } finally {
-    await client.close();
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("NetworkClient: many aborts in any order keep the outbox consistent", async () => {
   const memory = new MemoryTransport();
-  const fake = await FakeServer.start(memory);
   const { transport, release } = gated(memory);
-  const client = new NetworkClient({ transport, requestTimeoutMs: 0 });
   const rng = new Prng(9);
-  try {
+  await withClient(memory, { transport, requestTimeoutMs: 0 }, async (client, fake) => {
     const total = 300;
     const controllers: AbortController[] = [];
     const answers: Promise<Uint8Array>[] = [];
@@ -270,36 +264,32 @@ Deno.test("NetworkClient: many aborts in any order keep the outbox consistent", 
     const seen = (await answer(peer, extra, extra - 1)).filter((n) => n >= total || n % 7 === 0);
     assertEquals(seen, expected);
     for (const n of expected) assertEquals((await answers[n])[0], n & 0xff);
-  } finally {
-    await client.close();
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("NetworkClient: a request larger than the bound goes when nothing else waits", async () => {
   const memory = new MemoryTransport();
-  const fake = await FakeServer.start(memory);
   const { transport, release } = gated(memory);
-  const client = new NetworkClient({ transport, maxQueuedBytesPerConnection: 100 });
-  try {
-    const big = client.sendKvStateInternalRequest(fake.address, {
-      kvStateId: KV_STATE_ID,
-      serializedKeyAndNamespace: new Uint8Array(200),
-    });
-    assertEquals(client.queuedBytes, 240);
-    const next = new Uint8Array(1);
-    let refusal: unknown;
-    client.forwardInternalRequest(fake.address, KV_STATE_ID, next, (_f, e) => (refusal = e), 0);
-    assertInstanceOf(refusal, RequestQueueFullError, "refused before the call returned");
-    release();
-    const peer = await fake.accept();
-    const f = (await peer.frame())!;
-    await peer.send(encodeKvStateResponse(parse(f).id, new Uint8Array([1])));
-    assertEquals((await big)[0], 1);
-  } finally {
-    await client.close();
-    await fake.close();
-  }
+  await withClient(
+    memory,
+    { transport, maxQueuedBytesPerConnection: 100 },
+    async (client, fake) => {
+      const big = client.sendKvStateInternalRequest(fake.address, {
+        kvStateId: KV_STATE_ID,
+        serializedKeyAndNamespace: new Uint8Array(200),
+      });
+      assertEquals(client.queuedBytes, 240);
+      const next = new Uint8Array(1);
+      let refusal: unknown;
+      client.forwardInternalRequest(fake.address, KV_STATE_ID, next, (_f, e) => (refusal = e), 0);
+      assertInstanceOf(refusal, RequestQueueFullError, "refused before the call returned");
+      release();
+      const peer = await fake.accept();
+      const f = (await peer.frame())!;
+      await peer.send(encodeKvStateResponse(parse(f).id, new Uint8Array([1])));
+      assertEquals((await big)[0], 1);
+    },
+  );
 });
 
 Deno.test("NetworkClient: maxQueuedBytesPerConnection must be positive", () => {

@@ -20,7 +20,8 @@ import {
   type Transport,
 } from "../../mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
-import { delay, FakeServer, TRANSPORTS } from "../_harness.ts";
+import { delay, TRANSPORTS } from "../_harness.ts";
+import { withClient } from "./_with_client.ts";
 
 const KV_STATE_ID = KvStateId.fromHex("0a0b0c0d0e0f10111213141516171819");
 const KN = new Uint8Array([2, 0x61, 42, 0]);
@@ -50,15 +51,13 @@ async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
 for (const tc of TRANSPORTS) {
   Deno.test(`NetworkClient [${tc.name}]: a raw handler that throws on its answer loses only that answer; the connection and the other requests go on`, async () => {
     const transport = tc.make();
-    const fake = await FakeServer.start(transport);
     const caught: unknown[] = [];
     const stats = new RequestStats();
-    const client = new NetworkClient({
+    await withClient(transport, {
       transport,
       stats,
       onInternalError: (e) => caught.push(e),
-    });
-    try {
+    }, async (client, fake) => {
       const { handler, got } = handlerThrowingFor(0);
       client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 0);
       client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 1);
@@ -82,17 +81,12 @@ for (const tc of TRANSPORTS) {
       await peer.send(encodeKvStateResponse(2n, new Uint8Array([2])));
       assertEquals((await next)[0], 2);
       assertEquals(fake.peers.length, 1, "no reconnect");
-    } finally {
-      await client.close();
-      await fake.close();
-    }
+    });
   });
 
   Deno.test(`NetworkClient [${tc.name}]: raw handlers that throw when their connection fails are counted; the others still learn`, async () => {
     const transport = tc.make();
-    const fake = await FakeServer.start(transport);
-    const client = new NetworkClient({ transport });
-    try {
+    await withClient(transport, { transport }, async (client, fake) => {
       const { handler, got } = handlerThrowingFor(0, 2);
       for (let i = 0; i < 4; i++) {
         client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, i);
@@ -104,18 +98,13 @@ for (const tc of TRANSPORTS) {
       assertInstanceOf(got.get(1), ConnectionClosedError);
       assertInstanceOf(got.get(3), ConnectionClosedError);
       assertEquals(client.internalErrors, 2);
-    } finally {
-      await client.close();
-      await fake.close();
-    }
+    });
   });
 }
 
 Deno.test("NetworkClient: raw handlers that throw at their deadline do not stop the sweeper", async () => {
   const transport = new MemoryTransport();
-  const fake = await FakeServer.start(transport);
-  const client = new NetworkClient({ transport, requestTimeoutMs: 30 });
-  try {
+  await withClient(transport, { transport, requestTimeoutMs: 30 }, async (client, fake) => {
     const { handler, got } = handlerThrowingFor(0, 1);
     client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 0);
     client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 1);
@@ -128,10 +117,7 @@ Deno.test("NetworkClient: raw handlers that throw at their deadline do not stop 
     client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 3);
     assert(await eventually(() => got.has(3), 2000), "a later request expires");
     assertInstanceOf(got.get(3), DeadlineExceededError);
-  } finally {
-    await client.close();
-    await fake.close();
-  }
+  });
 });
 
 Deno.test("NetworkClient: a raw handler that throws on a closed client is counted, not thrown", async () => {
@@ -146,7 +132,6 @@ Deno.test("NetworkClient: a raw handler that throws on a closed client is counte
 
 Deno.test("NetworkClient: stats hooks that throw (and an onInternalError that throws) break nothing", async () => {
   const transport = new MemoryTransport();
-  const fake = await FakeServer.start(transport);
   const boom = () => {
     throw new Error("stats broke");
   };
@@ -157,25 +142,25 @@ Deno.test("NetworkClient: stats hooks that throw (and an onInternalError that th
     reportSuccessfulRequest: boom,
     reportFailedRequest: boom,
   };
-  const client = new NetworkClient({ transport, stats, onInternalError: boom });
-  try {
-    const ok = client.sendKvStateInternalRequest(fake.address, req);
-    const { handler, got } = handlerThrowingFor();
-    client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 0);
-    const peer = await fake.accept();
-    await peer.frames(2);
-    await peer.send(
-      encodeKvStateResponse(0n, new Uint8Array([7])),
-      encodeKvStateResponse(1n, new Uint8Array([8])),
-    );
-    assertEquals((await ok)[0], 7);
-    assert(await eventually(() => got.has(0), 2000));
-    // active connection, 2 requests, 2 successes
-    assertEquals(client.internalErrors, 5);
-  } finally {
-    await client.close();
-    await fake.close();
-  }
+  const client = await withClient(
+    transport,
+    { transport, stats, onInternalError: boom },
+    async (client, fake) => {
+      const ok = client.sendKvStateInternalRequest(fake.address, req);
+      const { handler, got } = handlerThrowingFor();
+      client.forwardInternalRequest(fake.address, KV_STATE_ID, KN, handler, 0);
+      const peer = await fake.accept();
+      await peer.frames(2);
+      await peer.send(
+        encodeKvStateResponse(0n, new Uint8Array([7])),
+        encodeKvStateResponse(1n, new Uint8Array([8])),
+      );
+      assertEquals((await ok)[0], 7);
+      assert(await eventually(() => got.has(0), 2000));
+      // active connection, 2 requests, 2 successes
+      assertEquals(client.internalErrors, 5);
+    },
+  );
   assertEquals(client.internalErrors, 6, "and the inactive connection");
 });
 
