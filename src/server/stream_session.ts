@@ -8,28 +8,20 @@
  * @module
  */
 
-import type { FrameBudget } from "../streams/frame_budget.ts";
 import { DecoderState } from "../streams/frame_decoder_stream.ts";
 import { type FrameHandler, RequestHandlerStream } from "../streams/request_handler_stream.ts";
-import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
+import type { DirectSessionOptions } from "./direct_session.ts";
 import { pipelineFailureFrame } from "./failure_frames.ts";
 import { InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
-/** @internal Bounds of a stream session (as for a direct session). */
-export interface StreamSessionOptions {
-  readonly maxFrameLength: number;
-  readonly maxInFlight: number;
-  readonly maxBufferedBytes: number;
-  readonly budget: FrameBudget;
-  readonly limit: SharedFlowLimit;
-  readonly internalError: (err: unknown) => void;
-  readonly failureGraceMs: number;
-  readonly lingerMs: number;
-  readonly lingerBytes: number;
-}
+/**
+ * @internal Bounds of a stream session: those of a direct session (its
+ * failure frame is the pipeline's own).
+ */
+export type StreamSessionOptions = Omit<DirectSessionOptions, "framingFailure">;
 
 /**
  * The most frames handed to the request stage at once: the frames of a
