@@ -127,21 +127,6 @@ export class PendingTable<T extends { readonly id: number }> {
     return out;
   }
 
-  /**
-   * Calls `f` with each entry, in no particular order; `f` must not add or
-   * remove entries.
-   *
-   * @param f The callback.
-   */
-  forEach(f: (entry: T) => void): void {
-    const slots = this.#slots;
-    for (let i = 0; i < slots.length; i++) {
-      const e = slots[i];
-      if (e !== undefined) f(e);
-    }
-    if (this.#overflow !== undefined) { for (const e of this.#overflow.values()) f(e); }
-  }
-
   /** Removes every entry, and gives back the memory of a large table. */
   clear(): void {
     this.#slots = new Array(INITIAL_SLOTS).fill(undefined);
