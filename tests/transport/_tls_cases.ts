@@ -215,6 +215,27 @@ async function echoOnce(server: Transport, client: Transport, message: string): 
 }
 
 /**
+ * Dials a mutual-TLS server that should refuse the client and expects no
+ * answer (see `expectNoAnswer`), closing what connected. Returns the error
+ * the connect or the reading failed with, if any. With TLS 1.3 the
+ * handshake completes on the client's side first; the server's alert
+ * arrives with the next read.
+ */
+async function dialRefused(connecting: Promise<Connection>): Promise<unknown> {
+  try {
+    const conn = await within(connecting, BOUND_MS, "connect");
+    try {
+      return await expectNoAnswer(conn);
+    } finally {
+      await conn.close();
+    }
+  } catch (e) {
+    if (e instanceof CheckError) throw e;
+    return e;
+  }
+}
+
+/**
  * Sends `ping` on a connection a mutual-TLS server should refuse and
  * expects no answer: the reading ends (or fails) within the bound.
  * Returns the error, if the reading failed.
@@ -593,24 +614,9 @@ export const tlsCases: readonly TlsCase[] = [
       });
       try {
         const accepted = listener.accept();
-        let err: unknown;
-        try {
-          const conn = await within(
-            setup.client({ ca: pems.ca }).connect({ hostname: HOST, port: listener.address.port }),
-            BOUND_MS,
-            "connect",
-          );
-          try {
-            // TLS 1.3: the handshake completes on the client's side first; the
-            // server's "certificate required" alert arrives with the next read.
-            err = await expectNoAnswer(conn);
-          } finally {
-            await conn.close();
-          }
-        } catch (e) {
-          if (e instanceof CheckError) throw e;
-          err = e;
-        }
+        const err = await dialRefused(
+          setup.client({ ca: pems.ca }).connect({ hostname: HOST, port: listener.address.port }),
+        );
         check(err instanceof TlsError, `expected TlsError, got ${err}`);
         check(/certificate/i.test(err.message), err.message);
         check(!(await settlesWithin(accepted, 200)), "the server accepted nothing");
@@ -629,25 +635,12 @@ export const tlsCases: readonly TlsCase[] = [
       });
       try {
         const accepted = listener.accept();
-        let err: unknown;
-        try {
-          const conn = await within(
-            setup.client({ ca: pems.ca, ...pems.clientFromOtherCa }).connect({
-              hostname: HOST,
-              port: listener.address.port,
-            }),
-            BOUND_MS,
-            "connect",
-          );
-          try {
-            err = await expectNoAnswer(conn);
-          } finally {
-            await conn.close();
-          }
-        } catch (e) {
-          if (e instanceof CheckError) throw e;
-          err = e;
-        }
+        const err = await dialRefused(
+          setup.client({ ca: pems.ca, ...pems.clientFromOtherCa }).connect({
+            hostname: HOST,
+            port: listener.address.port,
+          }),
+        );
         // Node's server closes without an alert here, so the client may see a
         // plain end: what matters is that nothing got through.
         check(
