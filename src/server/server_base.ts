@@ -610,15 +610,7 @@ export abstract class AbstractServer<Req> {
         state.session,
         state.input,
       );
-      let taken: boolean;
-      try {
-        taken = this.respondFast(call);
-      } catch (err) {
-        // A throwing fast path answers like a throwing handleRequest.
-        call.fail(err);
-        taken = true;
-      }
-      if (taken) return call.taken();
+      if (this.#tryFast(call)) return call.taken();
       return this.#regular(frame, request, new InFlight(frame, startedAt), state);
     } catch (err) {
       return this.#internalFailure(frame, err);
@@ -728,14 +720,7 @@ export abstract class AbstractServer<Req> {
             return;
           }
           const call = new FastCall(frame, request, startedAt, this.#fastHooks, undefined);
-          let taken: boolean;
-          try {
-            taken = this.respondFast(call);
-          } catch (err) {
-            call.fail(err);
-            taken = true;
-          }
-          if (taken) {
+          if (this.#tryFast(call)) {
             const answer = call.taken() as Uint8Array | Promise<Uint8Array>;
             if (answer instanceof Uint8Array) finish(answer);
             else answer.then(finish);
@@ -804,6 +789,16 @@ export abstract class AbstractServer<Req> {
    */
   protected respondFast(_call: FastCall<Req>): boolean {
     return false;
+  }
+
+  /** `respondFast`, where a throw answers like a throwing `handleRequest` (the call is taken). */
+  #tryFast(call: FastCall<Req>): boolean {
+    try {
+      return this.respondFast(call);
+    } catch (err) {
+      call.fail(err);
+      return true;
+    }
   }
 
   /** Statistics for a complete response frame of the fast path. Never throws. */
