@@ -103,6 +103,27 @@ export async function writePattern(
   await writer.close();
 }
 
+/**
+ * Writes `total` pattern bytes each way at once (seed `up` from the client,
+ * `down` from the server) and reads both ends to the end, keeping every
+ * chunk as delivered: `[toServer, toClient]`.
+ */
+export async function exchangePatterns(
+  client: Connection,
+  server: Connection,
+  total: number,
+  up: number,
+  down: number,
+): Promise<[Uint8Array[], Uint8Array[]]> {
+  const [toServer, toClient] = await Promise.all([
+    readChunks(server.readable),
+    readChunks(client.readable),
+    writePattern(client.writable, up, total),
+    writePattern(server.writable, down, total),
+  ]);
+  return [toServer, toClient];
+}
+
 /** Reads to the end, keeping every chunk as delivered. */
 export async function readChunks(readable: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
@@ -239,12 +260,7 @@ export const transportCases: readonly TransportCase[] = [
     async run(t) {
       const total = 8 * 1024 * 1024;
       await withPair(t, async (client, server) => {
-        const [toServer, toClient] = await Promise.all([
-          readChunks(server.readable),
-          readChunks(client.readable),
-          writePattern(client.writable, 1, total),
-          writePattern(server.writable, 2, total),
-        ]);
+        const [toServer, toClient] = await exchangePatterns(client, server, total, 1, 2);
         // Checked only now: a chunk whose memory was reused would show it.
         checkEquals(verifyPattern(1, toServer), total, "bytes client -> server");
         checkEquals(verifyPattern(2, toClient), total, "bytes server -> client");

@@ -3,7 +3,7 @@ import { registerTransportCases } from "./_register.ts";
 import { DenoTransport } from "../../src/transport/deno.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { delay } from "../_harness.ts";
-import { HOST, readChunks, verifyPattern, writePattern } from "./_cases.ts";
+import { exchangePatterns, HOST, readChunks, verifyPattern, writePattern } from "./_cases.ts";
 registerTransportCases("deno", denoTransport);
 
 Deno.test("deno transport: a tiny read buffer (7 bytes) still moves 1 MiB both ways", async () => {
@@ -13,12 +13,7 @@ Deno.test("deno transport: a tiny read buffer (7 bytes) still moves 1 MiB both w
   const client = await t.connect({ hostname: HOST, port: listener.address.port });
   const server = (await accepted)!;
   const total = 1024 * 1024;
-  const [toServer, toClient] = await Promise.all([
-    readChunks(server.readable),
-    readChunks(client.readable),
-    writePattern(client.writable, 11, total),
-    writePattern(server.writable, 12, total),
-  ]);
+  const [toServer, toClient] = await exchangePatterns(client, server, total, 11, 12);
   assertEquals(verifyPattern(11, toServer), total);
   assertEquals(verifyPattern(12, toClient), total);
   assert(toServer.every((c) => c.length <= 7), "no chunk larger than the read buffer");
@@ -57,12 +52,7 @@ Deno.test("deno transport: by default an accepted connection reads at most 16 Ki
   const client = await denoTransport.connect({ hostname: HOST, port: listener.address.port });
   const server = (await accepted)!;
   const total = 2 * 1024 * 1024;
-  const [toServer, toClient] = await Promise.all([
-    readChunks(server.readable),
-    readChunks(client.readable),
-    writePattern(client.writable, 21, total),
-    writePattern(server.writable, 22, total),
-  ]);
+  const [toServer, toClient] = await exchangePatterns(client, server, total, 21, 22);
   assertEquals(verifyPattern(21, toServer), total);
   assertEquals(verifyPattern(22, toClient), total);
   const most = (chunks: Uint8Array[]) => Math.max(...chunks.map((c) => c.length));

@@ -2,7 +2,7 @@ import { nodeTransport } from "../../src/transport/node.ts";
 import { registerTransportCases } from "./_register.ts";
 import { NodeTransport } from "../../src/transport/node.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { HOST, readChunks, verifyPattern, writePattern } from "./_cases.ts";
+import { exchangePatterns, HOST, verifyPattern } from "./_cases.ts";
 registerTransportCases("node (Deno compat)", nodeTransport);
 
 Deno.test("node (Deno compat) transport: a 1-byte high-water mark still moves 1 MiB both ways", async () => {
@@ -12,12 +12,7 @@ Deno.test("node (Deno compat) transport: a 1-byte high-water mark still moves 1 
   const client = await t.connect({ hostname: HOST, port: listener.address.port });
   const server = (await accepted)!;
   const total = 1024 * 1024;
-  const [toServer, toClient] = await Promise.all([
-    readChunks(server.readable),
-    readChunks(client.readable),
-    writePattern(client.writable, 21, total),
-    writePattern(server.writable, 22, total),
-  ]);
+  const [toServer, toClient] = await exchangePatterns(client, server, total, 21, 22);
   assertEquals(verifyPattern(21, toServer), total);
   assertEquals(verifyPattern(22, toClient), total);
   assert(
