@@ -10,6 +10,7 @@ import {
   FlinkJobNotFoundError,
   UnknownKvStateLocationError,
 } from "../wire/errors.ts";
+import { concatBytes } from "../wire/bytes.ts";
 import type { JobId } from "../wire/ids.ts";
 import type { KvStateLocation } from "./kv_state_location.ts";
 import { LocationsFileError, parseLocations } from "./locations_file.ts";
@@ -263,13 +264,7 @@ export class HttpLocationOracle implements KvStateLocationOracle {
       }
       chunks.push(value);
     }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const c of chunks) {
-      bytes.set(c, offset);
-      offset += c.byteLength;
-    }
-    return new TextDecoder().decode(bytes);
+    return new TextDecoder().decode(concatBytes(chunks));
   }
 
   /**
