@@ -13,6 +13,7 @@
 import { denoTransport } from "../../src/transport/deno.ts";
 import {
   bytesEqual,
+  concatBytes,
   decodeMessage,
   DecoderState,
   encodeKvStateInternalRequest,
@@ -144,13 +145,7 @@ export class HostileSocket {
 
   /** What was received so far (up to 32 MiB). */
   get received(): Uint8Array {
-    const out = new Uint8Array(this.#kept);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(this.#chunks);
   }
 
   /**

@@ -6,6 +6,7 @@
  * and keep its memory bounded. Real sockets (Deno transport, 127.0.0.1:0).
  */
 import {
+  concatBytes,
   DEFAULT_THROWABLE_TEXT_LIMITS,
   encodeKvStateRequest,
   encodeKvStateResponse,
@@ -193,7 +194,7 @@ Deno.test(`hostile upstream: junk after a bad-request class name: the fast and t
       const fast = await rig.ask(id, new Uint8Array([v]));
       rig.resetLocations();
       const again = await rig.ask(id, new Uint8Array([v]));
-      const answers = checkAnswers(new Uint8Array([...regular, ...fast, ...again]));
+      const answers = checkAnswers(concatBytes([regular, fast, again]));
       assertEquals(answers.failures, 3, `variant ${v}: failures with readable Throwables`);
       assertEquals(toHex(fast), toHex(regular), `variant ${v}: fast path = regular path`);
       assertEquals(toHex(again), toHex(regular), `variant ${v}: regular path again`);
