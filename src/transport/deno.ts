@@ -70,7 +70,6 @@ import {
   resolveTlsClientOptions,
   resolveTlsServerOptions,
   type TlsClientOptions,
-  tlsPeer,
   type TlsServerOptions,
 } from "./tls_options.ts";
 import type {
@@ -178,7 +177,8 @@ function peerError(e: unknown): ConnectionClosedError {
  */
 function tlsIoError(e: unknown, peer: NetAddress): TlsError | undefined {
   if (!(e instanceof Deno.errors.InvalidData)) return undefined;
-  return new TlsError(`TLS failure with ${tlsPeer(peer)}: ${e.message}`, { cause: e });
+  const where = formatAddress(peer.hostname, peer.port);
+  return new TlsError(`TLS failure with ${where}: ${e.message}`, { cause: e });
 }
 
 /** Fails a TLS handshake error, or passes on the connect error it already is. */
@@ -309,7 +309,7 @@ class DenoConnection implements Connection {
    * a failure is kept in `#tlsFailure` and ends the reading with it.
    */
   async #serverHandshake(timeoutMs: number): Promise<void> {
-    const peer = tlsPeer(this.remoteAddress);
+    const peer = formatAddress(this.remoteAddress.hostname, this.remoteAddress.port);
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
       this.#tlsFailure ??= new TlsError(

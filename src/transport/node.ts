@@ -82,7 +82,6 @@ import {
   resolveTlsClientOptions,
   resolveTlsServerOptions,
   type TlsClientOptions,
-  tlsPeer,
   type TlsServerOptions,
 } from "./tls_options.ts";
 import type {
@@ -184,7 +183,8 @@ function isTlsFailure(e: unknown): boolean {
 
 function tlsFailure(e: unknown, peer: NetAddress): TlsError {
   const code = (e as ErrnoError).code;
-  return new TlsError(`TLS failure with ${tlsPeer(peer)}: ${(e as Error).message} (${code})`, {
+  const where = formatAddress(peer.hostname, peer.port);
+  return new TlsError(`TLS failure with ${where}: ${(e as Error).message} (${code})`, {
     cause: e,
   });
 }

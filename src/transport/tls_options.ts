@@ -37,8 +37,6 @@
  * @module
  */
 
-import type { NetAddress } from "./types.ts";
-
 /** Default time a TLS handshake may take before the connection is failed. */
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -235,22 +233,4 @@ export function resolveTlsClientOptions(
     serverName,
     handshakeTimeoutMs: timeout(options.handshakeTimeoutMs, `${label}.handshakeTimeoutMs`),
   };
-}
-
-/**
- * `host:port`, with brackets around an IPv6 host.
- *
- * @example
- * ```ts
- * import { tlsPeer } from "./tls_options.ts";
- *
- * tlsPeer({ hostname: "::1", port: 9069 }); // => "[::1]:9069"
- * ```
- *
- * @param address The address.
- * @returns The text.
- */
-export function tlsPeer(address: NetAddress): string {
-  const { hostname, port } = address;
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
