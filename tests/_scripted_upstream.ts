@@ -7,11 +7,12 @@
  */
 
 import type { NetAddress, Transport } from "../mod.ts";
+import { requestIdOf } from "../src/server/result_frame.ts";
 import { FakeServer, type RawPeer } from "./_harness.ts";
 
 /** The request id of a frame (length prefix included). */
 export function idOfFrame(frame: Uint8Array): bigint {
-  return new DataView(frame.buffer, frame.byteOffset + 12, 8).getBigInt64(0);
+  return requestIdOf(frame.subarray(4));
 }
 
 /**
