@@ -13,7 +13,7 @@ import { DecoderState } from "../streams/frame_decoder_stream.ts";
 import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection, DirectChannel, DirectHandler } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
-import { InputHold, type InputSource } from "./input_hold.ts";
+import { CurrentChunk, type InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
 /**
@@ -103,15 +103,12 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   readonly #handler: DirectFrameHandler;
   readonly #options: DirectSessionOptions;
   readonly #limit: SharedFlowLimit;
-  readonly #budget: FrameBudget;
   readonly #decoder: DecoderState;
   #io!: DirectChannel;
   /** A frame taken from the decoder and not started yet (there was no room). */
   #peeked: Uint8Array | null = null;
-  /** The bytes of the chunk being started, held in the budget (0: none). */
-  #chunkBytes = 0;
-  /** Their hold, once a request started from the chunk goes on asynchronously. */
-  #chunkHold: InputHold | null = null;
+  /** The chunk being started, held in the budget. */
+  readonly #chunk: CurrentChunk;
   #inFlight = 0;
   /** Answers ready, not yet written. */
   #ready: Uint8Array[] = [];
@@ -158,7 +155,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#handler = handler;
     this.#options = options;
     this.#limit = options.limit;
-    this.#budget = options.budget;
+    this.#chunk = new CurrentChunk(options.budget, options.limit);
     this.#decoder = new DecoderState(options.maxFrameLength, options.budget);
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -197,11 +194,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
    * @returns The hold; `release` it when the request is finished.
    */
   retainInput(): InputHold {
-    let hold = this.#chunkHold;
-    if (hold === null) {
-      hold = this.#chunkHold = new InputHold(this.#budget, this.#limit, this.#chunkBytes);
-    }
-    return hold.retain();
+    return this.#chunk.retain();
   }
 
   /** Stops reading: the frames read already are answered, then the session ends. */
@@ -242,9 +235,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.activity++;
     try {
       const bytes = this.#decoder.feed(chunk);
-      this.#dropChunk();
-      this.#budget.hold(bytes);
-      this.#chunkBytes = bytes;
+      this.#chunk.take(bytes);
       this.#pump();
     } catch (err) {
       this.#guard(err);
@@ -308,7 +299,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
         this.#flush();
         // The write made room: start what waits, or read on.
         if (
-          (this.#peeked !== null || this.#chunkBytes !== 0 || this.#paused) &&
+          (this.#peeked !== null || this.#chunk.held || this.#paused) &&
           !this.#finished && !this.#full()
         ) continue;
       }
@@ -338,12 +329,12 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     for (;;) {
       let frame = this.#peeked;
       if (frame === null) {
-        if (this.#chunkBytes === 0) break;
+        if (!this.#chunk.held) break;
         frame = decoder.next();
         if (frame === null) {
           // Every frame of the chunk is started: the session lets go of it
           // (before its partial frame is carried over, which the budget counts).
-          this.#dropChunk();
+          this.#chunk.drop();
           const failure = decoder.endChunk();
           if (failure !== null) {
             this.#startFailure(failure);
@@ -410,19 +401,6 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   }
 
   /** The chunk's frames are all started (or dropped): the session lets go of its bytes. */
-  #dropChunk(): void {
-    const hold = this.#chunkHold;
-    if (hold !== null) {
-      this.#chunkHold = null;
-      this.#chunkBytes = 0;
-      hold.release();
-    } else if (this.#chunkBytes !== 0) {
-      this.#budget.release(this.#chunkBytes);
-      this.#chunkBytes = 0;
-      this.#limit.wake();
-    }
-  }
-
   #wakeShared = (): void => {
     this.#waitingShared = false;
     if (!this.#pumpScheduled) {
@@ -502,7 +480,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
       return;
     }
     if (
-      !this.#inputEnded || this.#inFlight > 0 || this.#peeked !== null || this.#chunkBytes !== 0
+      !this.#inputEnded || this.#inFlight > 0 || this.#peeked !== null || this.#chunk.held
     ) return;
     if (this.#readyBytes > 0) {
       if (!this.#writable) return; // drain() comes back here
@@ -528,7 +506,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#failure = err;
     this.#inputEnded = true;
     this.#peeked = null;
-    this.#dropChunk();
+    this.#chunk.drop();
     this.#decoder.clear();
     if (this.#paused) {
       this.#paused = false;
@@ -618,7 +596,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     this.#peeked = null;
-    this.#dropChunk();
+    this.#chunk.drop();
     this.#decoder.clear();
     const held = this.#readyBytes + this.#unacked;
     this.#ready = [];

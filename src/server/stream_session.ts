@@ -14,7 +14,7 @@ import type { Connection } from "../transport/types.ts";
 import { concatBytes } from "../wire/bytes.ts";
 import type { DirectSessionOptions } from "./direct_session.ts";
 import { pipelineFailureFrame } from "./failure_frames.ts";
-import { InputHold, type InputSource } from "./input_hold.ts";
+import { CurrentChunk, type InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
 /**
@@ -45,10 +45,8 @@ export class StreamSession implements SessionProbe, InputSource {
   readonly #handler: FrameHandler;
   readonly #options: StreamSessionOptions;
   readonly #decoder: DecoderState;
-  /** The bytes of the chunk being started, held in the budget (0: none). */
-  #chunkBytes = 0;
-  /** Their hold, once a request started from the chunk goes on asynchronously. */
-  #chunkHold: InputHold | null = null;
+  /** The chunk being started, held in the budget. */
+  readonly #chunk: CurrentChunk;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #stage: RequestHandlerStream | undefined;
   /** Set by `fail`: the error to end with. */
@@ -69,6 +67,7 @@ export class StreamSession implements SessionProbe, InputSource {
     this.#handler = handler;
     this.#options = options;
     this.#decoder = new DecoderState(options.maxFrameLength, options.budget);
+    this.#chunk = new CurrentChunk(options.budget, options.limit);
   }
 
   /** Requests in progress. */
@@ -88,29 +87,7 @@ export class StreamSession implements SessionProbe, InputSource {
    * @returns The hold; `release` it when the request is finished.
    */
   retainInput(): InputHold {
-    let hold = this.#chunkHold;
-    if (hold === null) {
-      hold = this.#chunkHold = new InputHold(
-        this.#options.budget,
-        this.#options.limit,
-        this.#chunkBytes,
-      );
-    }
-    return hold.retain();
-  }
-
-  /** The chunk's frames are all started (or dropped): the session lets go of its bytes. */
-  #dropChunk(): void {
-    const hold = this.#chunkHold;
-    if (hold !== null) {
-      this.#chunkHold = null;
-      this.#chunkBytes = 0;
-      hold.release();
-    } else if (this.#chunkBytes !== 0) {
-      this.#options.budget.release(this.#chunkBytes);
-      this.#chunkBytes = 0;
-      this.#options.limit.wake();
-    }
+    return this.#chunk.retain();
   }
 
   /** Stops reading: the requests read already are answered, then the session ends. */
@@ -147,7 +124,7 @@ export class StreamSession implements SessionProbe, InputSource {
     } catch (err) {
       this.#options.internalError(err);
     } finally {
-      this.#dropChunk();
+      this.#chunk.drop();
       this.#decoder.clear();
     }
   }
@@ -186,9 +163,7 @@ export class StreamSession implements SessionProbe, InputSource {
       for (;;) {
         this.activity++;
         const bytes = decoder.feed(first);
-        this.#dropChunk();
-        this.#options.budget.hold(bytes);
-        this.#chunkBytes = bytes;
+        this.#chunk.take(bytes);
         // The chunk's frames, in batches: the stage takes a batch when it
         // has room for its first frame.
         for (let more = true; more;) {
@@ -205,7 +180,7 @@ export class StreamSession implements SessionProbe, InputSource {
         }
         // The session lets go of the chunk before its partial frame is
         // carried over (which the budget counts).
-        this.#dropChunk();
+        this.#chunk.drop();
         const err = decoder.endChunk();
         if (err !== null) {
           framingError = err;
