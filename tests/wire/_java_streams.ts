@@ -210,7 +210,7 @@ export function throwableStream(
 /**
  * The largest stack trace `readJavaThrowable` accepts with its default limits:
  * 100 000 elements (maxArrayLength), all one frame whose class, method and
- * file names are 1 MiB strings (maxStringLength), about 3.5 MB in all. Its
+ * file names are 1 MiB strings (maxStringLength), about 4.7 MB in all (4,694,778 bytes). Its
  * `printStackTrace()` text would be about 300 GB.
  */
 export function largestTraceStream(className = "java.lang.RuntimeException"): Uint8Array {
