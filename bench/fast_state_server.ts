@@ -14,14 +14,9 @@
  * @module
  */
 
-import {
-  formatAddress,
-  UnknownKeyOrNamespaceError,
-  UnknownKvStateIdError,
-  VERSION,
-  writeJavaThrowable,
-} from "../mod.ts";
-import { benchLocations, buildBenchStates } from "./_dataset.ts";
+import { formatAddress } from "../mod.ts";
+import { benchLocations } from "./_dataset.ts";
+import { buildBenchAnswers } from "./_answers.ts";
 import { DenoSink, readLoop } from "./_deno_io.ts";
 import { num, parseArgs, str } from "./_flags.ts";
 
@@ -38,57 +33,23 @@ function fnv(b: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-function answer(type: 1 | 2, body: Uint8Array): Pick<Entry, "head" | "tail"> {
-  const head = new Uint8Array(12);
-  const v = new DataView(head.buffer);
-  v.setInt32(0, 16 + body.length);
-  v.setInt32(4, VERSION);
-  v.setInt32(8, type);
-  return { head, tail: body };
+function hex(b: Uint8Array, at: number): string {
+  return Array.from(b.subarray(at, at + 16), (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 function main(): Promise<number> | number {
   const a = parseArgs(Deno.args, ["host", "port", "keys", "write-locations"]);
   const keys = num(a, "keys", 1000);
-  const states = buildBenchStates(keys);
+  // The answers, byte for byte those of KvStateServer (shared with native/write_table.ts).
+  const { states, entries, missing, unknownId, knownIds: ids } = buildBenchAnswers(keys);
   const table = new Map<number, Entry[]>();
-  const knownIds = new Set<string>();
-  const context = { requestId: 0n, signal: new AbortController().signal };
-  for (const s of states) {
-    for (const id of s.kvStateIds) {
-      knownIds.add(id.toString());
-      for (let i = 0; i < keys; i++) {
-        const kn = s.presentKey(i).kn;
-        const content = s.state.getSerializedValue(kn, context) as Uint8Array;
-        const key = new Uint8Array(16 + kn.length);
-        id.writeTo(key, 0);
-        key.set(kn, 16);
-        const body = new Uint8Array(4 + content.length);
-        new DataView(body.buffer).setInt32(0, content.length);
-        body.set(content, 4);
-        const h = fnv(key, 0, key.length);
-        let list = table.get(h);
-        if (list === undefined) table.set(h, list = []);
-        list.push({ key, ...answer(1, body) });
-      }
-    }
+  for (const e of entries) {
+    const h = fnv(e.key, 0, e.key.length);
+    let list = table.get(h);
+    if (list === undefined) table.set(h, list = []);
+    list.push(e);
   }
-  // The same failure bytes KvStateServer sends.
-  const missing = answer(
-    2,
-    writeJavaThrowable(
-      new UnknownKeyOrNamespaceError(
-        "Queryable State Server : No state for the specified key/namespace.",
-      ).toJavaThrowable(),
-    ),
-  );
-  const unknownId = answer(
-    2,
-    writeJavaThrowable(
-      new UnknownKvStateIdError("Queryable State Server : No registered state with this ID.")
-        .toJavaThrowable(),
-    ),
-  );
+  const knownIds = new Set<string>(ids.map((id) => hex(id, 0)));
 
   const handle = (sink: DenoSink, b: Uint8Array, end: number): number => {
     let p = 0;
@@ -138,8 +99,6 @@ function main(): Promise<number> | number {
     for (let i = knAt; i < knEnd; i++) h = Math.imul(h ^ b[i], 0x01000193);
     return h >>> 0;
   };
-  const hex = (b: Uint8Array, at: number) =>
-    Array.from(b.subarray(at, at + 16), (x) => x.toString(16).padStart(2, "0")).join("");
   const isKnown = (b: Uint8Array, at: number) => knownIds.has(hex(b, at));
 
   const listener = Deno.listen({
