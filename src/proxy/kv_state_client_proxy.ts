@@ -43,7 +43,7 @@ import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_se
 import { JobId } from "../wire/ids.ts";
 import { keyGroupForKeyHash } from "../wire/key_group.ts";
 import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
-import { FailureMemo } from "./failure_memo.ts";
+import { FailureMemo } from "../wire/failure_memo.ts";
 import {
   LocationCache,
   type LocationCacheOptions,

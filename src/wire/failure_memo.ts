@@ -1,0 +1,158 @@
+/**
+ * A small memory of failure bodies (the Java serialization of a Throwable
+ * that a REQUEST_FAILURE carries), each with what was learnt from it, so that
+ * the same bytes (a state server answers every miss with the same failure)
+ * are recognised by a byte comparison instead of being parsed again. The
+ * proxy keeps the bodies it validated as relayable unchanged; the client
+ * keeps the throwables it parsed (see `failure_decoder.ts`).
+ *
+ * @module
+ */
+
+/** The default of {@linkcode FailureMemo}'s `capacity`: 8 bodies. */
+export const DEFAULT_FAILURE_MEMO_CAPACITY = 8;
+/** The default of {@linkcode FailureMemo}'s `maxBodyLength`: 64 KiB. */
+export const DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH = 64 * 1024;
+
+/**
+ * A bounded memo from failure bodies to a value: up to `capacity` (default
+ * 8) copies of bodies, each at most `maxBodyLength` bytes (default 64 KiB),
+ * so at most `capacity × maxBodyLength` bytes of bodies (512 KiB by
+ * default); the oldest entry is replaced first. Lookups compare bytes: no
+ * parsing and no allocation. `T` is what is remembered with a body (`true`
+ * for a plain set of bodies). Internal (not exported from the package).
+ *
+ * @example A set of bodies (the proxy's use)
+ * ```ts
+ * import { FailureMemo } from "./failure_memo.ts";
+ *
+ * const memo = new FailureMemo();
+ * const frame = new Uint8Array([0, 0, 0, 19, 0x79, 0xa1, 0xb7, 0x10, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0xac, 0xed, 0]);
+ * memo.has(frame, 20); // => false
+ * memo.add(frame.subarray(20));
+ * memo.has(frame, 20); // => true
+ * ```
+ *
+ * @example A value per body
+ * ```ts
+ * import { FailureMemo } from "./failure_memo.ts";
+ *
+ * const memo = new FailureMemo<string>(2, 4);
+ * memo.add(new Uint8Array([1, 2]), "first");
+ * memo.add(new Uint8Array([1, 2, 3, 4, 5]), "too long: not kept");
+ * memo.get(new Uint8Array([9, 1, 2]), 1); // => "first"
+ * memo.get(new Uint8Array([1, 2, 3, 4, 5]), 0); // => undefined
+ * memo.size; // => 1
+ * memo.bytes; // => 2
+ * ```
+ */
+export class FailureMemo<T = true> {
+  readonly #bodies: Uint8Array[] = [];
+  readonly #values: T[] = [];
+  /** The most entries held. */
+  readonly capacity: number;
+  /** The longest body held, in bytes. */
+  readonly maxBodyLength: number;
+  #next = 0;
+  #bytes = 0;
+
+  /**
+   * Creates a memo.
+   *
+   * @param capacity The most bodies remembered. Default 8.
+   * @param maxBodyLength The longest body remembered, in bytes. Default 64 KiB.
+   * @throws {RangeError} When `capacity` is not a non-negative integer or
+   * `maxBodyLength` is negative.
+   */
+  constructor(
+    capacity: number = DEFAULT_FAILURE_MEMO_CAPACITY,
+    maxBodyLength: number = DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 0) {
+      throw new RangeError(`capacity must be a non-negative integer, got ${capacity}`);
+    }
+    if (!(maxBodyLength >= 0)) {
+      throw new RangeError(`maxBodyLength must be >= 0, got ${maxBodyLength}`);
+    }
+    this.capacity = capacity;
+    this.maxBodyLength = maxBodyLength;
+  }
+
+  /** The number of bodies held. */
+  get size(): number {
+    return this.#bodies.length;
+  }
+
+  /** The bytes of the bodies held (at most `capacity × maxBodyLength`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * What is remembered with the body `frame[from..]`.
+   *
+   * @param frame The frame (or the body itself, with `from` 0).
+   * @param from Where the body starts in it.
+   * @returns The value, or `undefined` when no body held equals those bytes.
+   */
+  get(frame: Uint8Array, from: number): T | undefined {
+    const n = frame.length - from;
+    const bodies = this.#bodies;
+    outer: for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i];
+      if (b.length !== n) continue;
+      for (let j = 0; j < n; j++) if (b[j] !== frame[from + j]) continue outer;
+      return this.#values[i];
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `frame[from..]` is one of the bodies remembered.
+   *
+   * @param frame The frame.
+   * @param from Where the body starts in it.
+   * @returns `true` when the bytes equal a remembered body.
+   */
+  has(frame: Uint8Array, from: number): boolean {
+    return this.get(frame, from) !== undefined;
+  }
+
+  /**
+   * Remembers a copy of a body (a set of bodies: the value is `true`).
+   *
+   * @param body The body.
+   */
+  add(this: FailureMemo<true>, body: Uint8Array): void;
+  /**
+   * Remembers a copy of a body with its value.
+   *
+   * @param body The body.
+   * @param value What to remember with it (not `undefined`).
+   */
+  add(body: Uint8Array, value: T): void;
+  /**
+   * Remembers a copy of a body with its value (ignored when the body is
+   * longer than `maxBodyLength`, or the capacity is 0), replacing the oldest
+   * entry when full.
+   *
+   * @param body The body.
+   * @param value What to remember with it; `true` when not given.
+   */
+  add(body: Uint8Array, value: T = true as T): void {
+    if (this.capacity === 0 || body.length > this.maxBodyLength) return;
+    const i = this.#next;
+    this.#bytes += body.length - (this.#bodies[i]?.length ?? 0);
+    this.#bodies[i] = body.slice();
+    this.#values[i] = value;
+    this.#next = (i + 1) % this.capacity;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#bodies.length = 0;
+    this.#values.length = 0;
+    this.#next = 0;
+    this.#bytes = 0;
+  }
+}
