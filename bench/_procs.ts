@@ -24,7 +24,14 @@ export interface ListeningProcess {
   readonly address: string;
   /** What it is, for the report. */
   readonly description: string;
+  /** When it was spawned (`performance.now()`). */
+  readonly spawnedAt: number;
+  /** Settles once its stdout has ended (after its exit). */
+  readonly drained: Promise<void>;
 }
+
+/** Receives a process's stdout, with the arrival time (`performance.now()`) of each chunk. */
+export type OutputListener = (text: string, at: number) => void;
 
 /** The processes one harness started; `stopAll` ends them, by pid. */
 export class ProcessGroup {
@@ -32,12 +39,14 @@ export class ProcessGroup {
 
   /**
    * Starts a server process and waits (up to 30 s) for its
-   * `listening on HOST:PORT` line; its later output is drained.
+   * `listening on HOST:PORT` line; its later output is drained (and given
+   * to `onOutput` when there is one, from the start).
    *
    * @param name A short name.
    * @param cmd The executable.
    * @param args Its arguments.
    * @param description What it is.
+   * @param onOutput Receives its stdout, chunk by chunk, with arrival times.
    * @returns The process and its address.
    */
   async spawnListening(
@@ -45,7 +54,9 @@ export class ProcessGroup {
     cmd: string,
     args: string[],
     description: string,
+    onOutput?: OutputListener,
   ): Promise<ListeningProcess> {
+    const spawnedAt = performance.now();
     const child = new Deno.Command(cmd, {
       args,
       stdout: "piped",
@@ -62,17 +73,22 @@ export class ProcessGroup {
         const m = /listening on (\S+)/.exec(text);
         if (m !== null) {
           // Keep draining its output so that it never blocks on a full pipe.
-          (async () => {
+          const drained = (async () => {
             try {
-              for (;;) if ((await reader.read()).done) break;
+              for (;;) {
+                const r = await reader.read();
+                if (r.done) break;
+                onOutput?.(r.value, performance.now());
+              }
             } catch {
               // gone
             }
           })();
-          return { name, child, pid: child.pid, address: m[1], description };
+          return { name, child, pid: child.pid, address: m[1], description, spawnedAt, drained };
         }
         const { value, done } = await reader.read();
         if (done) throw new Error(`${name} did not start (output: ${JSON.stringify(text)})`);
+        onOutput?.(value, performance.now());
         text += value;
       }
     } finally {
