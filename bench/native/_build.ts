@@ -8,7 +8,7 @@
  */
 
 import { benchLocations, buildBenchStates } from "../_dataset.ts";
-import { type ListeningProcess, type ProcessGroup } from "../_procs.ts";
+import type { ListeningProcess, ProcessGroup } from "../_procs.ts";
 import { encodeTable } from "./write_table.ts";
 
 /** The C source. */
@@ -90,7 +90,10 @@ export async function startNativeUpstream(
     const i = p.address.lastIndexOf(":");
     const address = { hostname: p.address.slice(0, i), port: Number(p.address.slice(i + 1)) };
     // The states only give the ids and names here: one key each is enough.
-    await Deno.writeTextFile(locations, JSON.stringify(benchLocations(buildBenchStates(1), address)));
+    await Deno.writeTextFile(
+      locations,
+      JSON.stringify(benchLocations(buildBenchStates(1), address)),
+    );
   }
   return p;
 }

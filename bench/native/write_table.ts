@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type BenchState } from "../_dataset.ts";
+import type { BenchState } from "../_dataset.ts";
 import { buildBenchAnswers, type SplitAnswer } from "../_answers.ts";
 import { num, parseArgs, str } from "../_flags.ts";
 
