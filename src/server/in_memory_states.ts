@@ -11,14 +11,49 @@
  */
 
 import { toHex } from "../wire/bytes.ts";
-import { deserializeKeyAndNamespace } from "../wire/key_and_namespace.ts";
+import { ByteKeyMap } from "../wire/byte_key_map.ts";
+import { deserializeKeyAndNamespace, KEY_NAMESPACE_MAGIC } from "../wire/key_and_namespace.ts";
 import { encodeListContent, encodeMapContent, encodeValueContent } from "../wire/state_content.ts";
 import { serializeValue, type TypeSerializer } from "../wire/type_serializers.ts";
 import type { QueryableState } from "./kv_state_server.ts";
 
 /**
+ * One key's entry in an {@linkcode InMemoryState}: the key, its value and its
+ * encoded content.
+ *
+ * @example
+ * ```ts
+ * import type { InMemoryEntry } from "@kvstate/queryable-state";
+ *
+ * const e: InMemoryEntry<string, number> = { key: "a", value: 7, content: new Uint8Array([0, 0, 0, 7]), verified: false };
+ * e.content.length; // => 4
+ * ```
+ */
+export interface InMemoryEntry<K, E> {
+  /** The key, as last set. */
+  key: K;
+  /** The value. */
+  value: E;
+  /** The value's encoded content, as a state server answers it. */
+  content: Uint8Array;
+  /**
+   * Whether the key's bytes followed by `2a 00` have been seen to
+   * deserialize with the key serializer, so that a request with exactly
+   * those bytes can be answered without deserializing them again.
+   */
+  verified: boolean;
+}
+
+/**
  * The common part of the in-memory states: a map from serialized key to the
  * key's value and its encoded content, answering state server lookups.
+ *
+ * A lookup does not decode the key: the request's key bytes (everything
+ * before the trailing `2a 00`) are looked up as they are, hashed in place.
+ * The key bytes are fully deserialized only on a miss (to tell malformed
+ * bytes, which fail with Flink's `IOException`, from an absent key) and the
+ * first time a key is hit: the answer is the same as deserializing every
+ * time as long as the key serializer's `deserialize` is deterministic.
  *
  * @example
  * ```ts
@@ -31,8 +66,8 @@ import type { QueryableState } from "./kv_state_server.ts";
 export abstract class InMemoryState<K, E> implements QueryableState {
   /** The key serializer. */
   readonly keySerializer: TypeSerializer<K>;
-  /** The entries, by hex of the serialized key. */
-  protected readonly entries: Map<string, { key: K; value: E; content: Uint8Array }> = new Map();
+  /** The entries, by serialized key. */
+  readonly #entries: ByteKeyMap<InMemoryEntry<K, E>> = new ByteKeyMap();
 
   /**
    * Creates an empty state.
@@ -44,13 +79,23 @@ export abstract class InMemoryState<K, E> implements QueryableState {
   }
 
   /**
-   * The identity of a key: the hex of its serialized bytes.
+   * The identity of a key: its serialized bytes.
    *
    * @param key The key.
    * @returns The identity.
    */
-  protected id(key: K): string {
-    return toHex(serializeValue(this.keySerializer, key));
+  protected id(key: K): Uint8Array {
+    return serializeValue(this.keySerializer, key);
+  }
+
+  /**
+   * A key's entry.
+   *
+   * @param key The key.
+   * @returns The entry, or `undefined`.
+   */
+  protected entry(key: K): InMemoryEntry<K, E> | undefined {
+    return this.#entries.get(this.id(key));
   }
 
   /**
@@ -62,13 +107,23 @@ export abstract class InMemoryState<K, E> implements QueryableState {
   protected abstract encode(value: E): Uint8Array;
 
   /**
-   * Sets a key's value and its encoded content.
+   * Sets a key's value and its encoded content (an existing key keeps its
+   * place in {@linkcode InMemoryState.keys}).
    *
    * @param key The key.
    * @param value The value.
    */
   protected store(key: K, value: E): void {
-    this.entries.set(this.id(key), { key, value, content: this.encode(value) });
+    const id = this.id(key);
+    const content = this.encode(value);
+    const existing = this.#entries.get(id);
+    if (existing === undefined) {
+      this.#entries.set(id, { key, value, content, verified: false });
+    } else {
+      existing.key = key;
+      existing.value = value;
+      existing.content = content;
+    }
   }
 
   /**
@@ -78,7 +133,7 @@ export abstract class InMemoryState<K, E> implements QueryableState {
    * @returns Whether it was present.
    */
   delete(key: K): boolean {
-    return this.entries.delete(this.id(key));
+    return this.#entries.delete(this.id(key));
   }
 
   /**
@@ -88,36 +143,63 @@ export abstract class InMemoryState<K, E> implements QueryableState {
    * @returns `true` when present.
    */
   has(key: K): boolean {
-    return this.entries.has(this.id(key));
+    return this.#entries.has(this.id(key));
   }
 
   /** Removes every key. */
   clear(): void {
-    this.entries.clear();
+    this.#entries.clear();
   }
 
   /** The number of keys. */
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   /** The keys, in insertion order. */
   keys(): K[] {
-    return [...this.entries.values()].map((e) => e.key);
+    const keys: K[] = [];
+    for (const e of this.#entries.values()) keys.push(e.key);
+    return keys;
   }
 
   /**
-   * Answers a state server request: validates the key bytes with the key
-   * serializer (throwing Flink's `IOException` on a mismatch) and returns
-   * the key's content, or `null` when absent.
+   * Answers a state server request: returns the key's content, or `null`
+   * when absent; bytes that do not deserialize with the key serializer fail
+   * with Flink's `IOException` (see {@linkcode deserializeKeyAndNamespace}).
+   * A hit on bytes seen before costs one hashed lookup, no decoding.
+   *
+   * @example
+   * ```ts
+   * import { InMemoryValueState, serializeKeyAndNamespace, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   *
+   * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int).set("a", 7);
+   * counts.getSerializedValue(serializeKeyAndNamespace("a", TYPE_SERIALIZERS.string)); // => new Uint8Array([0, 0, 0, 7])
+   * counts.getSerializedValue(serializeKeyAndNamespace("b", TYPE_SERIALIZERS.string)); // => null
+   * ```
    *
    * @param serializedKeyAndNamespace Key, 42, VoidNamespace.
    * @returns The serialized content, or `null`.
+   * @throws {ProtocolError} `java.io.IOException` when the bytes do not
+   * deserialize.
    */
   getSerializedValue(serializedKeyAndNamespace: Uint8Array): Uint8Array | null {
-    deserializeKeyAndNamespace(serializedKeyAndNamespace, this.keySerializer);
-    const keyBytes = serializedKeyAndNamespace.subarray(0, serializedKeyAndNamespace.length - 2);
-    return this.entries.get(toHex(keyBytes))?.content ?? null;
+    const bytes = serializedKeyAndNamespace;
+    const keyEnd = bytes.length - 2;
+    if (keyEnd >= 0 && bytes[keyEnd] === KEY_NAMESPACE_MAGIC && bytes[keyEnd + 1] === 0) {
+      // The common shape, key ‖ 2a 00: look the key bytes up as they are.
+      const hit = this.#entries.get(bytes, 0, keyEnd);
+      if (hit !== undefined && hit.verified) return hit.content;
+    }
+    // A miss, another shape, or a key not yet verified: validate as Flink
+    // does (throws on malformed bytes), then look up the key bytes.
+    deserializeKeyAndNamespace(bytes, this.keySerializer);
+    // It parsed, so the key is exactly bytes[0 .. length - 2).
+    const found = this.#entries.get(bytes, 0, keyEnd);
+    if (found === undefined) return null;
+    // These exact bytes (key ‖ 2a 00) parse: the fast path may answer them.
+    if (bytes[keyEnd + 1] === 0) found.verified = true;
+    return found.content;
   }
 }
 
@@ -173,7 +255,7 @@ export class InMemoryValueState<K, V> extends InMemoryState<K, V> {
    * @returns The value, or `undefined`.
    */
   get(key: K): V | undefined {
-    return this.entries.get(this.id(key))?.value;
+    return this.entry(key)?.value;
   }
 }
 
@@ -229,7 +311,7 @@ export class InMemoryListState<K, V> extends InMemoryState<K, V[]> {
    * @returns This state.
    */
   add(key: K, value: V): this {
-    const current = this.entries.get(this.id(key))?.value ?? [];
+    const current = this.entry(key)?.value ?? [];
     this.store(key, [...current, value]);
     return this;
   }
@@ -241,7 +323,7 @@ export class InMemoryListState<K, V> extends InMemoryState<K, V[]> {
    * @returns A copy of the elements, or `undefined`.
    */
   get(key: K): V[] | undefined {
-    const v = this.entries.get(this.id(key))?.value;
+    const v = this.entry(key)?.value;
     return v === undefined ? undefined : [...v];
   }
 }
@@ -312,7 +394,7 @@ export class InMemoryMapState<K, UK, UV> extends InMemoryState<K, Array<[UK, UV 
    * @returns This state.
    */
   put(key: K, mapKey: UK, mapValue: UV | null): this {
-    const current = this.entries.get(this.id(key))?.value ?? [];
+    const current = this.entry(key)?.value ?? [];
     return this.set(key, [...current, [mapKey, mapValue]]);
   }
 
@@ -323,6 +405,6 @@ export class InMemoryMapState<K, UK, UV> extends InMemoryState<K, Array<[UK, UV 
    * @returns A copy of the entries, or `undefined`.
    */
   get(key: K): Array<[UK, UV | null]> | undefined {
-    return this.entries.get(this.id(key))?.value.map(([k, v]) => [k, v]);
+    return this.entry(key)?.value.map(([k, v]) => [k, v]);
   }
 }

@@ -7,6 +7,7 @@
 
 import { QueryableStateError, stringifyError, UnknownKvStateIdError } from "../wire/errors.ts";
 import { UnknownKeyOrNamespaceError, withSerializedThrowable } from "../wire/errors.ts";
+import { ByteKeyMap } from "../wire/byte_key_map.ts";
 import { type JobId, KvStateId } from "../wire/ids.ts";
 import { writeJavaThrowable } from "../wire/java_serialization.ts";
 import { decodeKvStateInternalRequest, type KvStateInternalRequest } from "../wire/messages.ts";
@@ -75,6 +76,9 @@ interface Entry {
 /**
  * The states a server answers for, keyed by `KvStateID` (Flink's
  * `KvStateRegistry`), each with the job and name it was registered with.
+ * {@linkcode KvStateRegistry.stateAt} and
+ * {@linkcode KvStateRegistry.registrationAt} find a state from the 16 id
+ * bytes where they lie in a frame, without allocating.
  *
  * @example
  * ```ts
@@ -91,7 +95,14 @@ interface Entry {
  * ```
  */
 export class KvStateRegistry {
-  readonly #states = new Map<string, Entry>();
+  readonly #states = new ByteKeyMap<Entry>();
+  /** A scratch copy of an id's bytes for the `KvStateId` methods. */
+  readonly #idBytes = new Uint8Array(16);
+
+  #bytesOf(kvStateId: KvStateId): Uint8Array {
+    kvStateId.writeTo(this.#idBytes, 0);
+    return this.#idBytes;
+  }
 
   /**
    * Registers a state.
@@ -110,14 +121,14 @@ export class KvStateRegistry {
       ? { kvStateId: registration }
       : registration ?? {};
     const kvStateId = r.kvStateId ?? KvStateId.random();
-    const key = kvStateId.toString();
-    if (this.#states.has(key)) {
-      throw new TypeError(`A state is already registered with ID ${key}`);
+    const bytes = this.#bytesOf(kvStateId);
+    if (this.#states.has(bytes)) {
+      throw new TypeError(`A state is already registered with ID ${kvStateId}`);
     }
     const description: Entry["description"] = { kvStateId };
     if (r.jobId !== undefined) description.jobId = r.jobId;
     if (r.stateName !== undefined) description.stateName = r.stateName;
-    this.#states.set(key, { state, description: Object.freeze(description) });
+    this.#states.set(bytes, { state, description: Object.freeze(description) });
     return kvStateId;
   }
 
@@ -128,7 +139,7 @@ export class KvStateRegistry {
    * @returns Whether a state was removed.
    */
   unregister(kvStateId: KvStateId): boolean {
-    return this.#states.delete(kvStateId.toString());
+    return this.#states.delete(this.#bytesOf(kvStateId));
   }
 
   /**
@@ -138,7 +149,7 @@ export class KvStateRegistry {
    * @returns `true` when registered.
    */
   has(kvStateId: KvStateId): boolean {
-    return this.#states.has(kvStateId.toString());
+    return this.#states.has(this.#bytesOf(kvStateId));
   }
 
   /**
@@ -148,7 +159,7 @@ export class KvStateRegistry {
    * @returns The state, or `undefined`.
    */
   get(kvStateId: KvStateId): QueryableState | undefined {
-    return this.#states.get(kvStateId.toString())?.state;
+    return this.#states.get(this.#bytesOf(kvStateId))?.state;
   }
 
   /**
@@ -159,7 +170,66 @@ export class KvStateRegistry {
    * frozen object); `undefined` when no state is registered under the id.
    */
   registration(kvStateId: KvStateId): QueryableStateRegistration | undefined {
-    return this.#states.get(kvStateId.toString())?.description;
+    return this.#states.get(this.#bytesOf(kvStateId))?.description;
+  }
+
+  /**
+   * The state registered under the id whose 16 wire bytes are
+   * `bytes[offset .. offset + 16)`, e.g. in a request frame: no `KvStateId`,
+   * string or view is built. Keyed hashing keeps remote bytes from aiming at
+   * one bucket.
+   *
+   * @example
+   * ```ts
+   * import { KvStateId, KvStateRegistry } from "@kvstate/queryable-state";
+   *
+   * const registry = new KvStateRegistry();
+   * const state = { getSerializedValue: () => null };
+   * const id = registry.register(state, KvStateId.fromHex("000102030405060708090a0b0c0d0e0f"));
+   * const frame = new Uint8Array(20);
+   * id.writeTo(frame, 4);
+   * registry.stateAt(frame, 4) === state; // => true
+   * registry.stateAt(frame, 3); // => undefined
+   * registry.stateAt(frame, 5); // => undefined
+   * ```
+   *
+   * @param bytes The bytes holding the id.
+   * @param offset Where the id starts.
+   * @returns The state, or `undefined` when none is registered under the id
+   * or fewer than 16 bytes follow `offset`.
+   */
+  stateAt(bytes: Uint8Array, offset: number): QueryableState | undefined {
+    if (!(offset >= 0 && bytes.length - offset >= 16)) return undefined;
+    return this.#states.get(bytes, offset, offset + 16)?.state;
+  }
+
+  /**
+   * What the state under the id at `bytes[offset .. offset + 16)` was
+   * registered with (see {@linkcode KvStateRegistry.registration}), found
+   * as {@linkcode KvStateRegistry.stateAt} finds the state.
+   *
+   * @example
+   * ```ts
+   * import { KvStateRegistry } from "@kvstate/queryable-state";
+   *
+   * const registry = new KvStateRegistry();
+   * const id = registry.register({ getSerializedValue: () => null }, { stateName: "counts" });
+   * const frame = new Uint8Array(16);
+   * id.writeTo(frame, 0);
+   * registry.registrationAt(frame, 0)?.stateName; // => "counts"
+   * registry.registrationAt(frame, 0)?.kvStateId === id; // => true
+   * registry.unregister(id);
+   * registry.registrationAt(frame, 0); // => undefined
+   * ```
+   *
+   * @param bytes The bytes holding the id.
+   * @param offset Where the id starts.
+   * @returns The shared frozen registration, or `undefined` when none is
+   * registered under the id or fewer than 16 bytes follow `offset`.
+   */
+  registrationAt(bytes: Uint8Array, offset: number): QueryableStateRegistration | undefined {
+    if (!(offset >= 0 && bytes.length - offset >= 16)) return undefined;
+    return this.#states.get(bytes, offset, offset + 16)?.description;
   }
 
   /** The number of registered states. */
