@@ -38,7 +38,8 @@
  * table shows the peak over the measured window ("peak RSS"). The measured
  * window is placed on the harness's clock as the `windowS` seconds that end
  * when the load generator exits (it exits right after its window closes and
- * its last answers arrive; a few ms late at most).
+ * its last answers arrive: its end is 10–30 ms late, judged from the GC
+ * timeline of a busy target).
  *
  * `--gc` starts the Deno targets (`ours-deno`, `base-deno`, and the state
  * server when it is ours) with `--v8-flags=--trace-gc-nvp`, collects their
@@ -694,6 +695,10 @@ async function main(): Promise<number> {
                 collections: t.events.length,
                 unparsed: t.unparsed,
                 isolateStartAfterSpawnMs: t.startAfterSpawnMs,
+                // Each collection on the harness clock (the results' windows): [ms, kind, pause ms].
+                events: t.events.map((
+                  e,
+                ) => [Math.round((t.offset + e.t) * 10) / 10, e.kind, e.pause]),
               }]),
             ),
             targets: [...procs.values()].map((p) => ({
