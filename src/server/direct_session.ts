@@ -12,7 +12,7 @@ import type { FrameBudget } from "../streams/frame_budget.ts";
 import { DecoderState } from "../streams/frame_decoder_stream.ts";
 import type { SharedFlowLimit } from "../streams/shared_flow_limit.ts";
 import type { Connection, DirectChannel, DirectHandler } from "../transport/types.ts";
-import { concatBytes } from "../wire/bytes.ts";
+import { AnswerBuffer } from "./answer_buffer.ts";
 import { CurrentChunk, type InputHold, type InputSource } from "./input_hold.ts";
 import type { SessionProbe } from "./served_connection.ts";
 
@@ -22,16 +22,19 @@ import type { SessionProbe } from "./served_connection.ts";
  */
 export const PENDING: unique symbol = Symbol("pending");
 
-/** Answers waiting for a write are joined into one buffer by this many. */
-const JOIN_AT = 64;
-
 /**
- * Answers one frame: the response frame now, `null` for none, a promise of
- * either, or {@linkcode PENDING} when the answer comes later through
+ * Answers one frame, `bytes[start, end)` (without its length prefix; the
+ * bytes stay as they are while the request is in progress, see
+ * `retainInput`): the response frame now, either as a `Uint8Array` or
+ * written into `out` (then it returns `null`, as for no answer), a promise
+ * of either, or {@linkcode PENDING} when the answer comes later through
  * `settle`. It must not throw (if it does, the connection is failed).
  */
 export type DirectFrameHandler = (
-  frame: Uint8Array,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: AnswerBuffer,
 ) => Uint8Array | null | Promise<Uint8Array | null> | typeof PENDING;
 
 /** Bounds of a {@linkcode DirectSession}. */
@@ -105,16 +108,15 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   readonly #limit: SharedFlowLimit;
   readonly #decoder: DecoderState;
   #io!: DirectChannel;
-  /** A frame taken from the decoder and not started yet (there was no room). */
+  /** A frame taken from the decoder and not started yet (there was no room): its bytes, start and end. */
   #peeked: Uint8Array | null = null;
+  #peekedStart = 0;
+  #peekedEnd = 0;
   /** The chunk being started, held in the budget. */
   readonly #chunk: CurrentChunk;
   #inFlight = 0;
-  /** Answers ready, not yet written. */
-  #ready: Uint8Array[] = [];
-  #readyBytes = 0;
-  /** Where in `#ready` the answers not joined yet begin (see `#join`). */
-  #joined = 0;
+  /** Answers ready, not yet written (their bytes: `#out.length`). */
+  readonly #out = new AnswerBuffer();
   /** Answer bytes handed to the adapter, not yet taken by it (until `drain`). */
   #unacked = 0;
   #pumpScheduled = false;
@@ -281,9 +283,10 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
 
   #full(): boolean {
     const n = this.#inFlight;
+    const ready = this.#out.length;
     return n >= this.#options.maxInFlight ||
-      this.#readyBytes >= this.#options.maxBufferedBytes ||
-      this.#limit.blocks(n, this.#readyBytes + this.#unacked);
+      ready >= this.#options.maxBufferedBytes ||
+      this.#limit.blocks(n, ready + this.#unacked);
   }
 
   /**
@@ -295,7 +298,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     while (!this.#finished) {
       this.#run();
       if (this.#finished) return;
-      if (this.#readyBytes > 0 && this.#writable) {
+      if (this.#out.length > 0 && this.#writable) {
         this.#flush();
         // The write made room: start what waits, or read on.
         if (
@@ -305,33 +308,22 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
       }
       break;
     }
-    // Answers that wait for a write are joined every so often: one buffer,
-    // not a view each (the proxy's are views into what it read from a state
-    // server, and would keep those buffers alive).
-    if (this.#ready.length - this.#joined >= JOIN_AT) this.#join();
     this.#maybeFinish();
-  }
-
-  /** Joins the answers waiting since the last join into one buffer. */
-  #join(): void {
-    const ready = this.#ready;
-    const from = this.#joined;
-    const joined = concatBytes(ready.slice(from));
-    ready.length = from;
-    ready.push(joined);
-    this.#joined = ready.length;
   }
 
   /** Starts the frames of the chunk while there is room; pauses reading when there is none. */
   #run(): void {
     const decoder = this.#decoder;
     const handler = this.#handler;
+    const out = this.#out;
     for (;;) {
-      let frame = this.#peeked;
-      if (frame === null) {
+      let bytes = this.#peeked;
+      let start: number;
+      let end: number;
+      if (bytes === null) {
         if (!this.#chunk.held) break;
-        frame = decoder.next();
-        if (frame === null) {
+        start = decoder.nextAt();
+        if (start < 0) {
           // Every frame of the chunk is started: the session lets go of it
           // (before its partial frame is carried over, which the budget counts).
           this.#chunk.drop();
@@ -342,16 +334,24 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
           }
           break;
         }
+        bytes = decoder.frameBytes;
+        end = decoder.frameEnd;
+      } else {
+        start = this.#peekedStart;
+        end = this.#peekedEnd;
       }
       if (this.#full()) {
-        this.#peeked = frame;
+        this.#peeked = bytes;
+        this.#peekedStart = start;
+        this.#peekedEnd = end;
         this.#waitForRoom();
         return;
       }
       this.#peeked = null;
+      const before = out.length;
       let r: ReturnType<DirectFrameHandler>;
       try {
-        r = handler(frame);
+        r = handler(bytes, start, end, out);
       } catch (err) {
         // A handler must not throw; if it does, this connection fails, as
         // the stream pipeline's would, and nothing escapes into the adapter.
@@ -359,10 +359,13 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
         this.#finish({ error: err });
         return;
       }
-      if (r === null) continue;
+      if (r === null) {
+        // Answered in place (or not at all).
+        this.#limit.heldBytes += out.length - before;
+        continue;
+      }
       if (r instanceof Uint8Array) {
-        this.#ready.push(r);
-        this.#readyBytes += r.length;
+        out.append(r);
         this.#limit.heldBytes += r.length;
       } else if (r === PENDING) {
         this.#inFlight++;
@@ -393,7 +396,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     }
     if (
       !this.#waitingShared &&
-      this.#limit.blocks(this.#inFlight, this.#readyBytes + this.#unacked)
+      this.#limit.blocks(this.#inFlight, this.#out.length + this.#unacked)
     ) {
       this.#waitingShared = true;
       this.#limit.wait(this.#wakeShared);
@@ -421,8 +424,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#limit.wake();
     if (this.#finished) return;
     if (response !== null) {
-      this.#ready.push(response);
-      this.#readyBytes += response.length;
+      this.#out.append(response);
       this.#limit.heldBytes += response.length;
     }
     // The answers finishing in this turn leave together, in one write.
@@ -451,11 +453,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
 
   /** Writes every answer ready, in one write. */
   #flush(): void {
-    const ready = this.#ready;
-    const bytes = ready.length === 1 ? ready[0] : concatBytes(ready);
-    this.#ready = [];
-    this.#readyBytes = 0;
-    this.#joined = 0;
+    const bytes = this.#out.take();
     try {
       this.#writable = this.#io.write(bytes);
     } catch (err) {
@@ -482,7 +480,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     if (
       !this.#inputEnded || this.#inFlight > 0 || this.#peeked !== null || this.#chunk.held
     ) return;
-    if (this.#readyBytes > 0) {
+    if (this.#out.length > 0) {
       if (!this.#writable) return; // drain() comes back here
       this.#flush();
       if (this.#finished) return;
@@ -536,8 +534,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     const failure = this.#options.framingFailure(this.#failure);
-    this.#ready.push(failure);
-    this.#readyBytes += failure.length;
+    this.#out.append(failure);
     this.#limit.heldBytes += failure.length;
     this.#writable = true; // best effort: nothing is written after this
     this.#flush(); // takes everything ready, the failure frame last
@@ -598,10 +595,8 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#peeked = null;
     this.#chunk.drop();
     this.#decoder.clear();
-    const held = this.#readyBytes + this.#unacked;
-    this.#ready = [];
-    this.#readyBytes = 0;
-    this.#joined = 0;
+    const held = this.#out.length + this.#unacked;
+    this.#out.clear();
     this.#unacked = 0;
     if (held !== 0) {
       this.#limit.heldBytes -= held;

@@ -55,7 +55,8 @@ import {
 import { settleWithin } from "./graceful_close.ts";
 import { GuardedStats } from "./guarded_stats.ts";
 import { InFlight, type RequestContext } from "./in_flight.ts";
-import { requestIdOf, resultFrameFor } from "./result_frame.ts";
+import { requestIdOf, resultFrameFor, writeResultFrame } from "./result_frame.ts";
+import type { AnswerBuffer } from "./answer_buffer.ts";
 import { type ServedConnection, servedConnection } from "./served_connection.ts";
 import { type KvStateRequestStats, RequestStats, type RequestStatsSnapshot } from "./stats.ts";
 import { StreamSession } from "./stream_session.ts";
@@ -259,6 +260,8 @@ export abstract class AbstractServer<Req> {
   #started = false;
   /** What a {@linkcode FastCall} reports to (one object per server, not per request). */
   readonly #fastHooks: FastCallHooks;
+  /** The subclass answers some requests in place (`answerInPlace` is overridden). */
+  readonly #inPlace: boolean;
 
   /**
    * Creates a AbstractServer.
@@ -322,6 +325,7 @@ export abstract class AbstractServer<Req> {
       ),
       this.#internalError,
     );
+    this.#inPlace = this.answerInPlace !== AbstractServer.prototype.answerInPlace;
     this.#fastHooks = {
       finished: (response, frame, startedAt) => this.#finished(response, frame, startedAt),
       failure: (frame, err) => this.#failure(frame, err),
@@ -362,6 +366,31 @@ export abstract class AbstractServer<Req> {
    */
   protected describeRequest(_request: Req): RequestDescription {
     return {};
+  }
+
+  /**
+   * An optional synchronous path for a subclass that can answer a request
+   * straight from its bytes, without decoding it into an object (a state
+   * server looking a key up by its serialized bytes, for example). The
+   * request body (what `decodeRequest` would get: the bytes after the
+   * request id) is `bytes[start, end)`; `bytes` must not be kept or
+   * modified. Return the response content, or `undefined` to leave the
+   * request to the regular path (`decodeRequest`, then `handleRequest`).
+   * Throwing answers like a throwing `handleRequest`. Not called when a
+   * `requestFilter` is set (the filter needs the decoded request). Default:
+   * `undefined` for every request.
+   *
+   * @param _bytes The buffer holding the request.
+   * @param _start Where the body starts.
+   * @param _end Where it ends.
+   * @returns The content, or `undefined`.
+   */
+  protected answerInPlace(
+    _bytes: Uint8Array,
+    _start: number,
+    _end: number,
+  ): Uint8Array | undefined {
+    return undefined;
   }
 
   /** Called once by `close()` after the connections are closed. */
@@ -479,7 +508,8 @@ export abstract class AbstractServer<Req> {
   requestStream(): TransformStream<Uint8Array[], Uint8Array[]> {
     const state = servedConnection(undefined, performance.now());
     return new RequestHandlerStream(
-      (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+      (frame) =>
+        this.#onFrame(frame, 0, frame.length, state, null) as Uint8Array | Promise<Uint8Array>,
       { maxInFlight: this.#maxInFlight, limit: this.#limit, onError: this.#internalError },
     );
   }
@@ -501,10 +531,14 @@ export abstract class AbstractServer<Req> {
       if (conn.direct !== undefined) {
         // The direct path: the stages run as plain calls per chunk, with
         // the same bounds and the same answers.
-        const session = new DirectSession(conn, (frame) => this.#onFrame(frame, state), {
-          ...options,
-          framingFailure: pipelineFailureFrame,
-        });
+        const session = new DirectSession(
+          conn,
+          (bytes, start, end, out) => this.#onFrame(bytes, start, end, state, out),
+          {
+            ...options,
+            framingFailure: pipelineFailureFrame,
+          },
+        );
         state.stopReading = () => session.stopReading();
         state.session = session;
         state.probe = session;
@@ -514,7 +548,8 @@ export abstract class AbstractServer<Req> {
       } else {
         const session = new StreamSession(
           conn,
-          (frame) => this.#onFrame(frame, state) as Uint8Array | Promise<Uint8Array>,
+          (frame) =>
+            this.#onFrame(frame, 0, frame.length, state, null) as Uint8Array | Promise<Uint8Array>,
           options,
         );
         state.stopReading = () => session.stopReading();
@@ -558,21 +593,36 @@ export abstract class AbstractServer<Req> {
   }
 
   /**
-   * Answers one frame. Never throws: whatever escapes the steps below is
-   * caught here, counted, and answered as a failure of this request.
+   * Answers one frame, `bytes[start, end)`: returns the response frame, a
+   * promise of it, {@linkcode PENDING}, or `null` when the answer is written
+   * into `out` (the direct path; the stream path has no `out`). Never
+   * throws: whatever escapes the steps below is caught here, counted, and
+   * answered as a failure of this request.
    */
   #onFrame(
-    frame: Uint8Array,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
     state: ServedConnection,
-  ): Uint8Array | Promise<Uint8Array> | typeof PENDING {
+    out: AnswerBuffer | null,
+  ): Uint8Array | Promise<Uint8Array> | typeof PENDING | null {
+    let frame: Uint8Array | undefined;
     try {
-      let request: Req;
       // Fast path: a well-formed REQUEST header (checked byte-wise, no allocation).
       if (
-        !(frame.length >= 16 &&
-          ((frame[0] << 24) | (frame[1] << 16) | (frame[2] << 8) | frame[3]) === VERSION &&
-          frame[4] === 0 && frame[5] === 0 && frame[6] === 0 && frame[7] === 0)
+        end - start >= 16 &&
+        ((bytes[start] << 24) | (bytes[start + 1] << 16) | (bytes[start + 2] << 8) |
+            bytes[start + 3]) === VERSION &&
+        bytes[start + 4] === 0 && bytes[start + 5] === 0 && bytes[start + 6] === 0 &&
+        bytes[start + 7] === 0
       ) {
+        if (this.#inPlace && this.#filter === undefined) {
+          const answer = this.#answerInPlace(bytes, start, end, out);
+          if (answer !== undefined) return answer;
+        }
+        frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+      } else {
+        frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
         const r = new ByteReader(frame);
         let type: MessageType;
         try {
@@ -590,6 +640,7 @@ export abstract class AbstractServer<Req> {
           );
         }
       }
+      let request: Req;
       try {
         request = this.decodeRequest(frame.subarray(16));
       } catch (err) {
@@ -599,8 +650,8 @@ export abstract class AbstractServer<Req> {
       this.#extraStats?.reportRequest();
       const startedAt = tickNow();
       if (this.#filter !== undefined) {
-        const out = this.#filtered(frame, request, startedAt, state);
-        if (out !== undefined) return out;
+        const answer = this.#filtered(frame, request, startedAt, state);
+        if (answer !== undefined) return answer;
       }
       const call = new FastCall(
         frame,
@@ -611,10 +662,41 @@ export abstract class AbstractServer<Req> {
         state.input,
       );
       if (this.#tryFast(call)) return call.taken();
-      return this.#regular(frame, request, new InFlight(frame, startedAt), state);
+      return this.#regular(frame, request, new InFlight(frame, startedAt), state, out);
     } catch (err) {
-      return this.#internalFailure(frame, err);
+      return this.#internalFailure(frame ?? bytes.subarray(start, end), err);
     }
+  }
+
+  /**
+   * `answerInPlace` for a well-formed REQUEST frame: `undefined` when the
+   * subclass leaves it to the regular path, else the answer as `#onFrame`
+   * returns it (written into `out` when there is one).
+   */
+  #answerInPlace(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    out: AnswerBuffer | null,
+  ): Uint8Array | null | undefined {
+    const startedAt = tickNow();
+    let content: Uint8Array | undefined;
+    try {
+      content = this.answerInPlace(bytes, start + 16, end);
+    } catch (err) {
+      this.#stats.reportRequest();
+      this.#extraStats?.reportRequest();
+      return this.#failure(bytes.subarray(start, end), err);
+    }
+    if (content === undefined) return undefined;
+    this.#stats.reportRequest();
+    this.#extraStats?.reportRequest();
+    if (out === null || !(content instanceof Uint8Array)) {
+      return this.#success(bytes.subarray(start, end), content, startedAt);
+    }
+    writeResultFrame(out, bytes, start, content);
+    this.#reportSuccess(startedAt);
+    return null;
   }
 
   /** The regular path: `handleRequest`, with the deadline for an asynchronous answer. */
@@ -623,14 +705,20 @@ export abstract class AbstractServer<Req> {
     request: Req,
     ctx: InFlight,
     state: ServedConnection,
-  ): Uint8Array | Promise<Uint8Array> {
+    out: AnswerBuffer | null,
+  ): Uint8Array | Promise<Uint8Array> | null {
     let result: Uint8Array | Promise<Uint8Array>;
     try {
       result = this.handleRequest(request, ctx);
     } catch (err) {
       return this.#failure(frame, err);
     }
-    if (result instanceof Uint8Array) return this.#success(frame, result, ctx.startedAt);
+    if (result instanceof Uint8Array) {
+      if (out === null) return this.#success(frame, result, ctx.startedAt);
+      writeResultFrame(out, frame, 0, result);
+      this.#reportSuccess(ctx.startedAt);
+      return null;
+    }
     // Asynchronous: track it for the deadline and for close().
     return this.#tracked(ctx, state, (finish) => this.#settleWith(result, ctx, finish));
   }
@@ -831,10 +919,14 @@ export abstract class AbstractServer<Req> {
     } catch (err) {
       return this.#internalFailure(request, err);
     }
+    this.#reportSuccess(startedAt);
+    return frame;
+  }
+
+  #reportSuccess(startedAt: number): void {
     const ms = tickNow() - startedAt;
     this.#stats.reportSuccessfulRequest(ms);
     this.#extraStats?.reportSuccessfulRequest(ms);
-    return frame;
   }
 
   /** The failure frame for `err`. Never throws. */

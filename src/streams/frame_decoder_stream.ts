@@ -24,6 +24,8 @@ const INCOMPLETE = -1;
 /** `#completeCarry`: the framing is broken (see `#takeError`). */
 const BROKEN = -2;
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Options of {@linkcode FrameDecoderStream}. */
 export interface FrameDecoderOptions {
   /**
@@ -124,6 +126,10 @@ export class DecoderState {
   #first: Uint8Array | null = null;
   /** Lazy decoding: the framing error met, returned by `endChunk`. */
   #failure: FrameLengthError | FrameBudgetError | null = null;
+  /** The buffer holding the frame {@linkcode DecoderState.nextAt} found last. */
+  frameBytes: Uint8Array = NO_BYTES;
+  /** Where the frame {@linkcode DecoderState.nextAt} found last ends (exclusive). */
+  frameEnd = 0;
 
   /**
    * Creates a DecoderState.
@@ -157,6 +163,7 @@ export class DecoderState {
     this.#rest = null;
     this.#first = null;
     this.#failure = null;
+    this.frameBytes = NO_BYTES;
   }
 
   /** The number of bytes of a partial frame held over. */
@@ -294,26 +301,58 @@ export class DecoderState {
    * @returns The frame, or `null`.
    */
   next(): Uint8Array | null {
+    const start = this.nextAt();
+    return start < 0 ? null : this.frameBytes.subarray(start, this.frameEnd);
+  }
+
+  /**
+   * {@linkcode DecoderState.next} without a view: finds the next whole frame
+   * and returns where it starts (after its length prefix) in
+   * {@linkcode DecoderState.frameBytes}, where it ends at
+   * {@linkcode DecoderState.frameEnd}; or -1 when there is none left (or the
+   * framing is broken there: see `endChunk`). The frame's bytes stay as they
+   * are until `endChunk` or `clear`; `frameBytes` and `frameEnd` are
+   * overwritten by the next call.
+   *
+   * @example
+   * ```ts
+   * import { DecoderState } from "@kvstate/queryable-state";
+   *
+   * const d = new DecoderState(1024);
+   * d.feed(new Uint8Array([0, 0, 0, 2, 0xaa, 0xbb]));
+   * const start = d.nextAt(); // => 4
+   * d.frameEnd; // => 6
+   * d.frameBytes[start]; // => 0xaa
+   * d.nextAt(); // => -1
+   * ```
+   *
+   * @returns The frame's start, or -1.
+   */
+  nextAt(): number {
     const first = this.#first;
     if (first !== null) {
       this.#first = null;
-      return first;
+      this.frameBytes = first;
+      this.frameEnd = first.length;
+      return 0;
     }
     const chunk = this.#rest;
-    if (chunk === null || this.#failure !== null) return null;
+    if (chunk === null || this.#failure !== null) return -1;
     const off = this.#restOff;
     const n = chunk.length;
-    if (n - off < 4) return null;
+    if (n - off < 4) return -1;
     const len = (chunk[off] << 24) | (chunk[off + 1] << 16) | (chunk[off + 2] << 8) |
       chunk[off + 3];
     if (len < 0 || len > this.#max) {
       this.#failure = new FrameLengthError(len, this.#max);
-      return null;
+      return -1;
     }
     const end = off + 4 + len;
-    if (end > n) return null;
+    if (end > n) return -1;
     this.#restOff = end;
-    return chunk.subarray(off + 4, end);
+    this.frameBytes = chunk;
+    this.frameEnd = end;
+    return off + 4;
   }
 
   /**
@@ -329,6 +368,7 @@ export class DecoderState {
     const chunk = this.#rest;
     this.#rest = null;
     this.#first = null;
+    this.frameBytes = NO_BYTES;
     if (failure !== null) {
       this.#failure = null;
       return failure;

@@ -83,9 +83,9 @@ function slowSessionOn(
   options: { maxInFlight?: number; failureGraceMs?: number } = {},
 ) {
   const started: Started[] = [];
-  const session: DirectSession = new DirectSession(conn, (frame) => {
+  const session: DirectSession = new DirectSession(conn, (bytes, start) => {
     // As the server's fast path does: the request keeps its chunk counted.
-    started.push({ id: frame[0], hold: session.retainInput() });
+    started.push({ id: bytes[start], hold: session.retainInput() });
     return PENDING;
   }, {
     maxFrameLength: 1024,
@@ -241,7 +241,7 @@ function concatAll(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-Deno.test("DirectSession: answers waiting for a write are joined as they pile up, and leave in order, byte for byte", async () => {
+Deno.test("DirectSession: answers waiting for a write gather in one batch, and leave in order, byte for byte", async () => {
   const budget = new FrameBudget(1 << 20);
   const limit = new SharedFlowLimit(1000, 1 << 20, budget);
   const { conn, io } = scripted();
