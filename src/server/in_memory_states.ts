@@ -186,20 +186,44 @@ export abstract class InMemoryState<K, E> implements QueryableState {
   getSerializedValue(serializedKeyAndNamespace: Uint8Array): Uint8Array | null {
     const bytes = serializedKeyAndNamespace;
     const keyEnd = bytes.length - 2;
-    if (keyEnd >= 0 && bytes[keyEnd] === KEY_NAMESPACE_MAGIC && bytes[keyEnd + 1] === 0) {
+    let found: InMemoryEntry<K, E> | undefined;
+    const common = keyEnd >= 0 && bytes[keyEnd] === KEY_NAMESPACE_MAGIC && bytes[keyEnd + 1] === 0;
+    if (common) {
       // The common shape, key ‖ 2a 00: look the key bytes up as they are.
-      const hit = this.#entries.get(bytes, 0, keyEnd);
-      if (hit !== undefined && hit.verified) return hit.content;
+      found = this.#entries.get(bytes, 0, keyEnd);
+      if (found !== undefined && found.verified) return found.content;
     }
     // A miss, another shape, or a key not yet verified: validate as Flink
-    // does (throws on malformed bytes), then look up the key bytes.
+    // does (throws on malformed bytes). It parsed, so the key is exactly
+    // bytes[0 .. length - 2), already looked up when `common`.
     deserializeKeyAndNamespace(bytes, this.keySerializer);
-    // It parsed, so the key is exactly bytes[0 .. length - 2).
-    const found = this.#entries.get(bytes, 0, keyEnd);
+    if (!common) found = this.#entries.get(bytes, 0, keyEnd);
     if (found === undefined) return null;
-    // These exact bytes (key ‖ 2a 00) parse: the fast path may answer them.
-    if (bytes[keyEnd + 1] === 0) found.verified = true;
+    // These exact bytes (key ‖ 2a 00) parse: the lookup by bytes may answer them.
+    if (common) found.verified = true;
     return found.content;
+  }
+
+  /**
+   * The same as {@linkcode InMemoryState.getSerializedValue}: marks this
+   * state as synchronous, so that a state server answers it straight from
+   * the request's bytes (see `QueryableState.getSerializedValueNow`).
+   *
+   * @example
+   * ```ts
+   * import { InMemoryValueState, serializeKeyAndNamespace, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   *
+   * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int).set("a", 7);
+   * counts.getSerializedValueNow(serializeKeyAndNamespace("a", TYPE_SERIALIZERS.string)); // => new Uint8Array([0, 0, 0, 7])
+   * ```
+   *
+   * @param serializedKeyAndNamespace Key, 42, VoidNamespace.
+   * @returns The serialized content, or `null`.
+   * @throws {ProtocolError} `java.io.IOException` when the bytes do not
+   * deserialize.
+   */
+  getSerializedValueNow(serializedKeyAndNamespace: Uint8Array): Uint8Array | null {
+    return this.getSerializedValue(serializedKeyAndNamespace);
   }
 }
 

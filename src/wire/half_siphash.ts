@@ -57,7 +57,7 @@ export function randomHalfSipHashKey(): HalfSipHashKey {
  * @param bytes The bytes.
  * @param start The first byte hashed. Default 0.
  * @param end One past the last byte hashed. Default `bytes.length`.
- * @param cRounds Rounds per 4-byte word. Default 1.
+ * @param cRounds Rounds per 4-byte word, at least 1. Default 1.
  * @param dRounds Finalization rounds. Default 3.
  * @returns The hash, an unsigned 32-bit integer.
  */
@@ -80,7 +80,22 @@ export function halfSipHash(
   for (let i = start; i < whole; i += 4) {
     const m = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
     v3 ^= m;
-    for (let r = 0; r < cRounds; r++) {
+    // One round inline (the default), then any more.
+    v0 = (v0 + v1) | 0;
+    v1 = (v1 << 5) | (v1 >>> 27);
+    v1 ^= v0;
+    v0 = (v0 << 16) | (v0 >>> 16);
+    v2 = (v2 + v3) | 0;
+    v3 = (v3 << 8) | (v3 >>> 24);
+    v3 ^= v2;
+    v0 = (v0 + v3) | 0;
+    v3 = (v3 << 7) | (v3 >>> 25);
+    v3 ^= v0;
+    v2 = (v2 + v1) | 0;
+    v1 = (v1 << 13) | (v1 >>> 19);
+    v1 ^= v2;
+    v2 = (v2 << 16) | (v2 >>> 16);
+    for (let r = 1; r < cRounds; r++) {
       v0 = (v0 + v1) | 0;
       v1 = (v1 << 5) | (v1 >>> 27);
       v1 ^= v0;
@@ -104,7 +119,21 @@ export function halfSipHash(
   if (tail >= 2) b |= bytes[whole + 1] << 8;
   if (tail >= 1) b |= bytes[whole];
   v3 ^= b;
-  for (let r = 0; r < cRounds; r++) {
+  v0 = (v0 + v1) | 0;
+  v1 = (v1 << 5) | (v1 >>> 27);
+  v1 ^= v0;
+  v0 = (v0 << 16) | (v0 >>> 16);
+  v2 = (v2 + v3) | 0;
+  v3 = (v3 << 8) | (v3 >>> 24);
+  v3 ^= v2;
+  v0 = (v0 + v3) | 0;
+  v3 = (v3 << 7) | (v3 >>> 25);
+  v3 ^= v0;
+  v2 = (v2 + v1) | 0;
+  v1 = (v1 << 13) | (v1 >>> 19);
+  v1 ^= v2;
+  v2 = (v2 << 16) | (v2 >>> 16);
+  for (let r = 1; r < cRounds; r++) {
     v0 = (v0 + v1) | 0;
     v1 = (v1 << 5) | (v1 >>> 27);
     v1 ^= v0;
