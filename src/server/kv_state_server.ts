@@ -15,6 +15,7 @@ import {
   AbstractServer,
   type RequestContext,
   type RequestDescription,
+  requestIdOf,
   type ServerOptions,
 } from "./server_base.ts";
 
@@ -40,6 +41,18 @@ export interface QueryableState {
     serializedKeyAndNamespace: Uint8Array,
     context: RequestContext,
   ): Uint8Array | null | undefined | Promise<Uint8Array | null | undefined>;
+
+  /**
+   * Optional: the same lookup, for a state that answers synchronously and
+   * needs no request context (an in-memory state, for example). When a
+   * state has it, the server calls it instead of `getSerializedValue`,
+   * straight from the request's bytes, which saves the request's decoding
+   * and bookkeeping. It must not keep `serializedKeyAndNamespace`.
+   *
+   * @param serializedKeyAndNamespace The bytes the client sent (key, 42, namespace).
+   * @returns As `getSerializedValue`, never a promise.
+   */
+  getSerializedValueNow?(serializedKeyAndNamespace: Uint8Array): Uint8Array | null | undefined;
 }
 
 /**
@@ -292,6 +305,40 @@ export class KvStateServer extends AbstractServer<KvStateInternalRequest> {
   /** Decodes a REQUEST body (see {@linkcode AbstractServer}). */
   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
     return decodeKvStateInternalRequest(body);
+  }
+
+  /**
+   * Answers a request for a state with `getSerializedValueNow` straight
+   * from the frame's bytes (see {@linkcode AbstractServer}): the state is
+   * found by the id's bytes and asked with a view of the key bytes; nothing
+   * is decoded. Anything else (an unknown id, a state without it, a body of
+   * another shape) takes the regular path.
+   *
+   * @param bytes The buffer holding the request.
+   * @param start Where the body starts: the id, the key length, the key bytes.
+   * @param end Where it ends.
+   * @returns The content, or `undefined` for the regular path.
+   */
+  protected override answerInPlace(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): Uint8Array | undefined {
+    if (end - start < 20) return undefined;
+    const state = this.registry.stateAt(bytes, start);
+    if (state === undefined || state.getSerializedValueNow === undefined) return undefined;
+    const at = start + 16;
+    const n = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+    // Exactly the key bytes after the length, as the regular decoding takes them.
+    if (n < 0 || n > end - at - 4) return undefined;
+    let result: Uint8Array | null | undefined;
+    try {
+      result = state.getSerializedValueNow(bytes.subarray(at + 4, at + 4 + n));
+    } catch (err) {
+      throw this.#processingError(requestIdOf(bytes.subarray(start - 16, end)), err);
+    }
+    if (result == null) throw this.#unknownKey;
+    return result;
   }
 
   /**
