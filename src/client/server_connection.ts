@@ -28,6 +28,7 @@ import {
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
 import type { KvStateId } from "../wire/ids.ts";
 import { decodeKvStateResponse, decodeMessage, MessageType, VERSION } from "../wire/messages.ts";
+import { FailureDecoder } from "../wire/failure_decoder.ts";
 import { Outbox } from "./outbox.ts";
 import { type InternalErrorSink, type Pending, settleErr, settleOk } from "./pending.ts";
 import { PendingTable } from "./pending_table.ts";
@@ -99,6 +100,8 @@ export class ServerConnection {
   /** Aborts the connect in progress (a timeout, or the connection failed meanwhile). */
   readonly #connecting = new AbortController();
   readonly #opening: Promise<void>;
+  /** Failure bodies into errors, each distinct body parsed once; made at the first failure. */
+  #failures: FailureDecoder | undefined;
   dead = false;
 
   constructor(
@@ -471,11 +474,10 @@ export class ServerConnection {
       return;
     }
     // A Throwable that does not parse fails the whole connection (and so this request too).
-    const body = f.subarray(20);
-    const err = withSerializedThrowable(
-      errorFromJavaThrowable(readJavaThrowable(body, this.#options.javaSerializationLimits)),
-      body,
-    );
+    // Each distinct body is parsed once: the same failure again is a byte comparison.
+    const err = (this.#failures ??= new FailureDecoder({
+      javaSerializationLimits: this.#options.javaSerializationLimits,
+    })).decode(f.subarray(20));
     this.#pending.delete(p);
     this.#client.statsSink?.reportFailedRequest();
     settleErr(this.#client, p, err);

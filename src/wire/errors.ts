@@ -557,6 +557,15 @@ export class RemoteError extends QueryableStateError {
  * one of the dedicated classes above when the class is one of Flink's known
  * queryable-state exceptions, a {@linkcode RemoteError} otherwise.
  *
+ * The error (and each `RemoteError` of its cause chain) is built with
+ * `Error.stackTraceLimit` at 0: its JavaScript frames would only show the
+ * client's read loop, and capturing them costs more than the rest of
+ * building the error (on Node; Deno still captures a few frames of its own
+ * for its uncaught-error reports). Its `stack` is `<name>: <message>`
+ * followed by the remote Java frames as Java prints them, `\tat ...` lines
+ * (at most 100 frames and 16 Ki characters; {@linkcode stringifyError}
+ * gives the whole trace, causes included).
+ *
  * @example
  * ```ts
  * import { errorFromJavaThrowable, javaThrowable, UnknownKvStateIdError } from "@kvstate/queryable-state";
@@ -564,12 +573,47 @@ export class RemoteError extends QueryableStateError {
  * const e = errorFromJavaThrowable(javaThrowable(
  *   "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException", "gone"));
  * e instanceof UnknownKvStateIdError; // => true
+ * e.stack; // => "UnknownKvStateIdError: gone"
+ * ```
+ *
+ * @example The remote frames are the stack
+ * ```ts
+ * import { errorFromJavaThrowable } from "@kvstate/queryable-state";
+ *
+ * const e = errorFromJavaThrowable({
+ *   className: "java.lang.RuntimeException", message: "boom", cause: null, classHierarchy: [],
+ *   stackTrace: [{ declaringClass: "a.B", methodName: "run", fileName: "B.java", lineNumber: 7 }],
+ * });
+ * e.stack; // => "RemoteError: boom\n\tat a.B.run(B.java:7)"
  * ```
  *
  * @param t The throwable.
  * @returns The typed error.
  */
 export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
+  let e: QueryableStateError;
+  // No JavaScript frames captured while building (V8 reads the limit at construction).
+  const limit = Error.stackTraceLimit;
+  if (CAN_SET_STACK_TRACE_LIMIT) Error.stackTraceLimit = 0;
+  try {
+    e = typedError(t);
+  } finally {
+    if (CAN_SET_STACK_TRACE_LIMIT) Error.stackTraceLimit = limit;
+  }
+  // Each error of the chain gets its own remote frames (a RemoteError's causes are RemoteErrors).
+  let cur: unknown = e;
+  for (let depth = 0; cur instanceof QueryableStateError && depth <= MAX_STACK_CAUSES; depth++) {
+    const remote = remoteThrowableOf(cur);
+    if (remote === undefined) break;
+    const name = cur.name;
+    const message = cur.message;
+    cur.stack = (message === "" ? name : name + ": " + message) + remoteFrames(remote);
+    cur = cur.cause;
+  }
+  return e;
+}
+
+function typedError(t: JavaThrowable): QueryableStateError {
   const message = t.message ?? "";
   // Dedicated classes only when nothing would be lost (no cause, no stack worth keeping).
   if (t.cause === null) {
@@ -591,6 +635,56 @@ export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
     }
   }
   return new RemoteError(t);
+}
+
+/** Whether `Error.stackTraceLimit` may be set (an environment may have frozen it). */
+const CAN_SET_STACK_TRACE_LIMIT: boolean = (() => {
+  const d = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+  return d === undefined ? Object.isExtensible(Error) : d.writable === true || d.set !== undefined;
+})();
+
+/**
+ * The most remote Java frames the `stack` of an error built by
+ * {@linkcode errorFromJavaThrowable} lists: 100 (the rest is counted in one
+ * `\t... N more` line; the whole text is at most 16 Ki characters).
+ */
+const REMOTE_STACK_FRAMES = 100;
+/** The text bounds of a remote error's `stack` frames. */
+const REMOTE_STACK_LIMITS: Partial<ThrowableTextLimits> = Object.freeze({
+  maxLength: 16 * 1024,
+  maxFrames: REMOTE_STACK_FRAMES,
+});
+/** The most errors of a cause chain given their remote frames as `stack`. */
+const MAX_STACK_CAUSES = 128;
+
+/** The frames text of each throwable met, computed once per throwable (memoized ones are shared). */
+const FRAMES_TEXT = new WeakMap<JavaThrowable, string>();
+
+/** `\n\tat ...` lines of the throwable's own frames (no cause), or `""` when it has none. */
+function remoteFrames(t: JavaThrowable): string {
+  const trace = t.stackTrace;
+  if (trace.length === 0) return "";
+  let text = FRAMES_TEXT.get(t);
+  if (text === undefined) {
+    // Rendered as a throwable with an empty name: "\n" then one "\tat ...\n" line per frame.
+    const frames: JavaThrowable = {
+      className: "",
+      message: null,
+      cause: null,
+      stackTrace: trace,
+      classHierarchy: [],
+    };
+    const rendered = stringifyJavaThrowable(frames, REMOTE_STACK_LIMITS);
+    text = rendered.endsWith("\n") ? rendered.slice(0, -1) : rendered;
+    FRAMES_TEXT.set(t, text);
+  }
+  return text;
+}
+
+/** The remote throwable an error was built from, if any. */
+function remoteThrowableOf(e: QueryableStateError): JavaThrowable | undefined {
+  if (e instanceof RemoteError) return e.throwable;
+  return (e as unknown as Record<symbol, JavaThrowable | undefined>)[REMOTE_THROWABLE];
 }
 
 const REMOTE_THROWABLE: unique symbol = Symbol("remoteThrowable");

@@ -1,0 +1,136 @@
+import {
+  errorFromJavaThrowable,
+  type JavaStackFrame,
+  type JavaThrowable,
+  javaThrowable,
+  readJavaThrowable,
+  RemoteError,
+  UnknownKeyOrNamespaceError,
+} from "../../mod.ts";
+import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
+import { entries, readVector, vectorTest } from "../_vectors.ts";
+
+/** A JavaScript frame in a V8 stack: `    at fn (file:///...:1:2)` or `    at file:///...:1:2`. */
+const JS_FRAME = /^ {4}at .*(file:|ext:|node:|\.ts:\d|\.js:\d)/m;
+
+/** Runs `fn` with a high `Error.stackTraceLimit`, so that any captured JavaScript frame shows. */
+function withDeepJsStacks<T>(fn: () => T): T {
+  const before = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = before;
+  }
+}
+
+const frame = (i: number): JavaStackFrame => ({
+  declaringClass: "org.example.Handler",
+  methodName: `step${i}`,
+  fileName: "Handler.java",
+  lineNumber: 100 + i,
+});
+
+Deno.test("errorFromJavaThrowable: no JavaScript frame in the stack; name, message, then the remote frames", () => {
+  withDeepJsStacks(() => {
+    const bare = errorFromJavaThrowable(javaThrowable(
+      "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+      "Queryable State Server : No state for the specified key/namespace.",
+    ));
+    assertInstanceOf(bare, UnknownKeyOrNamespaceError);
+    assertEquals(
+      bare.stack,
+      "UnknownKeyOrNamespaceError: Queryable State Server : No state for the specified key/namespace.",
+    );
+    const t: JavaThrowable = {
+      ...javaThrowable("java.lang.RuntimeException", "boom"),
+      stackTrace: [frame(1), frame(2)],
+    };
+    const e = errorFromJavaThrowable(t);
+    assertInstanceOf(e, RemoteError);
+    assertEquals(
+      e.stack,
+      "RemoteError: boom\n\tat org.example.Handler.step1(Handler.java:101)" +
+        "\n\tat org.example.Handler.step2(Handler.java:102)",
+    );
+    // An empty message: the name alone, as V8 writes it.
+    assertEquals(
+      errorFromJavaThrowable(javaThrowable("java.lang.RuntimeException", null)).stack,
+      "RemoteError",
+    );
+    // Errors built by the user keep their JavaScript stack.
+    assert(JS_FRAME.test(new UnknownKeyOrNamespaceError("mine").stack!));
+    assertEquals(Error.stackTraceLimit, 50, "restored");
+  });
+});
+
+Deno.test("errorFromJavaThrowable: each RemoteError of a cause chain has its own remote frames", () => {
+  const inner: JavaThrowable = {
+    ...javaThrowable("java.lang.IllegalStateException", "inner"),
+    stackTrace: [frame(7)],
+  };
+  const outer: JavaThrowable = {
+    ...javaThrowable("java.lang.RuntimeException", "outer", inner),
+    stackTrace: [frame(1)],
+  };
+  const e = withDeepJsStacks(() => errorFromJavaThrowable(outer));
+  assertEquals(e.stack, "RemoteError: outer\n\tat org.example.Handler.step1(Handler.java:101)");
+  assertInstanceOf(e.cause, RemoteError);
+  assertEquals(
+    e.cause.stack,
+    "RemoteError: inner\n\tat org.example.Handler.step7(Handler.java:107)",
+  );
+});
+
+Deno.test("errorFromJavaThrowable: the stack lists at most 100 remote frames and 16 Ki characters", () => {
+  const many: JavaThrowable = {
+    ...javaThrowable("java.lang.RuntimeException", "deep"),
+    stackTrace: Array.from({ length: 1000 }, (_, i) => frame(i)),
+  };
+  const lines = errorFromJavaThrowable(many).stack!.split("\n");
+  assertEquals(lines.length, 1 + 100 + 1);
+  assertEquals(lines[100], "\tat org.example.Handler.step99(Handler.java:199)");
+  assertEquals(lines[101], "\t... 900 more");
+  const long: JavaThrowable = {
+    ...javaThrowable("java.lang.RuntimeException", "long"),
+    stackTrace: Array.from(
+      { length: 100 },
+      (_, i) => ({ ...frame(i), methodName: "m".repeat(1000) }),
+    ),
+  };
+  const stack = errorFromJavaThrowable(long).stack!;
+  assert(stack.length <= "RemoteError: long".length + 16 * 1024, `${stack.length} characters`);
+});
+
+Deno.test("errorFromJavaThrowable: Error.stackTraceLimit is restored when building throws", () => {
+  withDeepJsStacks(() => {
+    const hostile = {
+      className: "java.lang.RuntimeException",
+      get message(): string {
+        throw new TypeError("hostile message");
+      },
+      cause: null,
+      stackTrace: [],
+      classHierarchy: [],
+    } as JavaThrowable;
+    assertThrows(() => errorFromJavaThrowable(hostile), TypeError, "hostile message");
+    assertEquals(Error.stackTraceLimit, 50);
+  });
+});
+
+vectorTest(
+  "errorFromJavaThrowable: Flink's throwables give stacks without JavaScript frames",
+  () => {
+    let withFrames = 0;
+    for (const v of entries("javaSerializedThrowable")) {
+      const t = readJavaThrowable(readVector(v.file));
+      const e = withDeepJsStacks(() => errorFromJavaThrowable(t));
+      const stack = e.stack!;
+      assert(!JS_FRAME.test(stack), `${v.file}: ${stack}`);
+      assert(stack.startsWith(e.message === "" ? e.name : `${e.name}: ${e.message}`), v.file);
+      assertEquals(stack.split("\n\tat ").length - 1, t.stackTrace.length, v.file);
+      if (t.stackTrace.length > 0) withFrames++;
+    }
+    assert(withFrames >= 10, `only ${withFrames} vectors with frames`);
+  },
+);
