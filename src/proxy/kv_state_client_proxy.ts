@@ -389,6 +389,16 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   }
 
   /**
+   * The proxy never touches a call once it has answered it: the server may
+   * reuse them (see {@linkcode AbstractServer}).
+   *
+   * @returns `true`.
+   */
+  protected override reuseFastCalls(): boolean {
+    return true;
+  }
+
+  /**
    * The fast path (see {@linkcode AbstractServer}): with the location cached
    * and resolved, forward at once and relay the state server's answer frame
    * as it came, with only the request id patched (a result, or a
@@ -428,12 +438,11 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     call: FastCall<KvStateRequest>,
   ): void => {
     try {
-      const frame = call.frame;
       if (response !== null) {
         // A result, or a failure whose very bytes were validated before (see below).
         if (response[11] === 1 || this.#relayable.has(response, 20)) {
           // The client's request id in place of ours.
-          for (let i = 0; i < 8; i++) response[12 + i] = frame[8 + i];
+          call.copyRequestId(response, 12);
           call.send(response);
           return;
         }
@@ -455,7 +464,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         }
       }
       // Retryable or not, the regular path decides (and wraps what it gives up on).
-      this.#retry(call.request, new FastPathContext(frame), error, 0).then(
+      this.#retry(call.request, new FastPathContext(call.frame), error, 0).then(
         (content) => this.#sendContent(call, content),
         (err) => this.#failCall(call, err),
       );

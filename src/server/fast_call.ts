@@ -8,22 +8,34 @@
 
 import type { FrameBudget } from "../streams/frame_budget.ts";
 import { type DirectSession, PENDING } from "./direct_session.ts";
-import type { InputHold, InputSource } from "./input_hold.ts";
 
 /**
  * @internal What a {@linkcode FastCall} reports to: the server's statistics,
- * failure frames and request-bytes budget. The two functions never throw:
- * whatever goes wrong inside becomes a failure frame for the request.
+ * failure frames, request decoding and request-bytes budget, and where a
+ * reusable call goes back once answered. `finished` and `failure` never
+ * throw: whatever goes wrong inside becomes a failure frame for the request.
  */
-export interface FastCallHooks {
-  finished(response: Uint8Array, frame: Uint8Array, startedAt: number): Uint8Array;
+export interface FastCallHooks<Req> {
+  finished(response: Uint8Array, call: FastCall<Req>, startedAt: number): Uint8Array;
   failure(frame: Uint8Array, err: unknown): Uint8Array;
+  decode(body: Uint8Array): Req;
   readonly budget: FrameBudget;
+  /** Takes back a call of `FastCall.reusable` once it is answered and delivered. */
+  recycle(call: FastCall<Req>): void;
 }
+
+/** Own frame buffers larger than this are not kept by a reused call. */
+const MAX_KEPT_FRAME = 4096;
 
 /**
  * A request on a server's fast path (`AbstractServer.respondFast`):
  * the request, its frame, and the way to answer it, once.
+ *
+ * The call keeps its own copy of the frame (counted in the server's
+ * request-bytes budget until the answer), so that a request in progress
+ * holds neither the chunk it was read in nor an object per request; with
+ * `AbstractServer.reuseFastCalls`, the call object itself is reused for a
+ * later request once answered.
  *
  * @example A subclass answering every request at once
  * ```ts
@@ -53,37 +65,81 @@ export interface FastCallHooks {
  * ```
  */
 export class FastCall<Req> {
-  /** The request frame, without its length prefix (the request id is at bytes 8 to 16). */
-  readonly frame: Uint8Array;
-  /** The decoded request. */
-  readonly request: Req;
-  readonly #startedAt: number;
-  readonly #hooks: FastCallHooks;
-  readonly #session: DirectSession | undefined;
-  readonly #input: InputSource | undefined;
-  /** While the answer is awaited: the bytes the frame was read with, held in the budget. */
-  #hold: InputHold | undefined;
+  /** The copy of the request frame: `#buf[0, #len)`. */
+  #buf: Uint8Array;
+  #len = 0;
+  #frame: Uint8Array | undefined;
+  #request: Req | undefined;
+  #startedAt = 0;
+  readonly #hooks: FastCallHooks<Req>;
+  #session: DirectSession | undefined;
+  /** Reused once answered (see `AbstractServer.reuseFastCalls`). */
+  readonly #reusable: boolean;
   /** Still inside `respondFast`: an answer now is returned, not delivered. */
   #sync = true;
   #answer: Uint8Array | undefined;
   #deliver: ((response: Uint8Array) => void) | undefined;
   #answered = false;
 
-  /** @internal Made by the server for each request. */
-  constructor(
-    frame: Uint8Array,
+  /** @internal Made by the server; {@linkcode FastCall.start} gives it a request. */
+  constructor(hooks: FastCallHooks<Req>, reusable: boolean) {
+    this.#hooks = hooks;
+    this.#reusable = reusable;
+    this.#buf = new Uint8Array(reusable ? 64 : 0);
+  }
+
+  /**
+   * @internal Takes a request: copies its frame, `bytes[start, end)`
+   * (without the length prefix), keeps the decoded request for
+   * `respondFast`.
+   */
+  start(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
     request: Req,
     startedAt: number,
-    hooks: FastCallHooks,
     session: DirectSession | undefined,
-    input?: InputSource,
-  ) {
-    this.frame = frame;
-    this.request = request;
+  ): this {
+    const n = end - start;
+    if (this.#buf.length < n) this.#buf = new Uint8Array(this.#reusable ? Math.max(n, 64) : n);
+    const buf = this.#buf;
+    if (n <= 64) { for (let i = 0; i < n; i++) buf[i] = bytes[start + i]; }
+    else buf.set(bytes.subarray(start, end));
+    this.#len = n;
+    this.#request = request;
     this.#startedAt = startedAt;
-    this.#hooks = hooks;
     this.#session = session;
-    this.#input = input;
+    this.#sync = true;
+    this.#answer = undefined;
+    this.#deliver = undefined;
+    this.#answered = false;
+    return this;
+  }
+
+  /**
+   * The request frame, without its length prefix (the request id is at
+   * bytes 8 to 16): a view of the call's own copy.
+   */
+  get frame(): Uint8Array {
+    return this.#frame ??= this.#buf.subarray(0, this.#len);
+  }
+
+  /** The decoded request (decoded again from the frame when asked after `respondFast`). */
+  get request(): Req {
+    return this.#request ??= this.#hooks.decode(this.frame.subarray(16));
+  }
+
+  /**
+   * Copies the request id (the frame's bytes 8 to 16) into `target` at
+   * `offset`: the way to answer with a frame built elsewhere.
+   *
+   * @param target The response frame being built.
+   * @param offset Where the id goes (12 in a response frame with its length prefix).
+   */
+  copyRequestId(target: Uint8Array, offset: number): void {
+    const buf = this.#buf;
+    for (let i = 0; i < 8; i++) target[offset + i] = buf[8 + i];
   }
 
   /**
@@ -97,7 +153,7 @@ export class FastCall<Req> {
   send(response: Uint8Array): void {
     if (this.#answered) return;
     this.#answered = true;
-    this.#answerWith(this.#hooks.finished(response, this.frame, this.#startedAt));
+    this.#answerWith(this.#hooks.finished(response, this, this.#startedAt));
   }
 
   /**
@@ -117,23 +173,48 @@ export class FastCall<Req> {
       this.#answer = frame;
       return;
     }
-    const hold = this.#hold;
-    if (hold !== undefined) hold.release();
-    else this.#hooks.budget.release(this.frame.length);
-    if (this.#session !== undefined) this.#session.settle(frame);
-    else this.#deliver!(frame);
+    this.#hooks.budget.release(this.#len);
+    const session = this.#session;
+    const deliver = this.#deliver;
+    this.#done();
+    if (session !== undefined) session.settle(frame);
+    else deliver!(frame);
   }
 
   /** @internal `respondFast` returned `true`: the answer now, or a way to wait for it. */
   taken(): Uint8Array | Promise<Uint8Array> | typeof PENDING {
     this.#sync = false;
-    if (this.#answer !== undefined) return this.#answer;
-    // The frame stays in memory until the answer: it counts in the budget,
-    // with the whole chunk it was read in when the session says which.
-    const input = this.#input;
-    if (input !== undefined) this.#hold = input.retainInput();
-    else this.#hooks.budget.hold(this.frame.length);
+    const answer = this.#answer;
+    if (answer !== undefined) {
+      this.#done();
+      return answer;
+    }
+    // The frame's copy stays in memory until the answer: it counts in the budget.
+    this.#hooks.budget.hold(this.#len);
+    // Decoded again if needed: the decoded request would outlive the turn.
+    this.#request = undefined;
+    this.#frame = undefined;
     if (this.#session !== undefined) return PENDING;
     return new Promise<Uint8Array>((resolve) => (this.#deliver = resolve));
+  }
+
+  /** @internal `respondFast` returned `false`: lets go of the request. */
+  clear(): this {
+    this.#request = undefined;
+    this.#frame = undefined;
+    this.#session = undefined;
+    return this;
+  }
+
+  /** Answered and delivered: lets go of the request, and goes back for reuse. */
+  #done(): void {
+    this.#request = undefined;
+    this.#frame = undefined;
+    this.#answer = undefined;
+    this.#deliver = undefined;
+    this.#session = undefined;
+    if (!this.#reusable) return;
+    if (this.#buf.length > MAX_KEPT_FRAME) this.#buf = new Uint8Array(64);
+    this.#hooks.recycle(this);
   }
 }

@@ -259,7 +259,10 @@ export abstract class AbstractServer<Req> {
   #closing: Promise<void> | undefined;
   #started = false;
   /** What a {@linkcode FastCall} reports to (one object per server, not per request). */
-  readonly #fastHooks: FastCallHooks;
+  readonly #fastHooks: FastCallHooks<Req>;
+  /** `reuseFastCalls()`: answered calls wait in `#fastCalls` for a later request. */
+  readonly #reuseCalls: boolean;
+  readonly #fastCalls: FastCall<Req>[] = [];
   /** The subclass answers some requests in place (`answerInPlace` is overridden). */
   readonly #inPlace: boolean;
 
@@ -326,10 +329,15 @@ export abstract class AbstractServer<Req> {
       this.#internalError,
     );
     this.#inPlace = this.answerInPlace !== AbstractServer.prototype.answerInPlace;
+    this.#reuseCalls = this.reuseFastCalls();
     this.#fastHooks = {
-      finished: (response, frame, startedAt) => this.#finished(response, frame, startedAt),
+      finished: (response, call, startedAt) => this.#finished(response, call, startedAt),
       failure: (frame, err) => this.#failure(frame, err),
+      decode: (body) => this.decodeRequest(body),
       budget: this.#budget,
+      recycle: (call) => {
+        if (this.#fastCalls.length < MAX_SPARE_FAST_CALLS) this.#fastCalls.push(call);
+      },
     };
   }
 
@@ -653,15 +661,10 @@ export abstract class AbstractServer<Req> {
         const answer = this.#filtered(frame, request, startedAt, state);
         if (answer !== undefined) return answer;
       }
-      const call = new FastCall(
-        frame,
-        request,
-        startedAt,
-        this.#fastHooks,
-        state.session,
-        state.input,
-      );
+      const call = (this.#fastCalls.pop() ?? new FastCall(this.#fastHooks, this.#reuseCalls))
+        .start(bytes, start, end, request, startedAt, state.session);
       if (this.#tryFast(call)) return call.taken();
+      if (this.#reuseCalls) this.#fastCalls.push(call.clear());
       return this.#regular(frame, request, new InFlight(frame, startedAt), state, out);
     } catch (err) {
       return this.#internalFailure(frame ?? bytes.subarray(start, end), err);
@@ -807,7 +810,8 @@ export abstract class AbstractServer<Req> {
             finish(this.#denied(frame, description, state));
             return;
           }
-          const call = new FastCall(frame, request, startedAt, this.#fastHooks, undefined);
+          const call = new FastCall(this.#fastHooks, false)
+            .start(frame, 0, frame.length, request, startedAt, undefined);
           if (this.#tryFast(call)) {
             const answer = call.taken() as Uint8Array | Promise<Uint8Array>;
             if (answer instanceof Uint8Array) finish(answer);
@@ -879,6 +883,19 @@ export abstract class AbstractServer<Req> {
     return false;
   }
 
+  /**
+   * Whether the server may reuse a {@linkcode FastCall} object for a later
+   * request once it is answered (its answer delivered), which saves an
+   * object per request. Only for a subclass that never touches a call after
+   * answering it (the call would then be another request's). Asked once, at
+   * construction. Default `false`.
+   *
+   * @returns `true` to reuse calls.
+   */
+  protected reuseFastCalls(): boolean {
+    return false;
+  }
+
   /** `respondFast`, where a throw answers like a throwing `handleRequest` (the call is taken). */
   #tryFast(call: FastCall<Req>): boolean {
     try {
@@ -890,10 +907,10 @@ export abstract class AbstractServer<Req> {
   }
 
   /** Statistics for a complete response frame of the fast path. Never throws. */
-  #finished(response: Uint8Array, frame: Uint8Array, startedAt: number): Uint8Array {
+  #finished(response: Uint8Array, call: FastCall<Req>, startedAt: number): Uint8Array {
     if (!(response instanceof Uint8Array) || response.length < 16) {
       return this.#internalFailure(
-        frame,
+        call.frame,
         new TypeError("FastCall.send needs a complete response frame"),
       );
     }
@@ -1015,6 +1032,9 @@ export abstract class AbstractServer<Req> {
     return this.close();
   }
 }
+
+/** The most answered {@linkcode FastCall}s kept for reuse. */
+const MAX_SPARE_FAST_CALLS = 4096;
 
 function positiveInt(v: number, name: string): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
