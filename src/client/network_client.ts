@@ -20,7 +20,7 @@ import {
   type KvStateInternalRequest,
   type KvStateRequest,
 } from "../wire/messages.ts";
-import { type Pending, settleErr } from "./pending.ts";
+import { type Pending, rawPending, settleErr } from "./pending.ts";
 import { addressKey, type FrameWriter, ServerConnection } from "./server_connection.ts";
 
 /** Options of {@linkcode NetworkClient}. */
@@ -281,19 +281,12 @@ export class NetworkClient {
   ): void {
     const now = tickNow();
     const timeoutMs = this.requestTimeoutMs;
-    const pending: Pending = {
-      resolve: undefined,
-      reject: undefined,
-      raw: handler as RawResponseHandler<unknown>,
+    const pending = rawPending(
+      handler as RawResponseHandler<unknown>,
       context,
-      sentAt: now,
-      deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
-      cleanup: undefined,
-      id: -1,
-      connection: undefined,
-      outAt: -1,
-      outGen: -1,
-    };
+      now,
+      timeoutMs > 0 ? now + timeoutMs : Infinity,
+    );
     if (this.#closing !== undefined) {
       settleErr(this, pending, ClosedError.shutDown(this.clientName));
       return;

@@ -53,8 +53,12 @@ export function settleOk(
 ): void {
   try {
     p.cleanup?.();
-    if (p.raw !== undefined) p.raw(frame, undefined, p.context);
-    else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(20)));
+    const raw = p.raw;
+    if (raw !== undefined) {
+      const context = p.context;
+      recycleRaw(p);
+      raw(frame, undefined, context);
+    } else p.resolve!(content ?? decodeKvStateResponse(frame.subarray(20)));
   } catch (e) {
     sink.reportInternalError(e);
   }
@@ -70,9 +74,73 @@ export function settleOk(
 export function settleErr(sink: InternalErrorSink, p: Pending, err: unknown): void {
   try {
     p.cleanup?.();
-    if (p.raw !== undefined) p.raw(null, err, p.context);
-    else p.reject!(err);
+    const raw = p.raw;
+    if (raw !== undefined) {
+      const context = p.context;
+      recycleRaw(p);
+      raw(null, err, context);
+    } else p.reject!(err);
   } catch (e) {
     sink.reportInternalError(e);
   }
+}
+
+/** The most settled raw entries kept for reuse (shared by the clients of the process). */
+const MAX_SPARE_RAW = 4096;
+/** Settled raw entries, for {@linkcode rawPending}. */
+const spareRaw: RawPending[] = [];
+
+/** A raw request's entry: every field written by {@linkcode rawPending}. */
+interface RawPending extends Pending {
+  raw: NonNullable<Pending["raw"]>;
+  context: unknown;
+  sentAt: number;
+  deadline: number;
+}
+
+/**
+ * @internal The entry of a raw request (`NetworkClient.forwardInternalRequest`):
+ * a settled one reused when there is one, so that a forwarded request in
+ * flight adds no young object for the collector to copy. Raw entries are
+ * internal to the client: nothing holds one once it is settled.
+ */
+export function rawPending(
+  raw: NonNullable<Pending["raw"]>,
+  context: unknown,
+  sentAt: number,
+  deadline: number,
+): Pending {
+  const p = spareRaw.pop();
+  if (p === undefined) {
+    return {
+      resolve: undefined,
+      reject: undefined,
+      raw,
+      context,
+      sentAt,
+      deadline,
+      cleanup: undefined,
+      id: -1,
+      connection: undefined,
+      outAt: -1,
+      outGen: -1,
+    };
+  }
+  p.raw = raw;
+  p.context = context;
+  p.sentAt = sentAt;
+  p.deadline = deadline;
+  return p;
+}
+
+/** A raw entry is settled (its handler is about to be called): kept for reuse, emptied. */
+function recycleRaw(p: Pending): void {
+  const r = p as RawPending;
+  r.context = undefined;
+  r.cleanup = undefined;
+  r.id = -1;
+  r.connection = undefined;
+  r.outAt = -1;
+  r.outGen = -1;
+  if (spareRaw.length < MAX_SPARE_RAW) spareRaw.push(r);
 }
