@@ -133,3 +133,76 @@ for (const tc of TRANSPORTS) {
     assertEquals(server.stats.successfulRequests, 3);
   });
 }
+
+/** Answers every request later with its key's bytes, reusing its calls (as the proxy does). */
+class Reusing extends AbstractServer<KvStateInternalRequest> {
+  readonly calls = new Set<FastCall<KvStateInternalRequest>>();
+  protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+    return decodeKvStateInternalRequest(body);
+  }
+  protected handleRequest(): Uint8Array {
+    throw new Error("not used");
+  }
+  protected override reuseFastCalls(): boolean {
+    return true;
+  }
+  protected override respondFast(call: FastCall<KvStateInternalRequest>): boolean {
+    this.calls.add(call);
+    const key = call.request.serializedKeyAndNamespace.slice();
+    // Later, from the call's own copy of the frame (the chunk it was read in may be gone).
+    setTimeout(() => {
+      assertEquals(Array.from(call.request.serializedKeyAndNamespace), Array.from(key));
+      call.send(resultFrameFor(call.frame, key));
+    }, key[0] % 3);
+    return true;
+  }
+}
+
+for (const tc of TRANSPORTS) {
+  Deno.test(`FastCall [${tc.name}]: reused calls answer each request with its own id and bytes`, async () => {
+    const transport = tc.make();
+    const server = new Reusing("Reusing", { transport });
+    await server.start();
+    try {
+      const peers = [
+        await RawPeer.connect(transport, server.address),
+        await RawPeer.connect(transport, server.address),
+      ];
+      const rounds = 5;
+      const perRound = 60;
+      for (let round = 0; round < rounds; round++) {
+        await Promise.all(peers.map(async (peer, p) => {
+          const frames = Array.from({ length: perRound }, (_, i) => {
+            const id = round * 1000 + p * 100 + i;
+            return encodeKvStateInternalRequest(BigInt(id), {
+              kvStateId: KvStateId.fromHex("000102030405060708090a0b0c0d0e0f"),
+              serializedKeyAndNamespace: new Uint8Array([i, p, round, ...new Array(i).fill(7)]),
+            });
+          });
+          await peer.send(...frames);
+          const answers = await peer.frames(perRound);
+          const byId = new Map(answers.map((f) => [requestIdOf(f.subarray(4)), f]));
+          for (let i = 0; i < perRound; i++) {
+            const f = byId.get(BigInt(round * 1000 + p * 100 + i));
+            assert(f !== undefined, `answer ${i} of peer ${p}, round ${round}`);
+            const m = decodeMessage(f.subarray(4));
+            assertEquals(m.type, 1);
+            assertEquals(
+              Array.from(m.body.subarray(4)),
+              [i, p, round, ...new Array(i).fill(7)],
+            );
+          }
+        }));
+      }
+      for (const peer of peers) await peer.close();
+      // Calls answered in one round serve the next ones.
+      assert(
+        server.calls.size <= 2 * perRound,
+        `${server.calls.size} calls for ${rounds * 2 * perRound} requests`,
+      );
+      assertEquals(server.stats.successfulRequests, rounds * 2 * perRound);
+    } finally {
+      await server.close();
+    }
+  });
+}
