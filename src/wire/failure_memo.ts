@@ -48,6 +48,7 @@ export const DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH = 64 * 1024;
  */
 export class FailureMemo<T = true> {
   readonly #bodies: Uint8Array[] = [];
+  readonly #views: DataView[] = [];
   readonly #values: T[] = [];
   /** The most entries held. */
   readonly capacity: number;
@@ -89,7 +90,9 @@ export class FailureMemo<T = true> {
   }
 
   /**
-   * What is remembered with the body `frame[from..]`.
+   * What is remembered with the body `frame[from..]`. The bytes are compared
+   * four at a time through a `DataView` of the frame (made only when a body
+   * of the same length is held).
    *
    * @param frame The frame (or the body itself, with `from` 0).
    * @param from Where the body starts in it.
@@ -98,24 +101,34 @@ export class FailureMemo<T = true> {
   get(frame: Uint8Array, from: number): T | undefined {
     const n = frame.length - from;
     const bodies = this.#bodies;
-    outer: for (let i = 0; i < bodies.length; i++) {
+    let view: DataView | undefined;
+    for (let i = 0; i < bodies.length; i++) {
       const b = bodies[i];
       if (b.length !== n) continue;
-      for (let j = 0; j < n; j++) if (b[j] !== frame[from + j]) continue outer;
-      return this.#values[i];
+      view ??= new DataView(frame.buffer, frame.byteOffset + from, n);
+      if (sameWords(b, this.#views[i], view, frame, from)) return this.#values[i];
     }
     return undefined;
   }
 
   /**
-   * Whether `frame[from..]` is one of the bodies remembered.
+   * Whether `frame[from..]` is one of the bodies remembered (compared byte
+   * by byte: no allocation at all).
    *
    * @param frame The frame.
    * @param from Where the body starts in it.
    * @returns `true` when the bytes equal a remembered body.
    */
   has(frame: Uint8Array, from: number): boolean {
-    return this.get(frame, from) !== undefined;
+    const n = frame.length - from;
+    const bodies = this.#bodies;
+    outer: for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i];
+      if (b.length !== n) continue;
+      for (let j = 0; j < n; j++) if (b[j] !== frame[from + j]) continue outer;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -143,7 +156,9 @@ export class FailureMemo<T = true> {
     if (this.capacity === 0 || body.length > this.maxBodyLength) return;
     const i = this.#next;
     this.#bytes += body.length - (this.#bodies[i]?.length ?? 0);
-    this.#bodies[i] = body.slice();
+    const copy = body.slice();
+    this.#bodies[i] = copy;
+    this.#views[i] = new DataView(copy.buffer);
     this.#values[i] = value;
     this.#next = (i + 1) % this.capacity;
   }
@@ -151,8 +166,28 @@ export class FailureMemo<T = true> {
   /** Forgets everything. */
   clear(): void {
     this.#bodies.length = 0;
+    this.#views.length = 0;
     this.#values.length = 0;
     this.#next = 0;
     this.#bytes = 0;
   }
+}
+
+/**
+ * Whether `body` (seen through `bodyView`) equals the bytes of `frame` from
+ * `from` (seen through `frameView`, of the same length): four bytes at a time,
+ * the last few one by one.
+ */
+function sameWords(
+  body: Uint8Array,
+  bodyView: DataView,
+  frameView: DataView,
+  frame: Uint8Array,
+  from: number,
+): boolean {
+  const n = body.length;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) if (frameView.getInt32(j) !== bodyView.getInt32(j)) return false;
+  for (; j < n; j++) if (body[j] !== frame[from + j]) return false;
+  return true;
 }

@@ -54,3 +54,23 @@ Deno.test("FailureMemo: capacity 0 remembers nothing; bad bounds are RangeErrors
   assertThrows(() => new FailureMemo(1, -1), RangeError, "maxBodyLength");
   assertThrows(() => new FailureMemo(1, NaN), RangeError, "maxBodyLength");
 });
+
+Deno.test("FailureMemo: get and has see every differing byte, at any offset and length", () => {
+  for (let n = 0; n <= 13; n++) {
+    const body = Uint8Array.from({ length: n }, (_, i) => 0x41 + i);
+    const memo = new FailureMemo<number>();
+    memo.add(body, n);
+    for (let from = 0; from < 4; from++) {
+      const frame = new Uint8Array(from + n);
+      frame.set(body, from);
+      assertEquals(memo.get(frame, from), n, `n ${n}, from ${from}`);
+      assertEquals(memo.has(frame, from), true);
+      for (let k = 0; k < n; k++) {
+        const other = frame.slice();
+        other[from + k] ^= 0x80;
+        assertEquals(memo.get(other, from), undefined, `n ${n}, from ${from}, byte ${k}`);
+        assertEquals(memo.has(other, from), false, `n ${n}, from ${from}, byte ${k}`);
+      }
+    }
+  }
+});
