@@ -188,7 +188,7 @@ export class QueryableStateClient {
     key: JsTypeOfSpec<K>,
     query: MapStateQuery<K, MK, V>,
   ): Promise<Array<[JsTypeOfSpec<MK>, JsTypeOfSpec<V> | null]>>;
-  async getKvState(
+  getKvState(
     jobId: JobId | string,
     stateName: string,
     key: unknown,
@@ -197,29 +197,36 @@ export class QueryableStateClient {
       | ListStateQuery<TypeSpec, TypeSpec>
       | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
   ): Promise<unknown> {
-    const keySerializer = serializerOf(query.keyType);
-    const valueSerializer = serializerOf(query.valueType);
-    const mapKeySerializer = query.stateKind === "map" ? serializerOf(query.mapKeyType) : null;
-    const kind = query.stateKind ?? "value";
-    if (kind !== "value" && kind !== "list" && kind !== "map") {
-      throw new TypeError(`Unknown state kind ${JSON.stringify(kind)}: use value, list or map`);
-    }
-    const keyHashCode = keySerializer.hashCode(key);
-    const serializedKeyAndNamespace = serializeKeyAndNamespace(key, keySerializer);
-    const content = await this.getKvStateBytes(
-      jobId,
-      stateName,
-      keyHashCode,
-      serializedKeyAndNamespace,
-      query,
-    );
-    switch (kind) {
-      case "list":
-        return decodeListContent(valueSerializer, content);
-      case "map":
-        return decodeMapContent(mapKeySerializer!, valueSerializer, content);
-      default:
-        return decodeValueContent(valueSerializer, content);
+    // Not an async function: a failure (a miss, above all) reaches the caller
+    // as the network client's rejection, without being thrown and caught here.
+    try {
+      const keySerializer = serializerOf(query.keyType);
+      const valueSerializer = serializerOf(query.valueType);
+      const mapKeySerializer = query.stateKind === "map" ? serializerOf(query.mapKeyType) : null;
+      const kind = query.stateKind ?? "value";
+      if (kind !== "value" && kind !== "list" && kind !== "map") {
+        throw new TypeError(`Unknown state kind ${JSON.stringify(kind)}: use value, list or map`);
+      }
+      const keyHashCode = keySerializer.hashCode(key);
+      const serializedKeyAndNamespace = serializeKeyAndNamespace(key, keySerializer);
+      return this.getKvStateBytes(
+        jobId,
+        stateName,
+        keyHashCode,
+        serializedKeyAndNamespace,
+        query,
+      ).then((content) => {
+        switch (kind) {
+          case "list":
+            return decodeListContent(valueSerializer, content);
+          case "map":
+            return decodeMapContent(mapKeySerializer!, valueSerializer, content);
+          default:
+            return decodeValueContent(valueSerializer, content);
+        }
+      });
+    } catch (e) {
+      return Promise.reject(e);
     }
   }
 
