@@ -557,14 +557,19 @@ export class RemoteError extends QueryableStateError {
  * one of the dedicated classes above when the class is one of Flink's known
  * queryable-state exceptions, a {@linkcode RemoteError} otherwise.
  *
- * The error (and each `RemoteError` of its cause chain) is built with
- * `Error.stackTraceLimit` at 0: its JavaScript frames would only show the
- * client's read loop, and capturing them costs more than the rest of
- * building the error (on Node; Deno still captures a few frames of its own
- * for its uncaught-error reports). Its `stack` is `<name>: <message>`
- * followed by the remote Java frames as Java prints them, `\tat ...` lines
- * (at most 100 frames and 16 Ki characters; {@linkcode stringifyError}
- * gives the whole trace, causes included).
+ * The error (and each `RemoteError` of its cause chain) is built without
+ * running `Error`'s constructor, so that no JavaScript stack trace is
+ * captured: its frames would only show the client's read loop, and V8
+ * captures them whatever `Error.stackTraceLimit` says when the runtime asks
+ * for frames of its own (Deno does, for its uncaught-error reports), about
+ * 5 µs per error in the client's read path, more than a whole query that
+ * succeeds. It is an instance of its class (and of `Error`) with the own
+ * properties its constructor gives (`message`, `cause`, `javaClassName`,
+ * `throwable`), but not a native error object: `Error.isError()` is `false`
+ * for it and `structuredClone` copies it as a plain object. Its `stack` is
+ * `<name>: <message>` followed by the remote Java frames as Java prints
+ * them, `\tat ...` lines (at most 100 frames and 16 Ki characters;
+ * {@linkcode stringifyError} gives the whole trace, causes included).
  *
  * @example
  * ```ts
@@ -591,57 +596,84 @@ export class RemoteError extends QueryableStateError {
  * @returns The typed error.
  */
 export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
-  let e: QueryableStateError;
-  // No JavaScript frames captured while building (V8 reads the limit at construction).
-  const limit = Error.stackTraceLimit;
-  if (CAN_SET_STACK_TRACE_LIMIT) Error.stackTraceLimit = 0;
-  try {
-    e = typedError(t);
-  } finally {
-    if (CAN_SET_STACK_TRACE_LIMIT) Error.stackTraceLimit = limit;
-  }
-  // Each error of the chain gets its own remote frames (a RemoteError's causes are RemoteErrors).
-  let cur: unknown = e;
-  for (let depth = 0; cur instanceof QueryableStateError && depth <= MAX_STACK_CAUSES; depth++) {
-    const remote = remoteThrowableOf(cur);
-    if (remote === undefined) break;
-    const name = cur.name;
-    const message = cur.message;
-    cur.stack = (message === "" ? name : name + ": " + message) + remoteFrames(remote);
-    cur = cur.cause;
-  }
-  return e;
-}
-
-function typedError(t: JavaThrowable): QueryableStateError {
   const message = t.message ?? "";
   // Dedicated classes only when nothing would be lost (no cause, no stack worth keeping).
   if (t.cause === null) {
-    switch (t.className) {
-      case "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException":
-        return withThrowable(new UnknownKvStateIdError(message), t);
-      case "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException":
-        return withThrowable(new UnknownKeyOrNamespaceError(message), t);
-      case "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException":
-        return withThrowable(new UnknownKvStateKeyGroupLocationError(message), t);
-      case "org.apache.flink.queryablestate.network.BadRequestException":
-        return withThrowable(new BadRequestError(message), t);
-      case "org.apache.flink.queryablestate.exceptions.UnknownLocationException":
-        return withThrowable(new UnknownLocationError(message), t);
-      case "org.apache.flink.runtime.query.UnknownKvStateLocation":
-        return withThrowable(new UnknownKvStateLocationError(message), t);
-      case "org.apache.flink.runtime.messages.FlinkJobNotFoundException":
-        return withThrowable(new FlinkJobNotFoundError(message), t);
+    const proto = DEDICATED.get(t.className);
+    if (proto !== undefined) {
+      return withThrowable(remoteInstance(proto, t, message, false, undefined), t);
     }
   }
-  return new RemoteError(t);
+  const cause = t.cause === null ? undefined : errorFromJavaThrowable(t.cause);
+  const e = remoteInstance(RemoteError.prototype, t, message, true, cause);
+  (e as { throwable: JavaThrowable }).throwable = t;
+  return e;
 }
 
-/** Whether `Error.stackTraceLimit` may be set (an environment may have frozen it). */
-const CAN_SET_STACK_TRACE_LIMIT: boolean = (() => {
-  const d = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
-  return d === undefined ? Object.isExtensible(Error) : d.writable === true || d.set !== undefined;
-})();
+/** The prototypes of the dedicated classes, by Java class (each class's own `javaClassName`). */
+const DEDICATED: ReadonlyMap<string, QueryableStateError> = new Map<string, QueryableStateError>([
+  [
+    "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException",
+    UnknownKvStateIdError.prototype,
+  ],
+  [
+    "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+    UnknownKeyOrNamespaceError.prototype,
+  ],
+  [
+    "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException",
+    UnknownKvStateKeyGroupLocationError.prototype,
+  ],
+  ["org.apache.flink.queryablestate.network.BadRequestException", BadRequestError.prototype],
+  [
+    "org.apache.flink.queryablestate.exceptions.UnknownLocationException",
+    UnknownLocationError.prototype,
+  ],
+  ["org.apache.flink.runtime.query.UnknownKvStateLocation", UnknownKvStateLocationError.prototype],
+  [
+    "org.apache.flink.runtime.messages.FlinkJobNotFoundException",
+    FlinkJobNotFoundError.prototype,
+  ],
+]);
+
+/**
+ * An instance of the class of `proto` with the own properties, in the
+ * order, that its constructor gives it (`stack`, `message`, `cause` when
+ * given, `javaClassName`), without running `Error`'s constructor. `stack` is
+ * a data property: the name, the message and the remote Java frames.
+ */
+function remoteInstance<E extends QueryableStateError>(
+  proto: E,
+  t: JavaThrowable,
+  message: string,
+  hasCause: boolean,
+  cause: unknown,
+): E {
+  const e = Object.create(proto) as E;
+  const name = e.name;
+  Object.defineProperty(e, "stack", {
+    value: (message === "" ? name : name + ": " + message) + remoteFrames(t),
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  Object.defineProperty(e, "message", {
+    value: message,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  if (hasCause) {
+    Object.defineProperty(e, "cause", {
+      value: cause,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  (e as { javaClassName: string }).javaClassName = t.className;
+  return e;
+}
 
 /**
  * The most remote Java frames the `stack` of an error built by
@@ -654,9 +686,6 @@ const REMOTE_STACK_LIMITS: Partial<ThrowableTextLimits> = Object.freeze({
   maxLength: 16 * 1024,
   maxFrames: REMOTE_STACK_FRAMES,
 });
-/** The most errors of a cause chain given their remote frames as `stack`. */
-const MAX_STACK_CAUSES = 128;
-
 /** The frames text of each throwable met, computed once per throwable (memoized ones are shared). */
 const FRAMES_TEXT = new WeakMap<JavaThrowable, string>();
 
@@ -679,12 +708,6 @@ function remoteFrames(t: JavaThrowable): string {
     FRAMES_TEXT.set(t, text);
   }
   return text;
-}
-
-/** The remote throwable an error was built from, if any. */
-function remoteThrowableOf(e: QueryableStateError): JavaThrowable | undefined {
-  if (e instanceof RemoteError) return e.throwable;
-  return (e as unknown as Record<symbol, JavaThrowable | undefined>)[REMOTE_THROWABLE];
 }
 
 const REMOTE_THROWABLE: unique symbol = Symbol("remoteThrowable");

@@ -1,11 +1,19 @@
 import {
+  BadRequestError,
   errorFromJavaThrowable,
+  FlinkJobNotFoundError,
   type JavaStackFrame,
   type JavaThrowable,
   javaThrowable,
+  QueryableStateError,
   readJavaThrowable,
   RemoteError,
+  toJavaThrowable,
   UnknownKeyOrNamespaceError,
+  UnknownKvStateIdError,
+  UnknownKvStateKeyGroupLocationError,
+  UnknownKvStateLocationError,
+  UnknownLocationError,
 } from "../../mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
@@ -102,7 +110,7 @@ Deno.test("errorFromJavaThrowable: the stack lists at most 100 remote frames and
   assert(stack.length <= "RemoteError: long".length + 16 * 1024, `${stack.length} characters`);
 });
 
-Deno.test("errorFromJavaThrowable: Error.stackTraceLimit is restored when building throws", () => {
+Deno.test("errorFromJavaThrowable: a throwable whose fields throw builds nothing and changes nothing", () => {
   withDeepJsStacks(() => {
     const hostile = {
       className: "java.lang.RuntimeException",
@@ -116,6 +124,53 @@ Deno.test("errorFromJavaThrowable: Error.stackTraceLimit is restored when buildi
     assertThrows(() => errorFromJavaThrowable(hostile), TypeError, "hostile message");
     assertEquals(Error.stackTraceLimit, 50);
   });
+});
+
+/** Own properties as `Object.getOwnPropertyDescriptors` has them, `stack` by its attributes only. */
+function shape(e: object): unknown[] {
+  return Reflect.ownKeys(e).map((k) => {
+    const d = Object.getOwnPropertyDescriptor(e, k)!;
+    return k === "stack"
+      ? [k, d.enumerable, d.configurable]
+      : [k, d.value, d.writable, d.enumerable, d.configurable];
+  });
+}
+
+Deno.test("errorFromJavaThrowable: each class gets the prototype and own properties its constructor gives", () => {
+  const cases: [string, new (m: string) => QueryableStateError][] = [
+    ["org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException", UnknownKvStateIdError],
+    [
+      "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+      UnknownKeyOrNamespaceError,
+    ],
+    [
+      "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException",
+      UnknownKvStateKeyGroupLocationError,
+    ],
+    ["org.apache.flink.queryablestate.network.BadRequestException", BadRequestError],
+    ["org.apache.flink.queryablestate.exceptions.UnknownLocationException", UnknownLocationError],
+    ["org.apache.flink.runtime.query.UnknownKvStateLocation", UnknownKvStateLocationError],
+    ["org.apache.flink.runtime.messages.FlinkJobNotFoundException", FlinkJobNotFoundError],
+  ];
+  for (const [javaClass, cls] of cases) {
+    const t = javaThrowable(javaClass, "the message");
+    const built = errorFromJavaThrowable(t);
+    const constructed = new cls("the message");
+    assertEquals(Object.getPrototypeOf(built), cls.prototype, javaClass);
+    assert(built instanceof Error && built instanceof QueryableStateError, javaClass);
+    // The constructed one has no remote throwable attached: compare the string keys.
+    const strings = (e: object) => shape(e).filter((p) => typeof (p as unknown[])[0] === "string");
+    assertEquals(strings(built), strings(constructed), javaClass);
+    assertEquals([built.name, String(built)], [cls.name, `${cls.name}: the message`]);
+    assertEquals(toJavaThrowable(built), t, "the remote throwable stays attached");
+  }
+  for (const cause of [null, javaThrowable("java.lang.IllegalStateException", "inner")]) {
+    const t = javaThrowable("java.lang.RuntimeException", "outer", cause);
+    const built = errorFromJavaThrowable(t);
+    assertInstanceOf(built, RemoteError);
+    assertEquals(shape(built), shape(new RemoteError(t)), `cause ${cause?.message}`);
+    if (cause !== null) assertEquals(shape(built.cause as object), shape(new RemoteError(cause)));
+  }
 });
 
 vectorTest(
