@@ -42,7 +42,11 @@ import {
 import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_serialization.ts";
 import { JobId } from "../wire/ids.ts";
 import { keyGroupForKeyHash } from "../wire/key_group.ts";
-import { decodeKvStateRequest, type KvStateRequest } from "../wire/messages.ts";
+import {
+  decodeKvStateRequest,
+  decodeKvStateRequestAt,
+  type KvStateRequest,
+} from "../wire/messages.ts";
 import { FailureMemo } from "../wire/failure_memo.ts";
 import {
   LocationCache,
@@ -368,6 +372,22 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       }
     }
     return decodeKvStateRequest(body);
+  }
+
+  /**
+   * Decodes the REQUEST body `bytes[start, end)` in place (see
+   * {@linkcode AbstractServer}), as {@linkcode KvStateClientProxy.decodeRequest}
+   * decodes it.
+   */
+  protected override decodeRequestAt(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): KvStateRequest {
+    if (end - start >= 20 && int32At(bytes, start + 16) > this.#maxNameBytes) {
+      return this.decodeRequest(bytes.subarray(start, end));
+    }
+    return decodeKvStateRequestAt(bytes, start, end);
   }
 
   /**

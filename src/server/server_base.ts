@@ -351,6 +351,21 @@ export abstract class AbstractServer<Req> {
   protected abstract decodeRequest(body: Uint8Array): Req;
 
   /**
+   * Decodes the REQUEST body `bytes[start, end)`: what the server calls.
+   * Default: {@linkcode AbstractServer.decodeRequest} of a view of it; a
+   * subclass may read it in place instead, which saves the views per
+   * request. Throwing answers as `decodeRequest` throwing does.
+   *
+   * @param bytes The buffer holding the body.
+   * @param start Where the body (after the request id) starts.
+   * @param end Where it ends.
+   * @returns The request.
+   */
+  protected decodeRequestAt(bytes: Uint8Array, start: number, end: number): Req {
+    return this.decodeRequest(bytes.subarray(start, end));
+  }
+
+  /**
    * Answers a request with the response content, or throws / rejects. A
    * bad-request error is sent as is; anything else is wrapped as Flink
    * wraps it.
@@ -628,9 +643,8 @@ export abstract class AbstractServer<Req> {
           const answer = this.#answerInPlace(bytes, start, end, out);
           if (answer !== undefined) return answer;
         }
-        frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
       } else {
-        frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+        frame = viewOf(bytes, start, end);
         const r = new ByteReader(frame);
         let type: MessageType;
         try {
@@ -650,7 +664,7 @@ export abstract class AbstractServer<Req> {
       }
       let request: Req;
       try {
-        request = this.decodeRequest(frame.subarray(16));
+        request = this.decodeRequestAt(bytes, start + 16, end);
       } catch (err) {
         return failedIncomingMessageFrame(err);
       }
@@ -658,13 +672,16 @@ export abstract class AbstractServer<Req> {
       this.#extraStats?.reportRequest();
       const startedAt = tickNow();
       if (this.#filter !== undefined) {
+        frame ??= viewOf(bytes, start, end);
         const answer = this.#filtered(frame, request, startedAt, state);
         if (answer !== undefined) return answer;
       }
+      // The fast path takes the frame's bytes (a call copies them): no view.
       const call = (this.#fastCalls.pop() ?? new FastCall(this.#fastHooks, this.#reuseCalls))
         .start(bytes, start, end, request, startedAt, state.session);
       if (this.#tryFast(call)) return call.taken();
       if (this.#reuseCalls) this.#fastCalls.push(call.clear());
+      frame ??= viewOf(bytes, start, end);
       return this.#regular(frame, request, new InFlight(frame, startedAt), state, out);
     } catch (err) {
       return this.#internalFailure(frame ?? bytes.subarray(start, end), err);
@@ -1031,6 +1048,11 @@ export abstract class AbstractServer<Req> {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** `bytes[start, end)`, as `bytes` itself when that is all of it. */
+function viewOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
 }
 
 /** The most answered {@linkcode FastCall}s kept for reuse. */

@@ -94,11 +94,11 @@ const nameCacheBytes: Uint8Array[] = [];
 const nameCacheStrings: string[] = [];
 let nameNext = 0;
 
-function jobIdAt(body: Uint8Array): JobId {
+function jobIdAt(body: Uint8Array, offset = 0): JobId {
   for (let i = 0; i < jobIdCache.length; i++) {
-    if (jobIdCache[i].hasBytes(body, 0)) return jobIdCache[i];
+    if (jobIdCache[i].hasBytes(body, offset)) return jobIdCache[i];
   }
-  const id = new JobId(body.subarray(0, 16));
+  const id = new JobId(body.subarray(offset, offset + 16));
   jobIdCache[jobIdNext] = id;
   jobIdNext = (jobIdNext + 1) % CACHE_SIZE;
   return id;
@@ -250,24 +250,52 @@ export function encodeKvStateRequest(requestId: bigint, req: KvStateRequest): Ui
  * @throws {ProtocolError} On a negative length (`IllegalArgumentException`) or truncation (`IndexOutOfBoundsException`).
  */
 export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
+  return decodeKvStateRequestAt(body, 0, body.length);
+}
+
+/**
+ * {@linkcode decodeKvStateRequest} of the body `bytes[start, end)`, read in
+ * place (no view of the body is made; `serializedKeyAndNamespace` is a view
+ * into `bytes`).
+ *
+ * @example
+ * ```ts
+ * import { decodeKvStateRequestAt, encodeKvStateRequest, JobId } from "@kvstate/queryable-state";
+ *
+ * const frame = encodeKvStateRequest(1n, {
+ *   jobId: JobId.DEFAULT, stateName: "s", keyHashCode: 5, serializedKeyAndNamespace: new Uint8Array([2, 0x61, 42, 0]),
+ * });
+ * decodeKvStateRequestAt(frame, 20, frame.length).keyHashCode; // => 5
+ * ```
+ *
+ * @param bytes The buffer holding the body.
+ * @param start Where the body (after the request id) starts.
+ * @param end Where it ends.
+ * @returns The request.
+ * @throws {ProtocolError} As {@linkcode decodeKvStateRequest}.
+ */
+export function decodeKvStateRequestAt(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): KvStateRequest {
   // Fast path: everything present and well-formed, read in place.
-  const n = body.length;
-  if (n >= 28) {
-    const nameLen = int32At(body, 16);
-    const at = 20 + nameLen;
-    if (nameLen >= 0 && at + 8 <= n) {
-      const knLen = int32At(body, at + 4);
-      if (knLen >= 0 && at + 8 + knLen <= n) {
+  if (end - start >= 28) {
+    const nameLen = int32At(bytes, start + 16);
+    const at = start + 20 + nameLen;
+    if (nameLen >= 0 && at + 8 <= end) {
+      const knLen = int32At(bytes, at + 4);
+      if (knLen >= 0 && at + 8 + knLen <= end) {
         return {
-          jobId: jobIdAt(body),
-          stateName: nameLen === 0 ? "" : nameOf(body, 20, at),
-          keyHashCode: int32At(body, at),
-          serializedKeyAndNamespace: body.subarray(at + 8, at + 8 + knLen),
+          jobId: jobIdAt(bytes, start),
+          stateName: nameLen === 0 ? "" : nameOf(bytes, start + 20, at),
+          keyHashCode: int32At(bytes, at),
+          serializedKeyAndNamespace: bytes.subarray(at + 8, at + 8 + knLen),
         };
       }
     }
   }
-  return decodeKvStateRequestChecked(body);
+  return decodeKvStateRequestChecked(bytes.subarray(start, end));
 }
 
 function int32At(b: Uint8Array, i: number): number {

@@ -1,6 +1,7 @@
 import {
   decodeKvStateInternalRequest,
   decodeKvStateRequest,
+  decodeKvStateRequestAt,
   decodeKvStateResponse,
   decodeMessage,
   encodeKvStateInternalRequest,
@@ -257,5 +258,43 @@ vectorTest("frames/request-failure and server-failure: headers, ids, re-encoding
     }
     const ser = e.fields.javaSerializedThrowableFile;
     if (ser) assertEquals(toHex(m.body), toHex(readVector(ser)), e.file);
+  }
+});
+
+Deno.test("decodeKvStateRequestAt: a body inside a larger buffer decodes as the body alone, errors included", () => {
+  const good = encodeKvStateRequest(1n, {
+    jobId: JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8"),
+    stateName: "state-ü",
+    keyHashCode: -77,
+    serializedKeyAndNamespace: new Uint8Array([3, 1, 2, 3, 42, 0]),
+  });
+  const body = good.subarray(20);
+  const negName = body.slice();
+  new DataView(negName.buffer).setInt32(16, -1);
+  const cases = [body, negName];
+  for (let cut = 0; cut < body.length; cut++) cases.push(body.subarray(0, cut));
+  for (const c of cases) {
+    // The body between unrelated bytes: 0xee before, 0xdd after.
+    const padded = new Uint8Array(7 + c.length + 5).fill(0xee);
+    padded.set(c, 7);
+    padded.fill(0xdd, 7 + c.length);
+    let expected: unknown;
+    try {
+      expected = decodeKvStateRequest(c.slice());
+    } catch (e) {
+      const err = assertThrows(
+        () => decodeKvStateRequestAt(padded, 7, 7 + c.length),
+        ProtocolError,
+      );
+      assertEquals(err.message, (e as Error).message);
+      continue;
+    }
+    const got = decodeKvStateRequestAt(padded, 7, 7 + c.length);
+    const plain = (r: typeof got) => ({
+      ...r,
+      jobId: r.jobId.toString(),
+      serializedKeyAndNamespace: Array.from(r.serializedKeyAndNamespace),
+    });
+    assertEquals(plain(got), plain(expected as typeof got));
   }
 });
