@@ -104,8 +104,10 @@ export class FastCall<Req> {
     const n = end - start;
     if (this.#buf.length < n) this.#buf = new Uint8Array(this.#reusable ? Math.max(n, 64) : n);
     const buf = this.#buf;
-    if (n <= 64) { for (let i = 0; i < n; i++) buf[i] = bytes[start + i]; }
-    else buf.set(bytes.subarray(start, end));
+    // Byte by byte below a few hundred bytes: `set` would need a view (an allocation).
+    if (n <= 512) {
+      for (let i = 0; i < n; i++) buf[i] = bytes[start + i];
+    } else buf.set(bytes.subarray(start, end));
     this.#len = n;
     this.#request = request;
     this.#startedAt = startedAt;
