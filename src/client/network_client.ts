@@ -220,6 +220,66 @@ export class NetworkClient {
   }
 
   /**
+   * Sends a `KvStateRequest` whose miss is a normal outcome: like
+   * {@linkcode NetworkClient.sendKvStateRequest}, but a REQUEST_FAILURE that
+   * is an `UnknownKeyOrNamespaceException` (the state holds no value for the
+   * key; what `sendKvStateRequest` rejects with `UnknownKeyOrNamespaceError`)
+   * resolves `undefined`, without building an error: the failure body is
+   * recognised by a byte comparison once it was parsed. Every other failure
+   * rejects exactly as with `sendKvStateRequest`.
+   *
+   * @example A present and an absent key, through a proxy
+   * ```ts
+   * import {
+   *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
+   *   KvStateServer, MemoryTransport, NetworkClient, serializeKeyAndNamespace, TYPE_SERIALIZERS,
+   * } from "@kvstate/queryable-state";
+   *
+   * const transport = new MemoryTransport();
+   * const string = TYPE_SERIALIZERS.string;
+   * await using server = new KvStateServer({ transport });
+   * const kvStateId = server.registry.register(
+   *   new InMemoryValueState(string, TYPE_SERIALIZERS.long).set("hello", 42n),
+   * );
+   * const jobId = JobId.random();
+   * const locations = new InMemoryLocationRegistry();
+   * locations.notifyKvStateRegistered({
+   *   jobId, jobVertexId: JobVertexId.random(), registrationName: "counts",
+   *   numKeyGroups: 128, start: 0, end: 127, kvStateId, address: await server.start(),
+   * });
+   * await using proxy = new KvStateClientProxy({ transport });
+   * proxy.updateKvStateLocationOracle(jobId, locations);
+   * const address = await proxy.start();
+   *
+   * await using client = new NetworkClient({ transport });
+   * const ask = (key: string) =>
+   *   client.sendKvStateRequestIfPresent(address, {
+   *     jobId, stateName: "counts", keyHashCode: string.hashCode(key),
+   *     serializedKeyAndNamespace: serializeKeyAndNamespace(key, string),
+   *   });
+   * (await ask("hello"))?.length; // => 8
+   * await ask("absent"); // => undefined
+   * ```
+   *
+   * @param address The proxy.
+   * @param request The request.
+   * @param options Signal and deadline.
+   * @returns The response content, or `undefined` when the key has no value.
+   */
+  sendKvStateRequestIfPresent(
+    address: NetAddress,
+    request: KvStateRequest,
+    options?: RequestOptions,
+  ): Promise<Uint8Array | undefined> {
+    return this.#promise(
+      address,
+      (out, id) => out.append(encodeKvStateRequest(BigInt(id), request)),
+      options,
+      true,
+    );
+  }
+
+  /**
    * Sends a `KvStateInternalRequest` (what a proxy sends to a state server).
    *
    * @param address The state server.
@@ -236,7 +296,8 @@ export class NetworkClient {
       address,
       internalWriter(request.kvStateId, request.serializedKeyAndNamespace),
       options,
-    );
+      false,
+    ) as Promise<Uint8Array>;
   }
 
   /**
@@ -250,7 +311,12 @@ export class NetworkClient {
    * @returns The response content (a view into the received frame).
    */
   send(address: NetAddress, build: FrameBuilder, options?: RequestOptions): Promise<Uint8Array> {
-    return this.#promise(address, (out, id) => out.append(build(BigInt(id))), options);
+    return this.#promise(
+      address,
+      (out, id) => out.append(build(BigInt(id))),
+      options,
+      false,
+    ) as Promise<Uint8Array>;
   }
 
   /**
@@ -295,7 +361,17 @@ export class NetworkClient {
     this.#connectionFor(address).sendInternal(pending, kvStateId, serializedKeyAndNamespace);
   }
 
-  #promise(address: NetAddress, write: FrameWriter, options?: RequestOptions): Promise<Uint8Array> {
+  /**
+   * A request settled through a promise. With `absentIsUndefined`, a miss
+   * (an `UnknownKeyOrNamespaceException` failure) resolves `undefined`
+   * instead of rejecting; otherwise the promise never resolves `undefined`.
+   */
+  #promise(
+    address: NetAddress,
+    write: FrameWriter,
+    options: RequestOptions | undefined,
+    absentIsUndefined: boolean,
+  ): Promise<Uint8Array | undefined> {
     if (this.#closing !== undefined) {
       return Promise.reject(ClosedError.shutDown(this.clientName));
     }
@@ -306,13 +382,14 @@ export class NetworkClient {
       );
     }
     const timeoutMs = options?.timeoutMs ?? this.requestTimeoutMs;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<Uint8Array | undefined>((resolve, reject) => {
       const now = performance.now();
       const pending: Pending = {
         resolve,
         reject,
         raw: undefined,
         context: undefined,
+        absentIsUndefined,
         sentAt: now,
         deadline: timeoutMs > 0 ? now + timeoutMs : Infinity,
         cleanup: undefined,

@@ -20,12 +20,19 @@ export interface InternalErrorSink {
  * written ({@linkcode OutboxEntry}).
  */
 export interface Pending extends OutboxEntry {
-  readonly resolve: ((content: Uint8Array) => void) | undefined;
+  /** Gets the content, or `undefined` for a miss of an `absentIsUndefined` request. */
+  readonly resolve: ((content: Uint8Array | undefined) => void) | undefined;
   readonly reject: ((err: unknown) => void) | undefined;
   /** A `RawResponseHandler`. */
   readonly raw: ((frame: Uint8Array | null, error: unknown, context: unknown) => void) | undefined;
   /** What `raw` gets as its third argument. */
   readonly context: unknown;
+  /**
+   * A miss (a REQUEST_FAILURE that is an `UnknownKeyOrNamespaceException`)
+   * resolves `undefined` ({@linkcode settleAbsent}) instead of rejecting.
+   * Always `false` for a raw entry.
+   */
+  readonly absentIsUndefined: boolean;
   readonly sentAt: number;
   readonly deadline: number;
   cleanup: (() => void) | undefined;
@@ -85,6 +92,22 @@ export function settleErr(sink: InternalErrorSink, p: Pending, err: unknown): vo
   }
 }
 
+/**
+ * @internal Settles an `absentIsUndefined` request that missed: resolves
+ * `undefined`, no error built. Like {@linkcode settleOk}, never throws.
+ *
+ * @param sink Counts a handler's exception.
+ * @param p The request (not a raw one).
+ */
+export function settleAbsent(sink: InternalErrorSink, p: Pending): void {
+  try {
+    p.cleanup?.();
+    p.resolve!(undefined);
+  } catch (e) {
+    sink.reportInternalError(e);
+  }
+}
+
 /** The most settled raw entries kept for reuse (shared by the clients of the process). */
 const MAX_SPARE_RAW = 4096;
 /** Settled raw entries, for {@linkcode rawPending}. */
@@ -117,6 +140,7 @@ export function rawPending(
       reject: undefined,
       raw,
       context,
+      absentIsUndefined: false,
       sentAt,
       deadline,
       cleanup: undefined,

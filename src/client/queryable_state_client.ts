@@ -82,7 +82,9 @@ function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
  * VoidNamespace exactly as Flink's `QueryableStateClient` does, and decodes
  * value, list and map state into JavaScript values. Failures reject with the
  * module's typed errors (e.g. `UnknownKeyOrNamespaceError` for a missing
- * key, `RemoteError` carrying the Java class and message otherwise).
+ * key, `RemoteError` carrying the Java class and message otherwise);
+ * `getKvStateIfPresent` and `getKvStateBytesIfPresent` resolve `undefined`
+ * for a missing key instead, and build no error for it.
  *
  * Unlike Flink's client, it does not wait forever: a query rejects with
  * `DeadlineExceededError` after `requestTimeoutMs` (default 30 s; a query's
@@ -197,6 +199,110 @@ export class QueryableStateClient {
       | ListStateQuery<TypeSpec, TypeSpec>
       | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
   ): Promise<unknown> {
+    return this.#typed(jobId, stateName, key, query, false);
+  }
+
+  /**
+   * Queries a value (or reducing / aggregating) state where a missing key is
+   * a normal outcome: like {@linkcode QueryableStateClient.getKvState}, but
+   * resolves `undefined` when the key has no value (where `getKvState`
+   * rejects with `UnknownKeyOrNamespaceError`), and builds no error for it,
+   * so that a miss costs no more than a hit. Every other failure rejects as
+   * with `getKvState`.
+   *
+   * @example A present and an absent key
+   * ```ts
+   * import {
+   *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
+   *   KvStateServer, MemoryTransport, QueryableStateClient, TYPE_SERIALIZERS,
+   * } from "@kvstate/queryable-state";
+   *
+   * const transport = new MemoryTransport();
+   * await using server = new KvStateServer({ transport });
+   * const kvStateId = server.registry.register(
+   *   new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long).set("hello", 42n),
+   * );
+   * const jobId = JobId.random();
+   * const locations = new InMemoryLocationRegistry();
+   * locations.notifyKvStateRegistered({
+   *   jobId, jobVertexId: JobVertexId.random(), registrationName: "word-counts",
+   *   numKeyGroups: 128, start: 0, end: 127, kvStateId, address: await server.start(),
+   * });
+   * await using proxy = new KvStateClientProxy({ transport });
+   * proxy.updateKvStateLocationOracle(jobId, locations);
+   *
+   * await using client = new QueryableStateClient({ transport, proxy: await proxy.start() });
+   * const types = { keyType: "string", valueType: "long" } as const;
+   * await client.getKvStateIfPresent(jobId, "word-counts", "hello", types); // => 42n
+   * await client.getKvStateIfPresent(jobId, "word-counts", "absent", types); // => undefined
+   * ```
+   *
+   * @param jobId The job (a `JobId` or its 32 hex characters).
+   * @param stateName The queryable state name.
+   * @param key The key.
+   * @param query Key and value types, signal, deadline.
+   * @returns The value, or `undefined` when the key has none.
+   */
+  getKvStateIfPresent<K extends TypeSpec, V extends TypeSpec>(
+    jobId: JobId | string,
+    stateName: string,
+    key: JsTypeOfSpec<K>,
+    query: ValueStateQuery<K, V>,
+  ): Promise<JsTypeOfSpec<V> | undefined>;
+  /**
+   * Queries a list state; `undefined` when the key has no list.
+   *
+   * @param jobId The job.
+   * @param stateName The queryable state name.
+   * @param key The key.
+   * @param query Key and element types, `stateKind: "list"`.
+   * @returns The elements, or `undefined`.
+   */
+  getKvStateIfPresent<K extends TypeSpec, V extends TypeSpec>(
+    jobId: JobId | string,
+    stateName: string,
+    key: JsTypeOfSpec<K>,
+    query: ListStateQuery<K, V>,
+  ): Promise<JsTypeOfSpec<V>[] | undefined>;
+  /**
+   * Queries a map state; `undefined` when the key has no map (Flink's heap
+   * backends; others may answer an empty map).
+   *
+   * @param jobId The job.
+   * @param stateName The queryable state name.
+   * @param key The key.
+   * @param query Key, map key and value types, `stateKind: "map"`.
+   * @returns The entries as `[mapKey, value]` pairs, or `undefined`.
+   */
+  getKvStateIfPresent<K extends TypeSpec, MK extends TypeSpec, V extends TypeSpec>(
+    jobId: JobId | string,
+    stateName: string,
+    key: JsTypeOfSpec<K>,
+    query: MapStateQuery<K, MK, V>,
+  ): Promise<Array<[JsTypeOfSpec<MK>, JsTypeOfSpec<V> | null]> | undefined>;
+  getKvStateIfPresent(
+    jobId: JobId | string,
+    stateName: string,
+    key: unknown,
+    query:
+      | ValueStateQuery<TypeSpec, TypeSpec>
+      | ListStateQuery<TypeSpec, TypeSpec>
+      | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
+  ): Promise<unknown> {
+    return this.#typed(jobId, stateName, key, query, true);
+  }
+
+  /** `getKvState` (`ifPresent` false) and `getKvStateIfPresent` (true). */
+  #typed(
+    jobId: JobId | string,
+    stateName: string,
+    key: unknown,
+    query:
+      | ValueStateQuery<TypeSpec, TypeSpec>
+      | ListStateQuery<TypeSpec, TypeSpec>
+      | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
+    ifPresent: boolean,
+  ): Promise<unknown> {
     // Not an async function: a failure (a miss, above all) reaches the caller
     // as the network client's rejection, without being thrown and caught here.
     try {
@@ -209,13 +315,15 @@ export class QueryableStateClient {
       }
       const keyHashCode = keySerializer.hashCode(key);
       const serializedKeyAndNamespace = serializeKeyAndNamespace(key, keySerializer);
-      return this.getKvStateBytes(
+      return this.#bytes(
         jobId,
         stateName,
         keyHashCode,
         serializedKeyAndNamespace,
         query,
+        ifPresent,
       ).then((content) => {
+        if (content === undefined) return undefined; // a miss, with ifPresent only
         switch (kind) {
           case "list":
             return decodeListContent(valueSerializer, content);
@@ -249,12 +357,86 @@ export class QueryableStateClient {
     serializedKeyAndNamespace: Uint8Array,
     options?: RequestOptions,
   ): Promise<Uint8Array> {
+    return this.#bytes(
+      jobId,
+      stateName,
+      keyHashCode,
+      serializedKeyAndNamespace,
+      options,
+      false,
+    ) as Promise<Uint8Array>;
+  }
+
+  /**
+   * {@linkcode QueryableStateClient.getKvStateBytes} where a missing key is a
+   * normal outcome: resolves `undefined` when the key has no value (where
+   * `getKvStateBytes` rejects with `UnknownKeyOrNamespaceError`), without
+   * building an error; every other failure rejects as with `getKvStateBytes`.
+   *
+   * @example Raw content, or `undefined`
+   * ```ts
+   * import {
+   *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
+   *   KvStateServer, MemoryTransport, QueryableStateClient, serializeKeyAndNamespace,
+   *   TYPE_SERIALIZERS,
+   * } from "@kvstate/queryable-state";
+   *
+   * const transport = new MemoryTransport();
+   * const string = TYPE_SERIALIZERS.string;
+   * await using server = new KvStateServer({ transport });
+   * const kvStateId = server.registry.register(
+   *   new InMemoryValueState(string, TYPE_SERIALIZERS.long).set("hello", 42n),
+   * );
+   * const jobId = JobId.random();
+   * const locations = new InMemoryLocationRegistry();
+   * locations.notifyKvStateRegistered({
+   *   jobId, jobVertexId: JobVertexId.random(), registrationName: "word-counts",
+   *   numKeyGroups: 128, start: 0, end: 127, kvStateId, address: await server.start(),
+   * });
+   * await using proxy = new KvStateClientProxy({ transport });
+   * proxy.updateKvStateLocationOracle(jobId, locations);
+   *
+   * await using client = new QueryableStateClient({ transport, proxy: await proxy.start() });
+   * const ask = (key: string) =>
+   *   client.getKvStateBytesIfPresent(
+   *     jobId, "word-counts", string.hashCode(key), serializeKeyAndNamespace(key, string),
+   *   );
+   * (await ask("hello"))?.length; // => 8
+   * await ask("absent"); // => undefined
+   * ```
+   *
+   * @param jobId The job.
+   * @param stateName The queryable state name.
+   * @param keyHashCode The key's Java `hashCode()`.
+   * @param serializedKeyAndNamespace Key bytes, 42, namespace bytes.
+   * @param options Signal and deadline.
+   * @returns The serialized content, or `undefined` when the key has none.
+   */
+  getKvStateBytesIfPresent(
+    jobId: JobId | string,
+    stateName: string,
+    keyHashCode: number,
+    serializedKeyAndNamespace: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<Uint8Array | undefined> {
+    return this.#bytes(jobId, stateName, keyHashCode, serializedKeyAndNamespace, options, true);
+  }
+
+  /** `getKvStateBytes` (`ifPresent` false: never `undefined`) and `getKvStateBytesIfPresent`. */
+  #bytes(
+    jobId: JobId | string,
+    stateName: string,
+    keyHashCode: number,
+    serializedKeyAndNamespace: Uint8Array,
+    options: RequestOptions | undefined,
+    ifPresent: boolean,
+  ): Promise<Uint8Array | undefined> {
     const id = typeof jobId === "string" ? JobId.fromHex(jobId) : jobId;
-    return this.#client.sendKvStateRequest(
-      this.proxy,
-      { jobId: id, stateName, keyHashCode, serializedKeyAndNamespace },
-      { signal: options?.signal, timeoutMs: options?.timeoutMs },
-    );
+    const request = { jobId: id, stateName, keyHashCode, serializedKeyAndNamespace };
+    const own = { signal: options?.signal, timeoutMs: options?.timeoutMs };
+    return ifPresent
+      ? this.#client.sendKvStateRequestIfPresent(this.proxy, request, own)
+      : this.#client.sendKvStateRequest(this.proxy, request, own);
   }
 
   /**

@@ -30,7 +30,13 @@ import type { KvStateId } from "../wire/ids.ts";
 import { decodeKvStateResponse, decodeMessage, MessageType, VERSION } from "../wire/messages.ts";
 import { FailureDecoder } from "../wire/failure_decoder.ts";
 import { Outbox } from "./outbox.ts";
-import { type InternalErrorSink, type Pending, settleErr, settleOk } from "./pending.ts";
+import {
+  type InternalErrorSink,
+  type Pending,
+  settleAbsent,
+  settleErr,
+  settleOk,
+} from "./pending.ts";
 import { PendingTable } from "./pending_table.ts";
 
 /**
@@ -475,9 +481,19 @@ export class ServerConnection {
     }
     // A Throwable that does not parse fails the whole connection (and so this request too).
     // Each distinct body is parsed once: the same failure again is a byte comparison.
-    const err = (this.#failures ??= new FailureDecoder({
+    const failures = this.#failures ??= new FailureDecoder({
       javaSerializationLimits: this.#options.javaSerializationLimits,
-    })).decode(f.subarray(20));
+    });
+    if (p.absentIsUndefined) {
+      // A miss is a normal outcome for this request: told from the memo, no error built.
+      const err = failures.decodeUnlessAbsent(f, 20);
+      this.#pending.delete(p);
+      this.#client.statsSink?.reportFailedRequest();
+      if (err === null) settleAbsent(this.#client, p);
+      else settleErr(this.#client, p, err);
+      return;
+    }
+    const err = failures.decode(f.subarray(20));
     this.#pending.delete(p);
     this.#client.statsSink?.reportFailedRequest();
     settleErr(this.#client, p, err);
