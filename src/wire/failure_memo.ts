@@ -112,23 +112,15 @@ export class FailureMemo<T = true> {
   }
 
   /**
-   * Whether `frame[from..]` is one of the bodies remembered (compared byte
-   * by byte: no allocation at all).
+   * Whether `frame[from..]` is one of the bodies remembered (compared as
+   * {@linkcode FailureMemo.get} compares).
    *
    * @param frame The frame.
    * @param from Where the body starts in it.
    * @returns `true` when the bytes equal a remembered body.
    */
   has(frame: Uint8Array, from: number): boolean {
-    const n = frame.length - from;
-    const bodies = this.#bodies;
-    outer: for (let i = 0; i < bodies.length; i++) {
-      const b = bodies[i];
-      if (b.length !== n) continue;
-      for (let j = 0; j < n; j++) if (b[j] !== frame[from + j]) continue outer;
-      return true;
-    }
-    return false;
+    return this.get(frame, from) !== undefined;
   }
 
   /**
