@@ -1,31 +1,46 @@
 /**
  * The client benchmark: one `QueryableStateClient` pipelining queries over
  * one connection to our proxy, for keys that are present (hits) and keys
- * that are absent (misses, answered with `UnknownKeyOrNamespaceError`).
+ * that are absent (misses): through `getKvState` (a miss rejects with
+ * `UnknownKeyOrNamespaceError`) and through `getKvStateIfPresent` (a miss
+ * resolves `undefined`, no error built).
  *
  *   deno run -A bench/client_bench.ts [--rounds 5] [--queries 100000] [--window 128] \
- *     [--warmup 20000] [--keys 1000] [--api typed|bytes] [--json]
+ *     [--warmup 20000] [--keys 1000] [--api typed|bytes] [--phases LIST] \
+ *     [--upstream proxy|fast] [--json]
  *
  * It starts, each as its own process, the state server with the bench data
  * set (`serve.ts server`, in-memory states) and our proxy in front of it
- * (`serve.ts proxy`); the client runs in this process. A round runs
- * `--queries` hits and `--queries` misses, the order of the two swapped every
- * round (H/M, M/H, ...), each phase with at most `--window` queries
+ * (`serve.ts proxy`); the client runs in this process. A round runs four
+ * phases of `--queries` queries each: hits and misses through `getKvState`
+ * (`hit`, `miss`) and through `getKvStateIfPresent` (`hit-if-present`,
+ * `miss-if-present`), their order rotated by one every round, each phase with
+ * at most `--window` queries
  * outstanding at once (that many loops, each awaiting its query before the
  * next). Queries go to the value state `word-counts` (string keys, long
  * values), keys drawn round-robin over `--keys` present or absent keys.
  *
+ * `--upstream fast` puts `fast_client_proxy.ts` in place of the proxy and
+ * the state server: one process answering from pre-encoded frames (the same
+ * bytes), at about the same cost for a hit and a miss, so that the client's
+ * own cost per hit and per miss is compared at the same pace (the server
+ * column is then empty).
+ *
+ * `--phases` runs only the phases listed (comma-separated, e.g.
+ * `hit-if-present,miss-if-present`, to profile one with `--cpu-prof`); the
+ * ratios to `hit` are then left out.
+ *
  * `--api typed` (default) calls `getKvState` (key serialized and hashed per
  * query, the value decoded); `--api bytes` calls `getKvStateBytes` with
- * pre-serialized keys, so that the client's own network path is what is
- * measured.
+ * pre-serialized keys (and `getKvStateBytesIfPresent`), so that the client's
+ * own network path is what is measured.
  *
  * Reported per phase, as medians over the rounds: queries/s, CPU of this
  * process per query (`Deno.cpuUsage()`, user + system, every thread; else
  * `/proc/self/stat`), and
  * the CPU per query of the proxy and of the state server (`/proc/PID/stat`);
- * then the median of the per-round ratios miss/hit of the client CPU per
- * query. Every phase is bounded (60 s); the processes started here are
+ * then the medians of the per-round ratios of the client CPU per query of
+ * each phase to that of `hit`. Every phase is bounded (60 s); the processes started here are
  * stopped by pid at the end, whatever happens.
  *
  * @module
@@ -37,20 +52,36 @@ import { BENCH_JOB_ID, buildBenchStates } from "./_dataset.ts";
 import { num, parseArgs, str } from "./_flags.ts";
 import { BENCH_DIR, cpuModel, DENO, ProcessGroup } from "./_procs.ts";
 
-const FLAGS = ["rounds", "queries", "window", "warmup", "keys", "api", "json"] as const;
+const FLAGS = [
+  "rounds",
+  "queries",
+  "window",
+  "warmup",
+  "keys",
+  "api",
+  "phases",
+  "upstream",
+  "json",
+] as const;
 /** A phase that runs longer than this is abandoned (the bench fails). */
 const PHASE_BOUND_MS = 60_000;
 
 type Kind = "hit" | "miss";
+/** A phase: hits or misses, through `getKvState` or `getKvStateIfPresent`. */
+type PhaseName = Kind | "hit-if-present" | "miss-if-present";
+const ALL_PHASES: readonly PhaseName[] = ["hit", "miss", "hit-if-present", "miss-if-present"];
+const kindOf = (p: PhaseName): Kind => p.startsWith("hit") ? "hit" : "miss";
 
 /** One phase's figures. */
 interface PhaseResult {
-  readonly kind: Kind;
+  readonly kind: PhaseName;
   readonly queries: number;
   readonly seconds: number;
   readonly qps: number;
   /** CPU µs per query of this process. */
   readonly clientCpuUs: number;
+  /** The system (kernel) part of `clientCpuUs` (NaN without `Deno.cpuUsage`). */
+  readonly clientSysCpuUs: number;
   /** CPU µs per query of the proxy process. */
   readonly proxyCpuUs: number;
   /** CPU µs per query of the state server process. */
@@ -74,11 +105,11 @@ function procCpuUs(pid: number): number {
 const cpuUsage = (Deno as unknown as { cpuUsage?: () => { user: number; system: number } })
   .cpuUsage;
 
-/** CPU time of this process, every thread, in µs. */
-function selfCpuUs(): number {
-  if (cpuUsage === undefined) return procCpuUs(Deno.pid);
+/** CPU time of this process, every thread, in µs: user + system, and system alone. */
+function selfCpuUs(): { total: number; system: number } {
+  if (cpuUsage === undefined) return { total: procCpuUs(Deno.pid), system: NaN };
   const u = cpuUsage();
-  return u.user + u.system;
+  return { total: u.user + u.system, system: u.system };
 }
 
 function median(xs: number[]): number {
@@ -106,12 +137,13 @@ function keysOf(kind: Kind, keys: number): Query[] {
 
 /**
  * Runs `count` queries with at most `window` outstanding; checks every
- * answer (a hit must resolve, a miss must reject with
- * `UnknownKeyOrNamespaceError`).
+ * answer (a hit must resolve a value; a miss must reject with
+ * `UnknownKeyOrNamespaceError`, or resolve `undefined` through
+ * `getKvStateIfPresent`).
  */
 async function phase(
   client: QueryableStateClient,
-  kind: Kind,
+  name: PhaseName,
   queries: readonly Query[],
   count: number,
   window: number,
@@ -121,18 +153,27 @@ async function phase(
   let wrong: unknown = undefined;
   const deadline = performance.now() + PHASE_BOUND_MS;
   const query = { keyType: "string", valueType: "long" } as const;
+  const kind = kindOf(name);
+  const ifPresent = name !== kind;
   const loop = async () => {
     while (issued < count && wrong === undefined) {
       const q = queries[issued++ % queries.length];
       try {
-        if (api === "typed") {
-          await client.getKvState(BENCH_JOB_ID, "word-counts", q.key, query);
+        let v: unknown;
+        if (ifPresent) {
+          v = api === "typed"
+            ? await client.getKvStateIfPresent(BENCH_JOB_ID, "word-counts", q.key, query)
+            : await client.getKvStateBytesIfPresent(BENCH_JOB_ID, "word-counts", q.hash, q.kn);
+        } else if (api === "typed") {
+          v = await client.getKvState(BENCH_JOB_ID, "word-counts", q.key, query);
         } else {
-          await client.getKvStateBytes(BENCH_JOB_ID, "word-counts", q.hash, q.kn);
+          v = await client.getKvStateBytes(BENCH_JOB_ID, "word-counts", q.hash, q.kn);
         }
-        if (kind === "miss") wrong = new Error(`a miss resolved (key ${q.key})`);
+        if ((kind === "miss") !== (v === undefined)) {
+          wrong = new Error(`${name}: key ${q.key} answered ${String(v)}`);
+        }
       } catch (e) {
-        if (kind === "hit" || !(e instanceof UnknownKeyOrNamespaceError)) wrong = e;
+        if (kind === "hit" || ifPresent || !(e instanceof UnknownKeyOrNamespaceError)) wrong = e;
       }
       if ((issued & 1023) === 0 && performance.now() > deadline) {
         wrong = new Error(`phase over its bound of ${PHASE_BOUND_MS} ms`);
@@ -147,7 +188,7 @@ async function phase(
 
 async function measured(
   client: QueryableStateClient,
-  kind: Kind,
+  kind: PhaseName,
   queries: readonly Query[],
   count: number,
   window: number,
@@ -168,7 +209,8 @@ async function measured(
     queries: count,
     seconds,
     qps: count / seconds,
-    clientCpuUs: (c1 - c0) / count,
+    clientCpuUs: (c1.total - c0.total) / count,
+    clientSysCpuUs: (c1.system - c0.system) / count,
     proxyCpuUs: (p1 - p0) / count,
     serverCpuUs: (s1 - s0) / count,
   };
@@ -193,6 +235,19 @@ async function main(): Promise<number> {
     return 2;
   }
   const json = args.flags.json === true;
+  const upstream = str(args, "upstream", "proxy");
+  if (upstream !== "proxy" && upstream !== "fast") {
+    console.error(`--upstream: expected proxy or fast, got ${JSON.stringify(upstream)}`);
+    return 2;
+  }
+  const listed = str(args, "phases", ALL_PHASES.join(",")).split(",");
+  const unknown = listed.filter((p) => !ALL_PHASES.includes(p as PhaseName));
+  if (unknown.length > 0 || listed.length === 0) {
+    console.error(`--phases: expected some of ${ALL_PHASES.join(",")}, got ${unknown.join(",")}`);
+    return 2;
+  }
+  const PHASES = ALL_PHASES.filter((p) => listed.includes(p));
+  const withHit = PHASES.includes("hit");
 
   const group = new ProcessGroup();
   const dir = await Deno.makeTempDir({ prefix: "client_bench_" });
@@ -202,29 +257,40 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", stopOnSignal);
   try {
-    const locations = `${dir}/locations.json`;
-    const server = await group.spawnListening(
-      "server",
-      DENO,
-      [
-        "run",
-        "-A",
-        `${BENCH_DIR}serve.ts`,
+    let proxy;
+    let server;
+    if (upstream === "fast") {
+      proxy = await group.spawnListening(
+        "proxy",
+        DENO,
+        ["run", "-A", `${BENCH_DIR}fast_client_proxy.ts`, "--keys", String(keys)],
+        "fast_client_proxy.ts: pre-encoded answers (Deno)",
+      );
+    } else {
+      const locations = `${dir}/locations.json`;
+      server = await group.spawnListening(
         "server",
-        "--keys",
-        String(keys),
-        "--write-locations",
-        locations,
-      ],
-      "KvStateServer, in-memory states (Deno)",
-    );
-    const proxy = await group.spawnListening(
-      "proxy",
-      DENO,
-      ["run", "-A", `${BENCH_DIR}serve.ts`, "proxy", "--locations", locations],
-      "KvStateClientProxy (Deno)",
-    );
-    const pids = { proxy: proxy.pid, server: server.pid };
+        DENO,
+        [
+          "run",
+          "-A",
+          `${BENCH_DIR}serve.ts`,
+          "server",
+          "--keys",
+          String(keys),
+          "--write-locations",
+          locations,
+        ],
+        "KvStateServer, in-memory states (Deno)",
+      );
+      proxy = await group.spawnListening(
+        "proxy",
+        DENO,
+        ["run", "-A", `${BENCH_DIR}serve.ts`, "proxy", "--locations", locations],
+        "KvStateClientProxy (Deno)",
+      );
+    }
+    const pids = { proxy: proxy.pid, server: server?.pid ?? -1 };
     await using client = new QueryableStateClient({
       transport: denoTransport,
       proxy: proxy.address,
@@ -232,77 +298,95 @@ async function main(): Promise<number> {
     const hits = keysOf("hit", keys);
     const misses = keysOf("miss", keys);
     if (warmup > 0) {
-      await phase(client, "hit", hits, warmup, window, api);
-      await phase(client, "miss", misses, warmup, window, api);
+      for (const name of PHASES) {
+        await phase(client, name, kindOf(name) === "hit" ? hits : misses, warmup, window, api);
+      }
     }
-    const results: { hit: PhaseResult; miss: PhaseResult }[] = [];
+    const results: Record<PhaseName, PhaseResult>[] = [];
     for (let r = 0; r < rounds; r++) {
-      const order: Kind[] = r % 2 === 0 ? ["hit", "miss"] : ["miss", "hit"];
-      const round: Partial<Record<Kind, PhaseResult>> = {};
-      for (const kind of order) {
-        round[kind] = await measured(
+      // Rotated by one every round, so that no phase always runs first or after the same one.
+      const order = PHASES.map((_, i) => PHASES[(i + r) % PHASES.length]);
+      const round: Partial<Record<PhaseName, PhaseResult>> = {};
+      for (const name of order) {
+        round[name] = await measured(
           client,
-          kind,
-          kind === "hit" ? hits : misses,
+          name,
+          kindOf(name) === "hit" ? hits : misses,
           count,
           window,
           api,
           pids,
         );
       }
-      results.push({ hit: round.hit!, miss: round.miss! });
+      results.push(round as Record<PhaseName, PhaseResult>);
       if (!json) {
         const f = (p: PhaseResult) =>
           `${p.kind} ${Math.round(p.qps)} q/s, client ${p.clientCpuUs.toFixed(2)} µs/q`;
-        console.error(`round ${r + 1}/${rounds}: ${f(round.hit!)}; ${f(round.miss!)}`);
+        console.error(`round ${r + 1}/${rounds}: ${order.map((n) => f(round[n]!)).join("; ")}`);
       }
     }
-    const med = (kind: Kind, field: keyof Omit<PhaseResult, "kind">) =>
+    const med = (kind: PhaseName, field: keyof Omit<PhaseResult, "kind">) =>
       median(results.map((r) => r[kind][field]));
+    const phaseSummary = (kind: PhaseName) =>
+      PHASES.includes(kind)
+        ? {
+          qps: med(kind, "qps"),
+          clientCpuUs: med(kind, "clientCpuUs"),
+          clientSysCpuUs: med(kind, "clientSysCpuUs"),
+          proxyCpuUs: med(kind, "proxyCpuUs"),
+          serverCpuUs: med(kind, "serverCpuUs"),
+        }
+        : null;
+    const overHit = (kind: PhaseName) =>
+      withHit && PHASES.includes(kind)
+        ? median(results.map((r) => r[kind].clientCpuUs / r.hit.clientCpuUs))
+        : null;
     const summary = {
       cpu: cpuModel(),
       deno: Deno.version.deno,
       api,
+      upstream,
       window,
       queriesPerPhase: count,
       rounds,
-      hit: {
-        qps: med("hit", "qps"),
-        clientCpuUs: med("hit", "clientCpuUs"),
-        proxyCpuUs: med("hit", "proxyCpuUs"),
-        serverCpuUs: med("hit", "serverCpuUs"),
-      },
-      miss: {
-        qps: med("miss", "qps"),
-        clientCpuUs: med("miss", "clientCpuUs"),
-        proxyCpuUs: med("miss", "proxyCpuUs"),
-        serverCpuUs: med("miss", "serverCpuUs"),
-      },
-      missOverHitClientCpu: median(results.map((r) => r.miss.clientCpuUs / r.hit.clientCpuUs)),
+      hit: phaseSummary("hit"),
+      miss: phaseSummary("miss"),
+      hitIfPresent: phaseSummary("hit-if-present"),
+      missIfPresent: phaseSummary("miss-if-present"),
+      missOverHitClientCpu: overHit("miss"),
+      hitIfPresentOverHitClientCpu: overHit("hit-if-present"),
+      missIfPresentOverHitClientCpu: overHit("miss-if-present"),
       rawRounds: results,
     };
     if (json) {
       console.log(JSON.stringify(summary));
     } else {
       console.log(
-        `client bench: ${api} API, window ${window}, ${count} queries per phase, ` +
+        `client bench: ${api} API, upstream ${upstream}, window ${window}, ` +
+          `${count} queries per phase, ` +
           `medians of ${rounds} rounds (${summary.cpu}, Deno ${summary.deno})`,
       );
       console.log(
-        "| phase | queries/s | client CPU µs/query | proxy CPU µs/query | server CPU µs/query |",
+        "| phase | queries/s | client CPU µs/query (of which system) | proxy CPU µs/query | " +
+          "server CPU µs/query |",
       );
       console.log("|---|---|---|---|---|");
-      for (const kind of ["hit", "miss"] as const) {
-        const s = summary[kind];
+      for (const kind of PHASES) {
+        const s = phaseSummary(kind)!;
         console.log(
-          `| ${kind} | ${Math.round(s.qps)} | ${s.clientCpuUs.toFixed(2)} | ` +
+          `| ${kind} | ${Math.round(s.qps)} | ${s.clientCpuUs.toFixed(2)} ` +
+            `(${s.clientSysCpuUs.toFixed(2)}) | ` +
             `${s.proxyCpuUs.toFixed(2)} | ${s.serverCpuUs.toFixed(2)} |`,
         );
       }
-      console.log(
-        `miss/hit client CPU per query: ${summary.missOverHitClientCpu.toFixed(2)} ` +
-          "(median of the per-round ratios)",
+      const ratios = PHASES.filter((p) => p !== "hit" && withHit).map((p) =>
+        `${p} ${overHit(p)!.toFixed(2)}`
       );
+      if (ratios.length > 0) {
+        console.log(
+          `client CPU per query over hit's (medians of the per-round ratios): ${ratios.join(", ")}`,
+        );
+      }
     }
     return 0;
   } finally {
