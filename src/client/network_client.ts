@@ -226,7 +226,8 @@ export class NetworkClient {
    * key; what `sendKvStateRequest` rejects with `UnknownKeyOrNamespaceError`)
    * resolves `undefined`, without building an error: the failure body is
    * recognised by a byte comparison once it was parsed. Every other failure
-   * rejects exactly as with `sendKvStateRequest`.
+   * rejects exactly as with `sendKvStateRequest`. The `stats` count such a
+   * miss as a failed request, as the wire says.
    *
    * @example A present and an absent key, through a proxy
    * ```ts
