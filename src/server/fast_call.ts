@@ -8,6 +8,7 @@
 
 import type { FrameBudget } from "../streams/frame_budget.ts";
 import { type DirectSession, PENDING } from "./direct_session.ts";
+import type { InputHold, InputSource } from "./input_hold.ts";
 
 /**
  * @internal What a {@linkcode FastCall} reports to: the server's statistics,
@@ -24,18 +25,18 @@ export interface FastCallHooks<Req> {
   recycle(call: FastCall<Req>): void;
 }
 
-/** Own frame buffers larger than this are not kept by a reused call. */
-const MAX_KEPT_FRAME = 4096;
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * A request on a server's fast path (`AbstractServer.respondFast`):
  * the request, its frame, and the way to answer it, once.
  *
- * The call keeps its own copy of the frame (counted in the server's
- * request-bytes budget until the answer), so that a request in progress
- * holds neither the chunk it was read in nor an object per request; with
- * `AbstractServer.reuseFastCalls`, the call object itself is reused for a
- * later request once answered.
+ * The call refers to the frame where it was read (the chunk stays counted
+ * in the server's request-bytes budget until the answer), and lets go of the
+ * decoded request once `respondFast` returns (`request` decodes it again if
+ * asked later); with `AbstractServer.reuseFastCalls`, the call object
+ * itself is reused for a later request once answered. So a request in
+ * progress costs no object of its own.
  *
  * @example A subclass answering every request at once
  * ```ts
@@ -65,14 +66,18 @@ const MAX_KEPT_FRAME = 4096;
  * ```
  */
 export class FastCall<Req> {
-  /** The copy of the request frame: `#buf[0, #len)`. */
-  #buf: Uint8Array;
-  #len = 0;
+  /** The request frame: `#bytes[#start, #end)` (bytes that are never modified). */
+  #bytes: Uint8Array = NO_BYTES;
+  #start = 0;
+  #end = 0;
   #frame: Uint8Array | undefined;
   #request: Req | undefined;
   #startedAt = 0;
   readonly #hooks: FastCallHooks<Req>;
   #session: DirectSession | undefined;
+  #input: InputSource | undefined;
+  /** While the answer is awaited: the chunk the frame was read in, held in the budget. */
+  #hold: InputHold | undefined;
   /** Reused once answered (see `AbstractServer.reuseFastCalls`). */
   readonly #reusable: boolean;
   /** Still inside `respondFast`: an answer now is returned, not delivered. */
@@ -85,13 +90,13 @@ export class FastCall<Req> {
   constructor(hooks: FastCallHooks<Req>, reusable: boolean) {
     this.#hooks = hooks;
     this.#reusable = reusable;
-    this.#buf = new Uint8Array(reusable ? 64 : 0);
   }
 
   /**
-   * @internal Takes a request: copies its frame, `bytes[start, end)`
-   * (without the length prefix), keeps the decoded request for
-   * `respondFast`.
+   * @internal Takes a request: its frame, `bytes[start, end)` (without the
+   * length prefix), and the decoded request for `respondFast`. `input` is
+   * what read the frame, asked to keep its chunk counted while the answer
+   * is awaited (without it, the frame's own length is counted).
    */
   start(
     bytes: Uint8Array,
@@ -100,18 +105,15 @@ export class FastCall<Req> {
     request: Req,
     startedAt: number,
     session: DirectSession | undefined,
+    input: InputSource | undefined,
   ): this {
-    const n = end - start;
-    if (this.#buf.length < n) this.#buf = new Uint8Array(this.#reusable ? Math.max(n, 64) : n);
-    const buf = this.#buf;
-    // Byte by byte below a few hundred bytes: `set` would need a view (an allocation).
-    if (n <= 512) {
-      for (let i = 0; i < n; i++) buf[i] = bytes[start + i];
-    } else buf.set(bytes.subarray(start, end));
-    this.#len = n;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
     this.#request = request;
     this.#startedAt = startedAt;
     this.#session = session;
+    this.#input = input;
     this.#sync = true;
     this.#answer = undefined;
     this.#deliver = undefined;
@@ -121,10 +123,10 @@ export class FastCall<Req> {
 
   /**
    * The request frame, without its length prefix (the request id is at
-   * bytes 8 to 16): a view of the call's own copy.
+   * bytes 8 to 16).
    */
   get frame(): Uint8Array {
-    return this.#frame ??= this.#buf.subarray(0, this.#len);
+    return this.#frame ??= this.#bytes.subarray(this.#start, this.#end);
   }
 
   /** The decoded request (decoded again from the frame when asked after `respondFast`). */
@@ -140,8 +142,9 @@ export class FastCall<Req> {
    * @param offset Where the id goes (12 in a response frame with its length prefix).
    */
   copyRequestId(target: Uint8Array, offset: number): void {
-    const buf = this.#buf;
-    for (let i = 0; i < 8; i++) target[offset + i] = buf[8 + i];
+    const bytes = this.#bytes;
+    const id = this.#start + 8;
+    for (let i = 0; i < 8; i++) target[offset + i] = bytes[id + i];
   }
 
   /**
@@ -175,7 +178,9 @@ export class FastCall<Req> {
       this.#answer = frame;
       return;
     }
-    this.#hooks.budget.release(this.#len);
+    const hold = this.#hold;
+    if (hold !== undefined) hold.release();
+    else this.#hooks.budget.release(this.#end - this.#start);
     const session = this.#session;
     const deliver = this.#deliver;
     this.#done();
@@ -191,8 +196,11 @@ export class FastCall<Req> {
       this.#done();
       return answer;
     }
-    // The frame's copy stays in memory until the answer: it counts in the budget.
-    this.#hooks.budget.hold(this.#len);
+    // The frame stays in memory until the answer: it counts in the budget,
+    // with the whole chunk it was read in when the session says which.
+    const input = this.#input;
+    if (input !== undefined) this.#hold = input.retainInput();
+    else this.#hooks.budget.hold(this.#end - this.#start);
     // Decoded again if needed: the decoded request would outlive the turn.
     this.#request = undefined;
     this.#frame = undefined;
@@ -202,21 +210,21 @@ export class FastCall<Req> {
 
   /** @internal `respondFast` returned `false`: lets go of the request. */
   clear(): this {
+    this.#bytes = NO_BYTES;
     this.#request = undefined;
     this.#frame = undefined;
     this.#session = undefined;
+    this.#input = undefined;
     return this;
   }
 
   /** Answered and delivered: lets go of the request, and goes back for reuse. */
   #done(): void {
-    this.#request = undefined;
-    this.#frame = undefined;
+    this.#hold = undefined;
     this.#answer = undefined;
     this.#deliver = undefined;
-    this.#session = undefined;
     if (!this.#reusable) return;
-    if (this.#buf.length > MAX_KEPT_FRAME) this.#buf = new Uint8Array(64);
+    this.clear();
     this.#hooks.recycle(this);
   }
 }

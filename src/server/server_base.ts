@@ -676,9 +676,9 @@ export abstract class AbstractServer<Req> {
         const answer = this.#filtered(frame, request, startedAt, state);
         if (answer !== undefined) return answer;
       }
-      // The fast path takes the frame's bytes (a call copies them): no view.
+      // The fast path takes the frame where it lies: no view.
       const call = (this.#fastCalls.pop() ?? new FastCall(this.#fastHooks, this.#reuseCalls))
-        .start(bytes, start, end, request, startedAt, state.session);
+        .start(bytes, start, end, request, startedAt, state.session, state.input);
       if (this.#tryFast(call)) return call.taken();
       if (this.#reuseCalls) this.#fastCalls.push(call.clear());
       frame ??= viewOf(bytes, start, end);
@@ -828,7 +828,7 @@ export abstract class AbstractServer<Req> {
             return;
           }
           const call = new FastCall(this.#fastHooks, false)
-            .start(frame, 0, frame.length, request, startedAt, undefined);
+            .start(frame, 0, frame.length, request, startedAt, undefined, undefined);
           if (this.#tryFast(call)) {
             const answer = call.taken() as Uint8Array | Promise<Uint8Array>;
             if (answer instanceof Uint8Array) finish(answer);

@@ -179,7 +179,19 @@ function sameWords(
 ): boolean {
   const n = body.length;
   let j = 0;
-  for (; j + 4 <= n; j += 4) if (frameView.getInt32(j) !== bodyView.getInt32(j)) return false;
+  // Little-endian reads (the machine's order on the usual hosts: no byte
+  // swap; equality does not care), sixteen bytes a turn.
+  for (; j + 16 <= n; j += 16) {
+    if (
+      frameView.getInt32(j, true) !== bodyView.getInt32(j, true) ||
+      frameView.getInt32(j + 4, true) !== bodyView.getInt32(j + 4, true) ||
+      frameView.getInt32(j + 8, true) !== bodyView.getInt32(j + 8, true) ||
+      frameView.getInt32(j + 12, true) !== bodyView.getInt32(j + 12, true)
+    ) return false;
+  }
+  for (; j + 4 <= n; j += 4) {
+    if (frameView.getInt32(j, true) !== bodyView.getInt32(j, true)) return false;
+  }
   for (; j < n; j++) if (body[j] !== frame[from + j]) return false;
   return true;
 }
