@@ -19,7 +19,8 @@ const MAX_START_CAPACITY = 64 * 1024;
  * {@linkcode AnswerBuffer.take} hands the batch over (the caller must not
  * modify it afterwards) and the next batch starts in a new buffer, sized
  * after the last one. Holds no buffer between batches, so an idle
- * connection costs nothing here.
+ * connection costs nothing here. A batch of one appended answer is handed
+ * over as it is, without a copy.
  *
  * @example
  * ```ts
@@ -34,10 +35,12 @@ const MAX_START_CAPACITY = 64 * 1024;
  * ```
  */
 export class AnswerBuffer {
-  /** The buffer of the current batch (empty before its first answer). */
+  /** The buffer of the current batch (empty before its first answer written in place). */
   bytes: Uint8Array = NO_BYTES;
-  /** The bytes written into the current batch. */
+  /** The bytes in the current batch. */
   length = 0;
+  /** A batch of one appended answer: that answer, not copied yet. */
+  #single: Uint8Array | null = null;
   /** How large the next batch starts. */
   #startCapacity = MIN_CAPACITY;
 
@@ -49,19 +52,30 @@ export class AnswerBuffer {
    */
   reserve(n: number): Uint8Array {
     const need = this.length + n;
-    if (need <= this.bytes.length) return this.bytes;
+    if (need <= this.bytes.length && this.#single === null) return this.bytes;
     const grown = new Uint8Array(Math.max(need, this.bytes.length * 2, this.#startCapacity));
-    if (this.length !== 0) grown.set(this.bytes.subarray(0, this.length));
+    const single = this.#single;
+    if (single !== null) {
+      grown.set(single);
+      this.#single = null;
+    } else if (this.length !== 0) grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
     return grown;
   }
 
   /**
-   * Appends a copy of `bytes`.
+   * Appends `bytes` (copied, unless they stay the batch's only answer: they
+   * must not be modified afterwards).
    *
    * @param bytes The bytes.
    */
   append(bytes: Uint8Array): void {
+    if (this.length === 0) {
+      // Kept as it is until another answer joins it.
+      this.#single = bytes;
+      this.length = bytes.length;
+      return;
+    }
     this.reserve(bytes.length).set(bytes, this.length);
     this.length += bytes.length;
   }
@@ -73,7 +87,13 @@ export class AnswerBuffer {
    */
   take(): Uint8Array {
     const n = this.length;
-    const out = n === this.bytes.length ? this.bytes : this.bytes.subarray(0, n);
+    const single = this.#single;
+    this.#single = null;
+    const out = single !== null
+      ? single
+      : n === this.bytes.length
+      ? this.bytes
+      : this.bytes.subarray(0, n);
     let start = MIN_CAPACITY;
     while (start < n && start < MAX_START_CAPACITY) start *= 2;
     this.#startCapacity = start;
@@ -86,5 +106,6 @@ export class AnswerBuffer {
   clear(): void {
     this.bytes = NO_BYTES;
     this.length = 0;
+    this.#single = null;
   }
 }
