@@ -9,6 +9,10 @@ import { MessageType, VERSION } from "../wire/messages.ts";
 
 /** The size of a fresh outbox, in bytes. */
 const INITIAL_OUTBOX = 4096;
+/** The smallest buffer a batch after a write starts with. */
+const MIN_OUTBOX = 128;
+const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BYTES.buffer);
 
 /** @internal A request whose frame an {@linkcode Outbox} may hold. */
 export interface OutboxEntry {
@@ -62,9 +66,11 @@ function moveBytes(
  * ```
  */
 export class Outbox {
-  #buf: Uint8Array = new Uint8Array(INITIAL_OUTBOX);
-  #view: DataView = new DataView(this.#buf.buffer);
+  #buf: Uint8Array = NO_BYTES;
+  #view: DataView = NO_VIEW;
   #len = 0;
+  /** How large the buffer after a `take` starts (allocated at the next append). */
+  #next = INITIAL_OUTBOX;
   /** Counts the buffers taken by writes (see `OutboxEntry.outGen`). */
   #gen = 0;
   /** Frames of abandoned requests still in the buffer: [start, length] pairs, in any order. */
@@ -117,7 +123,7 @@ export class Outbox {
   #reserve(n: number): void {
     const need = this.#len + n;
     if (need <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
+    let cap = Math.max(this.#buf.length * 2, this.#next);
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#len));
@@ -239,16 +245,21 @@ export class Outbox {
   }
 
   /**
-   * Takes the bytes held for a write; a fresh buffer replaces them, and a new
-   * generation starts (abandoned frames among the bytes taken go too).
+   * Takes the bytes held for a write, and a new generation starts (abandoned
+   * frames among the bytes taken go too). The next append starts a fresh
+   * buffer, sized for a batch like this one: an idle connection holds none.
    *
    * @returns The bytes.
    */
   take(): Uint8Array {
-    const bytes = this.#buf.subarray(0, this.#len);
+    const n = this.#len;
+    const bytes = this.#buf.subarray(0, n);
     // Sized for a batch like this one rather than for the largest so far.
-    this.#buf = new Uint8Array(Math.max(INITIAL_OUTBOX, Math.min(2 * this.#len, 1 << 20)));
-    this.#view = new DataView(this.#buf.buffer);
+    let next = MIN_OUTBOX;
+    while (next < 2 * n && next < 1 << 20) next *= 2;
+    this.#next = next;
+    this.#buf = NO_BYTES;
+    this.#view = NO_VIEW;
     this.#len = 0;
     this.#gen++;
     if (this.#holes !== undefined) {
