@@ -604,7 +604,15 @@ export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
       return withThrowable(remoteInstance(proto, t, message, false, undefined), t);
     }
   }
-  const cause = t.cause === null ? undefined : errorFromJavaThrowable(t.cause);
+  return remoteError(t, message);
+}
+
+/**
+ * A {@linkcode RemoteError} of `t`, as `new RemoteError(t)` builds it: each
+ * cause of the chain a `RemoteError` too (whatever its class).
+ */
+function remoteError(t: JavaThrowable, message: string): RemoteError {
+  const cause = t.cause === null ? undefined : remoteError(t.cause, t.cause.message ?? "");
   const e = remoteInstance(RemoteError.prototype, t, message, true, cause);
   (e as { throwable: JavaThrowable }).throwable = t;
   return e;

@@ -90,6 +90,20 @@ Deno.test("errorFromJavaThrowable: each RemoteError of a cause chain has its own
   );
 });
 
+Deno.test("errorFromJavaThrowable: a cause of a known class is a RemoteError, as new RemoteError builds it", () => {
+  const inner = javaThrowable(
+    "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+    "inner",
+  );
+  const outer = javaThrowable("java.lang.RuntimeException", "outer", inner);
+  const e = errorFromJavaThrowable(outer);
+  assertInstanceOf(e, RemoteError);
+  assertInstanceOf(e.cause, RemoteError);
+  assert(!(e.cause instanceof UnknownKeyOrNamespaceError));
+  assertEquals((e.cause as RemoteError).throwable, inner);
+  assertInstanceOf(new RemoteError(outer).cause, RemoteError);
+});
+
 Deno.test("errorFromJavaThrowable: the stack lists at most 100 remote frames and 16 Ki characters", () => {
   const many: JavaThrowable = {
     ...javaThrowable("java.lang.RuntimeException", "deep"),
