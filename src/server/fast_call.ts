@@ -85,6 +85,8 @@ export class FastCall<Req> {
   #answer: Uint8Array | undefined;
   #deliver: ((response: Uint8Array) => void) | undefined;
   #answered = false;
+  /** `respondFast` threw: the subclass may still refer to the call, so it is not reused. */
+  #threw = false;
 
   /** @internal Made by the server; {@linkcode FastCall.start} gives it a request. */
   constructor(hooks: FastCallHooks<Req>, reusable: boolean) {
@@ -118,6 +120,7 @@ export class FastCall<Req> {
     this.#answer = undefined;
     this.#deliver = undefined;
     this.#answered = false;
+    this.#threw = false;
     return this;
   }
 
@@ -173,6 +176,16 @@ export class FastCall<Req> {
     this.#answerWith(this.#hooks.failure(this.frame, error));
   }
 
+  /**
+   * @internal `respondFast` threw `error`: answers with it (unless already
+   * answered), and the call is never reused, since the subclass may still
+   * refer to it and answer it late (that answer is then ignored).
+   */
+  failThrown(error: unknown): void {
+    this.#threw = true;
+    this.fail(error);
+  }
+
   #answerWith(frame: Uint8Array): void {
     if (this.#sync) {
       this.#answer = frame;
@@ -223,7 +236,7 @@ export class FastCall<Req> {
     this.#hold = undefined;
     this.#answer = undefined;
     this.#deliver = undefined;
-    if (!this.#reusable) return;
+    if (!this.#reusable || this.#threw) return;
     this.clear();
     this.#hooks.recycle(this);
   }

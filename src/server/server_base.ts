@@ -904,8 +904,9 @@ export abstract class AbstractServer<Req> {
    * Whether the server may reuse a {@linkcode FastCall} object for a later
    * request once it is answered (its answer delivered), which saves an
    * object per request. Only for a subclass that never touches a call after
-   * answering it (the call would then be another request's). Asked once, at
-   * construction. Default `false`.
+   * answering it, nor after returning `false` for it (the call would then be
+   * another request's); a call whose `respondFast` threw is not reused.
+   * Asked once, at construction. Default `false`.
    *
    * @returns `true` to reuse calls.
    */
@@ -918,7 +919,7 @@ export abstract class AbstractServer<Req> {
     try {
       return this.respondFast(call);
     } catch (err) {
-      call.fail(err);
+      call.failThrown(err);
       return true;
     }
   }

@@ -206,3 +206,57 @@ for (const tc of TRANSPORTS) {
     }
   });
 }
+
+/** Reuses its calls; key 1: keeps the call and throws, key 2: keeps the call to answer later. */
+class KeepsAndThrows extends AbstractServer<KvStateInternalRequest> {
+  kept: FastCall<KvStateInternalRequest> | undefined;
+  later: FastCall<KvStateInternalRequest> | undefined;
+  protected decodeRequest(body: Uint8Array): KvStateInternalRequest {
+    return decodeKvStateInternalRequest(body);
+  }
+  protected handleRequest(): Uint8Array {
+    throw new Error("not used");
+  }
+  protected override reuseFastCalls(): boolean {
+    return true;
+  }
+  protected override respondFast(call: FastCall<KvStateInternalRequest>): boolean {
+    if (call.request.serializedKeyAndNamespace[0] === 1) {
+      this.kept = call;
+      throw new Error("threw after keeping the call");
+    }
+    this.later = call;
+    return true;
+  }
+}
+
+for (const tc of TRANSPORTS) {
+  Deno.test(`FastCall [${tc.name}]: a call whose respondFast threw is not reused: its late answer answers no other request`, async () => {
+    const transport = tc.make();
+    await using server = new KeepsAndThrows("Keeps", { transport });
+    await server.start();
+    const peer = await RawPeer.connect(transport, server.address);
+    try {
+      await peer.send(request(1, 1));
+      const [failed] = await peer.frames(1);
+      assertEquals(requestIdOf(failed.subarray(4)), 1n);
+      assertEquals(decodeMessage(failed.subarray(4)).type, 2, "the throw answered as a failure");
+      await peer.send(request(2, 2));
+      for (let i = 0; i < 200 && server.later === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert(server.later !== undefined, "request 2 reached respondFast");
+      // The subclass answers through the call it kept (as a relay would, patching the id in).
+      const stale = resultFrameFor(request(1, 1).subarray(4), new Uint8Array([0xee]));
+      server.kept!.copyRequestId(stale, 12);
+      server.kept!.send(stale);
+      server.later.send(resultFrameFor(server.later.frame, new Uint8Array([0x22])));
+      const [answer] = await peer.frames(1);
+      assertEquals(requestIdOf(answer.subarray(4)), 2n);
+      assertEquals(decodeMessage(answer.subarray(4)).type, 1);
+      assertEquals(answer[answer.length - 1], 0x22, "request 2 answered with its own answer");
+    } finally {
+      await peer.close();
+    }
+  });
+}
