@@ -7,7 +7,7 @@
 import type { KvStateId } from "../wire/ids.ts";
 import { MessageType, VERSION } from "../wire/messages.ts";
 
-/** The size of a fresh outbox, in bytes. */
+/** The size of an outbox's first buffer (allocated at its first append), in bytes. */
 const INITIAL_OUTBOX = 4096;
 /** The smallest buffer a batch after a write starts with. */
 const MIN_OUTBOX = 128;

@@ -19,7 +19,8 @@ export const DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH = 64 * 1024;
  * 8) copies of bodies, each at most `maxBodyLength` bytes (default 64 KiB),
  * so at most `capacity × maxBodyLength` bytes of bodies (512 KiB by
  * default); the oldest entry is replaced first. Lookups compare bytes: no
- * parsing and no allocation. `T` is what is remembered with a body (`true`
+ * parsing, and no allocation but a `DataView` of the frame when a body of
+ * its length is held. `T` is what is remembered with a body (`true`
  * for a plain set of bodies). Internal (not exported from the package).
  *
  * @example A set of bodies (the proxy's use)
@@ -91,7 +92,7 @@ export class FailureMemo<T = true> {
 
   /**
    * What is remembered with the body `frame[from..]`. The bytes are compared
-   * four at a time through a `DataView` of the frame (made only when a body
+   * sixteen a turn through a `DataView` of the frame (made only when a body
    * of the same length is held).
    *
    * @param frame The frame (or the body itself, with `from` 0).
@@ -167,8 +168,8 @@ export class FailureMemo<T = true> {
 
 /**
  * Whether `body` (seen through `bodyView`) equals the bytes of `frame` from
- * `from` (seen through `frameView`, of the same length): four bytes at a time,
- * the last few one by one.
+ * `from` (seen through `frameView`, of the same length): sixteen bytes a
+ * turn, then four at a time, the last few one by one.
  */
 function sameWords(
   body: Uint8Array,
