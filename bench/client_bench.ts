@@ -253,6 +253,11 @@ async function main(): Promise<number> {
   const dir = await Deno.makeTempDir({ prefix: "client_bench_" });
   const stopOnSignal = () => {
     group.killAllNow();
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // already gone
+    }
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", stopOnSignal);
