@@ -135,6 +135,10 @@ static void load_table(const char *path) {
     exit(2);
   }
   n_ids = take_u32(&c);
+  if (n_ids > UINT32_MAX / 16) {
+    fprintf(stderr, "table file: %u state ids\n", n_ids);
+    exit(2);
+  }
   known_ids = take(&c, n_ids * 16u);
   missing_len = take_u32(&c);
   missing_frame = take(&c, missing_len);
