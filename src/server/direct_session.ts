@@ -117,6 +117,12 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
   #inFlight = 0;
   /** Answers ready, not yet written (their bytes: `#out.length`). */
   readonly #out = new AnswerBuffer();
+  /**
+   * The bytes of `#out` counted in the shared `heldBytes` (see `#countReady`):
+   * answers arrive appended, written in place by a handler, or settled, even
+   * from inside another frame's handler, and each byte is counted once.
+   */
+  #counted = 0;
   /** Answer bytes handed to the adapter, not yet taken by it (until `drain`). */
   #unacked = 0;
   #pumpScheduled = false;
@@ -348,7 +354,6 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
         return;
       }
       this.#peeked = null;
-      const before = out.length;
       let r: ReturnType<DirectFrameHandler>;
       try {
         r = handler(bytes, start, end, out);
@@ -361,12 +366,12 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
       }
       if (r === null) {
         // Answered in place (or not at all).
-        this.#limit.heldBytes += out.length - before;
+        this.#countReady();
         continue;
       }
       if (r instanceof Uint8Array) {
         out.append(r);
-        this.#limit.heldBytes += r.length;
+        this.#countReady();
       } else if (r === PENDING) {
         this.#inFlight++;
         this.#limit.inFlight++;
@@ -425,7 +430,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     if (this.#finished) return;
     if (response !== null) {
       this.#out.append(response);
-      this.#limit.heldBytes += response.length;
+      this.#countReady();
     }
     // The answers finishing in this turn leave together, in one write.
     if (!this.#pumpScheduled) {
@@ -451,9 +456,17 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     }
   };
 
+  /** Counts the answer bytes added to `#out` since last counted in the shared `heldBytes`. */
+  #countReady(): void {
+    const n = this.#out.length;
+    this.#limit.heldBytes += n - this.#counted;
+    this.#counted = n;
+  }
+
   /** Writes every answer ready, in one write. */
   #flush(): void {
     const bytes = this.#out.take();
+    this.#counted = 0;
     try {
       this.#writable = this.#io.write(bytes);
     } catch (err) {
@@ -535,7 +548,7 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#graceTimer = undefined;
     const failure = this.#options.framingFailure(this.#failure);
     this.#out.append(failure);
-    this.#limit.heldBytes += failure.length;
+    this.#countReady();
     this.#writable = true; // best effort: nothing is written after this
     this.#flush(); // takes everything ready, the failure frame last
     if (this.#finished) return;
@@ -595,8 +608,9 @@ export class DirectSession implements DirectHandler, SessionProbe, InputSource {
     this.#peeked = null;
     this.#chunk.drop();
     this.#decoder.clear();
-    const held = this.#out.length + this.#unacked;
+    const held = this.#counted + this.#unacked;
     this.#out.clear();
+    this.#counted = 0;
     this.#unacked = 0;
     if (held !== 0) {
       this.#limit.heldBytes -= held;
