@@ -479,7 +479,13 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         if (!isRetryable(error)) {
           // Answered as the regular path answers it, from the same error.
           call.fail(error);
-          this.#rememberIfRelayable(response, error);
+          // The call is answered (and may be another request's already): a
+          // fault from here on is counted, never answered on it.
+          try {
+            this.#rememberIfRelayable(response, error);
+          } catch (e) {
+            this.reportInternalError(e);
+          }
           return;
         }
       }
