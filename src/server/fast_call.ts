@@ -21,7 +21,7 @@ export interface FastCallHooks<Req> {
   failure(frame: Uint8Array, err: unknown): Uint8Array;
   decode(body: Uint8Array): Req;
   readonly budget: FrameBudget;
-  /** Takes back a call of `FastCall.reusable` once it is answered and delivered. */
+  /** Takes back a reusable call (see `AbstractServer.reuseFastCalls`) once it is answered and delivered. */
   recycle(call: FastCall<Req>): void;
 }
 

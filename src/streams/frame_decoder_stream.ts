@@ -310,9 +310,11 @@ export class DecoderState {
    * and returns where it starts (after its length prefix) in
    * {@linkcode DecoderState.frameBytes}, where it ends at
    * {@linkcode DecoderState.frameEnd}; or -1 when there is none left (or the
-   * framing is broken there: see `endChunk`). The frame's bytes stay as they
-   * are until `endChunk` or `clear`; `frameBytes` and `frameEnd` are
-   * overwritten by the next call.
+   * framing is broken there: see `endChunk`). The decoder never writes the
+   * frame's bytes again, after `endChunk` or `clear` too (a frame completed
+   * from a carry-over has that buffer to itself), so a request may keep
+   * referring to them; `frameBytes` and `frameEnd` are overwritten by the
+   * next call, and let go of by `endChunk` and `clear`.
    *
    * @example
    * ```ts
