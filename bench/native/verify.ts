@@ -76,6 +76,14 @@ async function exchange(address: string, frames: Uint8Array[]): Promise<Uint8Arr
     hostname: address.slice(0, i),
     port: Number(address.slice(i + 1)),
   });
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    conn.close();
+  };
+  // Bounded in time even when a server stops answering: closed at the deadline.
+  const timer = setTimeout(close, 10_000);
   try {
     conn.setNoDelay(true);
     const total = frames.reduce((s, f) => s + f.length, 0);
@@ -88,6 +96,7 @@ async function exchange(address: string, frames: Uint8Array[]): Promise<Uint8Arr
     const writing = (async () => {
       for (let w = 0; w < all.length;) w += await conn.write(all.subarray(w));
     })();
+    writing.catch(() => {}); // cut by a close: the reading side reports
     const answers: Uint8Array[] = [];
     let buf = new Uint8Array(1 << 16);
     let len = 0;
@@ -99,12 +108,15 @@ async function exchange(address: string, frames: Uint8Array[]): Promise<Uint8Arr
         b.set(buf.subarray(0, len));
         buf = b;
       }
-      const n = await conn.read(buf.subarray(len));
+      const n = await conn.read(buf.subarray(len)).catch((e) => {
+        throw closed ? new Error(`${address}: answers too slow`) : e;
+      });
       if (n === null) throw new Error(`${address} closed after ${answers.length} answers`);
       len += n;
       let p = 0;
       while (len - p >= 4) {
         const flen = new DataView(buf.buffer, p).getInt32(0);
+        if (flen < 0) throw new Error(`${address}: a frame length of ${flen}`);
         if (len - p < 4 + flen) break;
         answers.push(buf.slice(p, p + 4 + flen));
         p += 4 + flen;
@@ -115,7 +127,8 @@ async function exchange(address: string, frames: Uint8Array[]): Promise<Uint8Arr
     await writing;
     return answers;
   } finally {
-    conn.close();
+    clearTimeout(timer);
+    close();
   }
 }
 
