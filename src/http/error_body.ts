@@ -1,0 +1,173 @@
+/**
+ * How the gateway answers a failure: the HTTP status of each error, and the
+ * JSON error body `{"type", "javaClass", "message"}` with bounded text.
+ *
+ * | status | errors                                                                                   |
+ * |--------|------------------------------------------------------------------------------------------|
+ * | 400    | `BadParameterError` (the body names the `parameter`)                                     |
+ * | 404    | unknown key (`UnknownKeyOrNamespaceError`), unknown state or job (`UnknownKvStateLocationError`, `UnknownLocationError`, `FlinkJobNotFoundError`, `UnknownKvStateIdError`), also when one of them is a cause of the error |
+ * | 502    | every other failure from upstream (`RemoteError`, `ConnectError`, `ProtocolError`, ...)  |
+ * | 503    | a bound refused the request (`RequestQueueFullError`), or the client is closed (`ClosedError`) |
+ * | 504    | `DeadlineExceededError`                                                                  |
+ * | 500    | anything else (a bug); the message is not shown                                          |
+ *
+ * A {@linkcode GatewayError} answers with its own status.
+ *
+ * @module
+ */
+
+import {
+  ClosedError,
+  DeadlineExceededError,
+  QueryableStateError,
+  RequestQueueFullError,
+} from "../wire/errors.ts";
+import { BadParameterError, GatewayError } from "./gateway_errors.ts";
+import type { JsonValue } from "./json_values.ts";
+
+/**
+ * The default bound on the characters of an error's `message` (and
+ * `javaClass`) in an answer: 1,024. Longer text is cut and ends with `…`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_ERROR_TEXT } from "@kvstate/queryable-state/http";
+ *
+ * DEFAULT_MAX_ERROR_TEXT; // => 1024
+ * ```
+ */
+export const DEFAULT_MAX_ERROR_TEXT = 1024;
+
+/** Java classes that mean "no such key, state or job": HTTP 404. */
+const NOT_FOUND: ReadonlySet<string> = new Set([
+  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+  "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException",
+  "org.apache.flink.queryablestate.exceptions.UnknownLocationException",
+  "org.apache.flink.runtime.query.UnknownKvStateLocation",
+  "org.apache.flink.runtime.messages.FlinkJobNotFoundException",
+]);
+/** How deep the cause chain is searched for a known class. */
+const MAX_CAUSE_DEPTH = 16;
+
+/**
+ * An error as the gateway answers it: the HTTP status and the JSON of
+ * `error` (`type`, `javaClass` (`null` for the gateway's own errors),
+ * `message`, and `parameter` for a bad parameter).
+ *
+ * @example
+ * ```ts
+ * import type { ErrorAnswer } from "@kvstate/queryable-state/http";
+ *
+ * const a: ErrorAnswer = {
+ *   status: 404,
+ *   error: { type: "RouteNotFoundError", javaClass: null, message: "No route GET /x" },
+ * };
+ * a.status; // => 404
+ * ```
+ */
+export interface ErrorAnswer {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The `error` member of the JSON body. */
+  readonly error: {
+    readonly type: string;
+    readonly javaClass: string | null;
+    readonly message: string;
+    readonly parameter?: string;
+  };
+}
+
+/**
+ * The answer for an error (see the module table). For an error whose cause
+ * chain holds an unknown key, state or job, the answer describes that cause.
+ *
+ * @example
+ * ```ts
+ * import { UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
+ * import { errorAnswer } from "@kvstate/queryable-state/http";
+ *
+ * const a = errorAnswer(new UnknownKeyOrNamespaceError("No state for the key."));
+ * a.status; // => 404
+ * a.error.type; // => "UnknownKeyOrNamespaceError"
+ * a.error.javaClass; // => "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException"
+ * errorAnswer(new Error("a bug")).error.message; // => "Internal error"
+ * ```
+ *
+ * @param err The error.
+ * @param maxText The longest `message` and `javaClass` shown (default
+ *   {@linkcode DEFAULT_MAX_ERROR_TEXT}).
+ * @returns The status and the error JSON.
+ */
+export function errorAnswer(err: unknown, maxText: number = DEFAULT_MAX_ERROR_TEXT): ErrorAnswer {
+  if (err instanceof BadParameterError) {
+    return {
+      status: err.status,
+      error: {
+        type: err.type,
+        javaClass: null,
+        message: cut(err.message, maxText),
+        parameter: err.parameter,
+      },
+    };
+  }
+  if (err instanceof GatewayError) {
+    return {
+      status: err.status,
+      error: { type: err.type, javaClass: null, message: cut(err.message, maxText) },
+    };
+  }
+  if (err instanceof QueryableStateError) {
+    const found = notFoundIn(err);
+    const shown = found ?? err;
+    return {
+      status: found !== undefined ? 404 : statusOf(err),
+      error: {
+        type: shown.name,
+        javaClass: cut(shown.javaClassName, maxText),
+        message: cut(shown.message, maxText),
+      },
+    };
+  }
+  return {
+    status: 500,
+    error: { type: "InternalError", javaClass: null, message: "Internal error" },
+  };
+}
+
+/**
+ * The JSON body `{"error": {...}}` of an answer.
+ *
+ * @example
+ * ```ts
+ * import { errorJson } from "@kvstate/queryable-state/http";
+ *
+ * errorJson({ status: 504, error: { type: "DeadlineExceededError", javaClass: null, message: "late" } });
+ * // => { error: { type: "DeadlineExceededError", javaClass: null, message: "late" } }
+ * ```
+ *
+ * @param answer The answer.
+ * @returns The body.
+ */
+export function errorJson(answer: ErrorAnswer): { error: JsonValue } {
+  return { error: answer.error as JsonValue };
+}
+
+function statusOf(err: QueryableStateError): number {
+  if (err instanceof DeadlineExceededError) return 504;
+  if (err instanceof RequestQueueFullError || err instanceof ClosedError) return 503;
+  return 502;
+}
+
+/** The error itself or the first of its causes whose Java class means "not found". */
+function notFoundIn(err: QueryableStateError): QueryableStateError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH && e instanceof QueryableStateError; depth++) {
+    if (NOT_FOUND.has(e.javaClassName)) return e;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? text.slice(0, Math.max(0, max - 1)) + "…" : text;
+}
