@@ -2,6 +2,18 @@
 import { assertEquals } from "./_assert.ts";
 
 const ADAPTERS = new Set(["src/transport/deno.ts", "src/transport/node.ts"]);
+/** The CLI's glue (files, signals, environment); its pure parts stay checked. */
+const CLI_GLUE = new Set(
+  [
+    "access_file",
+    "locations_source",
+    "mod",
+    "run",
+    "server_command",
+    "signals",
+    "tls_flags",
+  ].map((f) => `src/cli/${f}.ts`),
+);
 
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
@@ -16,7 +28,7 @@ Deno.test("layers: the core uses web APIs only", async () => {
   const offenders: string[] = [];
   for await (const file of walk(`${root}/src`)) {
     const rel = file.slice(root.length + 1);
-    if (ADAPTERS.has(rel)) continue;
+    if (ADAPTERS.has(rel) || CLI_GLUE.has(rel)) continue;
     const lines = (await Deno.readTextFile(file)).split("\n");
     lines.forEach((line, i) => {
       const code = line.replace(/\/\/.*$/, "");

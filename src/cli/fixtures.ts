@@ -1,6 +1,6 @@
 /**
- * Fixture data for a state server: the JSON schema `examples/server.ts
- * --data FILE` reads, and the states it builds.
+ * Fixture data for a state server: the JSON schema `server --data FILE`
+ * reads (pure: no I/O), and the states it builds.
  *
  * ```json
  * { "jobId": "0102030405060708a1a2a3a4a5a6a7a8",
@@ -25,8 +25,8 @@ import {
   type QueryableState,
   serializerFor,
   type TypeSerializer,
-} from "../mod.ts";
-import { type CliType, cliType, toTyped } from "./_cli.ts";
+} from "../../mod.ts";
+import { type CliType, cliType, toTyped } from "./typed_values.ts";
 
 /** One state of a fixture file, validated. */
 export interface FixtureState {
@@ -205,7 +205,7 @@ export function registerFixtures(registry: KvStateRegistry, fixtures: Fixtures):
   }
 }
 
-/** The demo data the proxy example serves when it has no configuration. */
+/** The demo data the proxy serves when it has no configuration. */
 export const DEMO_FIXTURES: unknown = {
   jobId: "0102030405060708a1a2a3a4a5a6a7a8",
   states: [

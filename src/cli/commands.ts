@@ -1,0 +1,322 @@
+/**
+ * The CLI's commands and their flags, as data: the one place a flag is
+ * declared (its type, default, environment variable and help). To add a
+ * flag, add a {@linkcode FlagSpec} to a command's list and read it in the
+ * command with `flags.string(name)` / `integer` / `boolean`.
+ *
+ * @module
+ */
+
+import { DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
+import type { FlagSpec } from "./flags.ts";
+
+/** The flags every command takes. */
+export const COMMON_FLAGS: readonly FlagSpec[] = [
+  {
+    name: "config",
+    kind: "string",
+    placeholder: "FILE",
+    notInConfig: true,
+    defaultText: "none",
+    description: "read flags from a JSON object keyed by flag name",
+  },
+  {
+    name: "help",
+    kind: "boolean",
+    commandLineOnly: true,
+    description: "print this help and exit",
+  },
+  {
+    name: "version",
+    kind: "boolean",
+    commandLineOnly: true,
+    description: "print the version and exit",
+  },
+];
+
+/** The `--allow FILE` flag of the proxy and the server. */
+const ALLOW: FlagSpec = {
+  name: "allow",
+  kind: "string",
+  placeholder: "FILE",
+  defaultText: "none (every request is served)",
+  description:
+    "serve only what an allow list admits (lines `job ID|* state NAME|* from CIDR|*`); " +
+    "reloaded on SIGHUP",
+};
+
+/** The serving TLS flags of the proxy and the server. */
+const TLS_SERVE: readonly FlagSpec[] = [
+  {
+    name: "tls-cert",
+    kind: "string",
+    placeholder: "FILE",
+    defaultText: "none (plaintext)",
+    description: "serve TLS with this PEM certificate (with --tls-key)",
+  },
+  {
+    name: "tls-key",
+    kind: "string",
+    placeholder: "FILE",
+    defaultText: "none",
+    description: "the PEM private key of --tls-cert",
+  },
+  {
+    name: "tls-client-ca",
+    kind: "string",
+    placeholder: "FILE",
+    defaultText: "none",
+    description: "require client certificates from this CA (mutual TLS, through the Node adapter)",
+  },
+];
+
+/**
+ * The dialling TLS flags, under a prefix (`""` for the client, `"upstream-"`
+ * for the proxy's connections to the state servers).
+ *
+ * @param prefix The prefix.
+ * @param towards What is dialled, for the help.
+ * @returns The flags.
+ */
+export function tlsDialFlags(prefix: string, towards: string): FlagSpec[] {
+  return [
+    {
+      name: `${prefix}tls`,
+      kind: "boolean",
+      default: false,
+      description: `use TLS towards ${towards}, trusting the default roots`,
+    },
+    {
+      name: `${prefix}tls-ca`,
+      kind: "string",
+      placeholder: "FILE",
+      defaultText: "none (plaintext)",
+      description: `use TLS towards ${towards}, trusting this CA as well`,
+    },
+    {
+      name: `${prefix}tls-cert`,
+      kind: "string",
+      placeholder: "FILE",
+      defaultText: "none",
+      description: `present this client certificate to ${towards} (with --${prefix}tls-key)`,
+    },
+    {
+      name: `${prefix}tls-key`,
+      kind: "string",
+      placeholder: "FILE",
+      defaultText: "none",
+      description: `the PEM private key of --${prefix}tls-cert`,
+    },
+  ];
+}
+
+/** A command: its name, what it does, its synopsis and its flags. */
+export interface CommandSpec {
+  /** The name, e.g. `proxy`. */
+  readonly name: string;
+  /** One line on what it does. */
+  readonly summary: string;
+  /** The flags part of the usage line. */
+  readonly synopsis: string;
+  /** Its flags, the common ones included. */
+  readonly flags: readonly FlagSpec[];
+  /** Notes printed after the flags. */
+  readonly notes: readonly string[];
+}
+
+/** The `proxy` command: a queryable-state client proxy. */
+export const PROXY_COMMAND: CommandSpec = {
+  name: "proxy",
+  summary: "a queryable-state client proxy (Flink's KvStateClientProxy); " +
+    "with no --locations, an embedded demo state plane behind it",
+  synopsis: "[--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
+    "[--max-frame-length N] [--retries N] [--allow FILE] " +
+    "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
+    "[--upstream-tls | --upstream-tls-ca FILE] [--upstream-tls-cert FILE --upstream-tls-key FILE] " +
+    "[--config FILE]",
+  flags: [
+    {
+      name: "locations",
+      kind: "string",
+      placeholder: "FILE|URL",
+      defaultText: "none (an embedded demo state plane)",
+      description: "where the states live: a locations file (reloaded on SIGHUP) or an HTTP URL",
+    },
+    {
+      name: "host",
+      kind: "string",
+      placeholder: "HOST",
+      default: "127.0.0.1",
+      description: "the address to listen on",
+    },
+    {
+      name: "port",
+      kind: "string",
+      placeholder: "PORT|RANGE",
+      default: "9069-9079",
+      description: "a port, a range (the first free one), or 0 for any",
+    },
+    {
+      name: "max-frame-length",
+      kind: "integer",
+      placeholder: "N",
+      default: DEFAULT_MAX_FRAME_LENGTH,
+      description: "the largest frame accepted, in bytes",
+    },
+    {
+      name: "retries",
+      kind: "integer",
+      placeholder: "N",
+      default: 3,
+      description: "re-lookups of a location after an upstream failure",
+    },
+    ALLOW,
+    ...TLS_SERVE,
+    ...tlsDialFlags("upstream-", "the state servers (needs --locations)"),
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    "Prints `listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
+    "SIGHUP reloads the --locations file and the --allow file; a file that does not read or parse " +
+    "is reported on stderr and the previous one kept.",
+  ],
+};
+
+/** The `server` command: a state server with fixture data. */
+export const SERVER_COMMAND: CommandSpec = {
+  name: "server",
+  summary: "a state server (Flink's KvStateServer) serving fixture data",
+  synopsis: "[--data FILE] [--host HOST] [--port PORT] " +
+    "[--write-locations FILE] [--max-frame-length N] [--allow FILE] " +
+    "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--config FILE]",
+  flags: [
+    {
+      name: "data",
+      kind: "string",
+      placeholder: "FILE",
+      defaultText: "none (the demo data)",
+      description: "the fixture data to serve (JSON)",
+    },
+    {
+      name: "host",
+      kind: "string",
+      placeholder: "HOST",
+      default: "127.0.0.1",
+      description: "the address to listen on",
+    },
+    {
+      name: "port",
+      kind: "string",
+      placeholder: "PORT|RANGE",
+      default: "0",
+      description: "a port, a range (the first free one), or 0 for any",
+    },
+    {
+      name: "write-locations",
+      kind: "string",
+      placeholder: "FILE",
+      defaultText: "none",
+      description: "write the locations of the states served here, for `proxy --locations`",
+    },
+    {
+      name: "max-frame-length",
+      kind: "integer",
+      placeholder: "N",
+      default: DEFAULT_MAX_FRAME_LENGTH,
+      description: "the largest frame accepted, in bytes",
+    },
+    ALLOW,
+    ...TLS_SERVE,
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    "Prints `listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
+    "SIGHUP reloads the --allow file; a file that does not read or parse is reported on stderr " +
+    "and the previous one kept.",
+  ],
+};
+
+/** The `client` command: one query through a proxy. */
+export const CLIENT_COMMAND: CommandSpec = {
+  name: "client",
+  summary: "queries one key through a client proxy (ours or Flink's) and prints the value",
+  synopsis: "--proxy HOST:PORT --job HEX --state NAME --key-type T --key K " +
+    "--value-type T [--state-kind value|list|map] [--map-key-type T] [--timeout-ms N] " +
+    "[--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--config FILE]",
+  flags: [
+    {
+      name: "proxy",
+      kind: "string",
+      placeholder: "HOST:PORT",
+      required: true,
+      description: "the client proxy",
+    },
+    {
+      name: "job",
+      kind: "string",
+      placeholder: "HEX",
+      required: true,
+      description: "the job id (32 hex characters)",
+    },
+    {
+      name: "state",
+      kind: "string",
+      placeholder: "NAME",
+      required: true,
+      description: "the queryable state name",
+    },
+    {
+      name: "key-type",
+      kind: "string",
+      placeholder: "T",
+      required: true,
+      description: "the key type: string, int, long, double, boolean, bytes (hex)",
+    },
+    {
+      name: "key",
+      kind: "string",
+      placeholder: "K",
+      required: true,
+      description: "the key",
+    },
+    {
+      name: "value-type",
+      kind: "string",
+      placeholder: "T",
+      required: true,
+      description: "the value (element) type",
+    },
+    {
+      name: "state-kind",
+      kind: "string",
+      placeholder: "value|list|map",
+      default: "value",
+      description: "the kind of state",
+    },
+    {
+      name: "map-key-type",
+      kind: "string",
+      placeholder: "T",
+      defaultText: "none (required with --state-kind map)",
+      description: "the map key type",
+    },
+    {
+      name: "timeout-ms",
+      kind: "integer",
+      placeholder: "N",
+      default: 10_000,
+      description: "how long the query may take, in ms",
+    },
+    ...tlsDialFlags("", "the proxy"),
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    "Prints the value as JSON (longs as digits, bytes as hex); on a failure, the Java class and " +
+    "message on stderr and exit code 1.",
+  ],
+};
+
+/** Every command, by name. */
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
+  [PROXY_COMMAND, SERVER_COMMAND, CLIENT_COMMAND].map((c) => [c.name, c]),
+);

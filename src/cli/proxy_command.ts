@@ -1,0 +1,142 @@
+/**
+ * The `proxy` command (CLI glue): a queryable-state client proxy, in front
+ * of the locations of `--locations`, or of an embedded demo state plane.
+ *
+ * @module
+ */
+
+import { formatAddress } from "../oracle/locations_file.ts";
+import { InMemoryLocationRegistry } from "../oracle/in_memory_location_registry.ts";
+import { KvStateClientProxy } from "../proxy/kv_state_client_proxy.ts";
+import { KvStateServer } from "../server/kv_state_server.ts";
+import { JobVertexId } from "../wire/ids.ts";
+import { denoTransport } from "../transport/deno.ts";
+import { CliUsageError, type ResolvedFlags } from "./flags.ts";
+import type { CliContext } from "./context.ts";
+import { diallingTransport, servingTransport } from "./tls_flags.ts";
+import { DEMO_FIXTURES, parseFixtures, registerFixtures } from "./fixtures.ts";
+import { AllowFile } from "./access_file.ts";
+import { LocationsSource } from "./locations_source.ts";
+import { onHangup, untilSignal } from "./signals.ts";
+
+/** The embedded demo state plane: a state server with the demo data, and its registry. */
+async function startDemo(
+  proxy: KvStateClientProxy,
+): Promise<{ server: KvStateServer; hint: string }> {
+  const fixtures = parseFixtures(DEMO_FIXTURES);
+  const server = new KvStateServer({ transport: denoTransport, host: "127.0.0.1", port: 0 });
+  const serverAddress = await server.start();
+  const registry = new InMemoryLocationRegistry();
+  registerFixtures(server.registry, fixtures);
+  for (const s of fixtures.states) {
+    registry.notifyKvStateRegistered({
+      jobId: fixtures.jobId,
+      jobVertexId: JobVertexId.random(),
+      registrationName: s.name,
+      numKeyGroups: s.numKeyGroups,
+      start: 0,
+      end: s.numKeyGroups - 1,
+      kvStateId: s.kvStateId,
+      address: serverAddress,
+    });
+  }
+  proxy.updateKvStateLocationOracle(fixtures.jobId, registry);
+  const hint = `demo state server on ${formatAddress(serverAddress)}; job ${fixtures.jobId}: ` +
+    fixtures.states.map((s) => `${s.name} (${s.stateKind} ${s.keyType} -> ${s.valueType})`)
+      .join(", ");
+  return { server, hint };
+}
+
+/**
+ * Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads `--locations`
+ * (a file) and `--allow`.
+ *
+ * @param flags The resolved flags.
+ * @param context How the CLI was started.
+ * @returns The exit code.
+ * @throws {CliUsageError} On flags that do not fit.
+ */
+export async function proxyCommand(flags: ResolvedFlags, context: CliContext): Promise<number> {
+  const allowFile = flags.string("allow");
+  const allow = allowFile === undefined ? undefined : await AllowFile.open(allowFile);
+  const tls = await servingTransport(flags);
+  const upstream = await diallingTransport(flags, "upstream-");
+  const locations = flags.string("locations");
+  if (upstream.summary && locations === undefined) {
+    throw new CliUsageError(
+      "--upstream-tls* need --locations (the demo state server speaks plaintext)",
+    );
+  }
+
+  const proxy = new KvStateClientProxy({
+    transport: tls.transport,
+    upstreamTransport: upstream.transport,
+    host: flags.string("host"),
+    port: flags.string("port"),
+    maxFrameLength: flags.integer("max-frame-length"),
+    retries: flags.integer("retries"),
+    requestFilter: allow?.filter,
+  });
+  let source: LocationsSource | undefined;
+  let demo: { server: KvStateServer; hint: string } | undefined;
+  if (locations !== undefined) {
+    try {
+      source = await LocationsSource.open(locations, proxy);
+    } catch (e) {
+      console.error(`cannot use ${(e as Error).message}`);
+      await proxy.close();
+      return 2;
+    }
+  } else {
+    demo = await startDemo(proxy);
+  }
+  let address;
+  try {
+    address = await proxy.start();
+  } catch (e) {
+    console.error((e as Error).message);
+    await proxy.close();
+    await demo?.server.close();
+    return 1;
+  }
+  const stopReloads = onHangup(async () => {
+    if (source !== undefined) {
+      try {
+        console.log(`SIGHUP: ${await source.reload()}`);
+      } catch (e) {
+        console.error(`SIGHUP: ${(e as Error).message}; keeping the previous locations`);
+      }
+    }
+    if (allow !== undefined) {
+      try {
+        console.log(`SIGHUP: ${await allow.reload()}`);
+      } catch (e) {
+        console.error(`SIGHUP: ${(e as Error).message}; keeping the previous rules`);
+      }
+    }
+  });
+  if (demo) console.log(demo.hint);
+  if (allow) console.log(allow.summary);
+  if (tls.summary) console.log(tls.summary);
+  if (upstream.summary) console.log(upstream.summary);
+  console.log(`listening on ${formatAddress(address)}`);
+  if (demo !== undefined) {
+    console.log(
+      `query a demo key with:\n  ${context.clientCommand} ` +
+        `--proxy ${formatAddress(address)} --job 0102030405060708a1a2a3a4a5a6a7a8 ` +
+        "--state word-counts --key-type string --key hello --value-type long",
+    );
+    if (tls.summary) {
+      console.log(
+        "  (over TLS: add --tls-ca with the CA of --tls-cert, and --allow-read for it; " +
+          "with --tls-client-ca also --tls-cert/--tls-key)",
+      );
+    }
+  }
+  const signal = await untilSignal();
+  console.log(`${signal}: shutting down`);
+  await stopReloads();
+  await proxy.close();
+  await demo?.server.close();
+  return 0;
+}
