@@ -17,6 +17,7 @@ import {
   KvStateServer,
   MemoryTransport,
   QueryableStateClient,
+  type Transport,
   TYPE_SERIALIZERS as T,
 } from "../../mod.ts";
 import {
@@ -40,9 +41,9 @@ export interface Plane {
 
 export async function startPlane(
   options: Omit<QueryHandlerOptions, "client"> = {},
+  transport: Transport = new MemoryTransport(),
 ): Promise<Plane> {
-  const transport = new MemoryTransport();
-  const server = new KvStateServer({ transport });
+  const server = new KvStateServer({ transport, host: "127.0.0.1", port: 0 });
   const held: Array<() => void> = [];
   const states: Array<[string, { getSerializedValue: (...a: never[]) => unknown }]> = [
     [
@@ -103,7 +104,7 @@ export async function startPlane(
       address,
     });
   }
-  const proxy = new KvStateClientProxy({ transport });
+  const proxy = new KvStateClientProxy({ transport, host: "127.0.0.1", port: 0 });
   proxy.updateKvStateLocationOracle(jobId, locations);
   const client = new QueryableStateClient({ transport, proxy: await proxy.start() });
   const handler = createQueryHandler({ client, ...options });
@@ -141,10 +142,12 @@ export function batchRequest(body: unknown, init: RequestInit = {}): Request {
   });
 }
 
+/** What a test reads of a response: its JSON body is looked into freely. */
+// deno-lint-ignore no-explicit-any
+type Answer = { status: number; type: string | null; body: any };
+
 /** Status, content type and parsed JSON body of a response. */
-export async function read(
-  res: Response,
-): Promise<{ status: number; type: string | null; body: any }> {
+export async function read(res: Response): Promise<Answer> {
   const text = await res.text();
   return {
     status: res.status,
