@@ -40,9 +40,10 @@ export const SOURCES_NOTE: readonly string[] = [
  *
  * @param prog How the command is run.
  * @param command The command.
+ * @param withSources Whether to end with {@linkcode SOURCES_NOTE} (default `true`).
  * @returns The text.
  */
-export function commandHelp(prog: string, command: CommandSpec): string {
+export function commandHelp(prog: string, command: CommandSpec, withSources = true): string {
   const lines = [usageLine(prog, command), "", command.summary, "", "Flags:"];
   for (const spec of command.flags) {
     const head = `  --${spec.name}${spec.placeholder ? ` ${spec.placeholder}` : ""}`;
@@ -50,7 +51,8 @@ export function commandHelp(prog: string, command: CommandSpec): string {
     if (spec.commandLineOnly) continue;
     lines.push(`      default: ${defaultOf(spec)}; env: ${envName(spec.name)}`);
   }
-  lines.push("", ...command.notes, "", ...SOURCES_NOTE);
+  lines.push("", ...command.notes);
+  if (withSources) lines.push("", ...SOURCES_NOTE);
   return lines.join("\n");
 }
 
@@ -71,7 +73,8 @@ export function overviewHelp(prog: string, version: string): string {
   ];
   for (const c of COMMANDS.values()) lines.push(`  ${c.name.padEnd(8)}${c.summary}`);
   for (const c of COMMANDS.values()) {
-    lines.push("", `== ${c.name}`, commandHelp(`${prog} ${c.name}`, c));
+    lines.push("", `== ${c.name}`, commandHelp(`${prog} ${c.name}`, c, false));
   }
+  lines.push("", ...SOURCES_NOTE);
   return lines.join("\n");
 }

@@ -51,6 +51,7 @@ Deno.test("cli help: the overview lists the commands and each one's flags", () =
   const text = overviewHelp("queryable-state", VERSION);
   assert(text.startsWith("usage: queryable-state <command> [flags]"), text);
   assert(text.includes(VERSION));
+  assertEquals(text.split("flag beats its variable").length, 2, "the precedence is told once");
   for (const c of COMMANDS.values()) {
     assert(text.includes(`\n  ${c.name} `), c.name);
     assert(text.includes(usageLine(`queryable-state ${c.name}`, c)), c.name);
