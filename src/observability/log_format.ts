@@ -153,7 +153,8 @@ function textValue(v: string | number | boolean | null): string {
  * in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` and `\uXXXX` escapes;
  * names are cut to {@linkcode MAX_NAME_LENGTH} characters of
  * `[A-Za-z0-9_.:-]` (others become `_`). A field whose value is `undefined`
- * is left out.
+ * is left out; a field named `time`, `level` or `event` is written `_time`,
+ * `_level`, `_event`.
  *
  * @example
  * ```ts

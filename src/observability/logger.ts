@@ -69,7 +69,11 @@ export interface LoggerOptions {
    * {@linkcode WritingLogger.flush}.
    */
   readonly rateLimit?: LogRateLimitOptions | false;
-  /** The clock, in ms since the epoch. Default `Date.now`. */
+  /**
+   * The clock, in ms since the epoch, read once per event written (for its
+   * time and the rate limit; a clock set back delays the end of the open
+   * rate-limit intervals by as much). Default `Date.now`.
+   */
   readonly now?: () => number;
   /** Fields added to every event (a role's name, …). Default none. */
   readonly fields?: LogFields;
