@@ -121,7 +121,7 @@ export function checkBuckets(buckets: readonly number[]): readonly number[] {
  * ```
  */
 export class HistogramChild {
-  readonly #bounds: readonly number[];
+  readonly #bounds: Float64Array;
   readonly #counts: Float64Array;
   #sum = 0;
   #count = 0;
@@ -132,7 +132,7 @@ export class HistogramChild {
    * @param bounds The checked bucket bounds (see {@linkcode checkBuckets}).
    */
   constructor(bounds: readonly number[]) {
-    this.#bounds = bounds;
+    this.#bounds = Float64Array.from(bounds);
     this.#counts = new Float64Array(bounds.length + 1);
   }
 
