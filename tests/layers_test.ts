@@ -1,7 +1,11 @@
 /** The layering rule of the design: no `Deno.*` or `node:*` in src/ outside the transport adapters. */
 import { assertEquals } from "./_assert.ts";
 
-const ADAPTERS = new Set(["src/transport/deno.ts", "src/transport/node.ts"]);
+const ADAPTERS = new Set([
+  "src/transport/deno.ts",
+  "src/transport/node.ts",
+  "src/transport/node_http.ts",
+]);
 /** The CLI's glue (files, signals, environment); its pure parts stay checked. */
 const CLI_GLUE = new Set(
   [
