@@ -44,5 +44,7 @@ export * from "./route_table.ts";
 export * from "./bounded_body.ts";
 export * from "./bearer_token.ts";
 export * from "./openapi.ts";
+export * from "./watch_route.ts";
+export * from "./explorer_page.ts";
 export type { StateKind } from "../client/queryable_state_client.ts";
 export type { TypeName } from "../wire/type_serializers.ts";

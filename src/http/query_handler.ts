@@ -13,6 +13,7 @@ import { DEFAULT_MAX_ERROR_TEXT, errorAnswer, errorJson } from "./error_body.ts"
 import { BadParameterError, GatewayError } from "./gateway_errors.ts";
 import type { JsonValue } from "./json_values.ts";
 import { openApiDocument } from "./openapi.ts";
+import { createExplorerRoute } from "./explorer_page.ts";
 import { type Route, type RouteContext, RouteTable } from "./route_table.ts";
 import {
   queryFromJson,
@@ -21,6 +22,7 @@ import {
   type StateQueryClient,
   type StateQuerySpec,
 } from "./state_query.ts";
+import { createWatchRoute, type WatchClient, type WatchOptions } from "./watch_route.ts";
 
 /**
  * A fetch handler: what `Deno.serve`, a Cloudflare Worker's `fetch` or
@@ -93,7 +95,20 @@ export interface QueryHandlerOptions {
   /** The longest error `message` (and `javaClass`) in an answer. Default 1,024. */
   readonly maxErrorTextLength?: number;
   /**
-   * More routes (e.g. watch, metrics, a page), matched after the built-in
+   * The watch route `GET /v1/jobs/{jobId}/states/{stateName}/watch`
+   * (server-sent events, see `watch_route.ts`): its bounds (defaults:
+   * interval 1,000 ms, floor 100 ms, 64 watchers, each poll bounded by
+   * `deadlineMs`, keep-alive every 15,000 ms), or `false` to turn it off.
+   * Default: on.
+   */
+  readonly watch?: WatchOptions | false;
+  /**
+   * Whether `GET /` serves the state explorer page (see
+   * `explorer_page.ts`). Default `true`.
+   */
+  readonly explorer?: boolean;
+  /**
+   * More routes (e.g. metrics), matched after the built-in
    * ones, behind the same token and CORS handling.
    */
   readonly routes?: readonly Route[];
@@ -119,6 +134,11 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * - `POST /v1/query` with `{"queries": [{jobId, stateName, key, keyType,
  *   valueType, stateKind?, mapKeyType?}, …]}` → `200 {"results": [{"value":
  *   …} | {"error": {…, "status": N}}, …]}` in order, run concurrently;
+ * - `GET /v1/jobs/{jobId}/states/{stateName}/watch?…&intervalMs=N` →
+ *   `text/event-stream`: the value, then each change (see `watch_route.ts`;
+ *   option `watch`);
+ * - `GET /` → the state explorer page (see `explorer_page.ts`; option
+ *   `explorer`);
  * - `GET /healthz` (200 while the handler runs), `GET /readyz` (200 or
  *   503, see `ready`), `GET /openapi.json` (OpenAPI 3.1).
  *
@@ -276,6 +296,15 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       path: "/openapi.json",
       handle: () => new Response(openApi, { headers: { "content-type": JSON_TYPE } }),
     });
+  if (options.watch !== false) {
+    table.add(createWatchRoute({
+      client: client as WatchClient,
+      pollTimeoutMs: deadlineMs,
+      maxErrorTextLength: maxText,
+      ...options.watch,
+    }));
+  }
+  if (options.explorer !== false) table.add(createExplorerRoute());
   for (const route of options.routes ?? []) table.add(route);
 
   function corsHeaders(request: Request): Record<string, string> | undefined {
