@@ -10,6 +10,7 @@ const ADAPTERS = new Set([
 const CLI_GLUE = new Set(
   [
     "access_file",
+    "http_serve",
     "locations_source",
     "mod",
     "run",

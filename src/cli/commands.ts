@@ -110,6 +110,32 @@ export function tlsDialFlags(prefix: string, towards: string): FlagSpec[] {
   ];
 }
 
+/** The HTTP gateway's flags (beside `--http`) of the proxy and the gateway. */
+const HTTP_GATEWAY: readonly FlagSpec[] = [
+  {
+    name: "cors-origin",
+    kind: "string",
+    placeholder: "ORIGIN[,ORIGIN]",
+    defaultText: "none (no CORS headers)",
+    description: "let pages from these origins (or *) call the HTTP gateway from a browser",
+  },
+  {
+    name: "http-token",
+    kind: "string",
+    placeholder: "TOKEN",
+    defaultText: "none (open)",
+    description: "require `Authorization: Bearer TOKEN` on the HTTP gateway but /healthz and " +
+      "/readyz (better given as QS_HTTP_TOKEN than on the command line)",
+  },
+  {
+    name: "deadline-ms",
+    kind: "integer",
+    placeholder: "N",
+    default: 10_000,
+    description: "the time an HTTP request may take, in ms; past it, 504",
+  },
+];
+
 /** A command: its name, what it does, its synopsis and its flags. */
 export interface CommandSpec {
   /** The name, e.g. `proxy`. */
@@ -133,6 +159,7 @@ export const PROXY_COMMAND: CommandSpec = {
     "[--max-frame-length N] [--retries N] [--allow FILE] " +
     "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
     "[--upstream-tls | --upstream-tls-ca FILE] [--upstream-tls-cert FILE --upstream-tls-key FILE] " +
+    "[--http HOST:PORT|off] [--cors-origin ORIGIN] [--http-token TOKEN] [--deadline-ms N] " +
     "[--config FILE]",
   flags: [
     {
@@ -170,6 +197,15 @@ export const PROXY_COMMAND: CommandSpec = {
       default: 3,
       description: "re-lookups of a location after an upstream failure",
     },
+    {
+      name: "http",
+      kind: "string",
+      placeholder: "HOST:PORT",
+      defaultText: "none; with the demo (no --locations) 127.0.0.1:0",
+      description: "serve the HTTP/JSON gateway on this address (port 0 for any) beside the " +
+        "binary protocol; `off` for none",
+    },
+    ...HTTP_GATEWAY,
     ALLOW,
     ...TLS_SERVE,
     ...tlsDialFlags("upstream-", "the state servers (needs --locations)"),
@@ -179,6 +215,8 @@ export const PROXY_COMMAND: CommandSpec = {
     "Prints `listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
     "SIGHUP reloads the --locations file and the --allow file; a file that does not read or parse " +
     "is reported on stderr and the previous one kept.",
+    "With --http (or the demo) it prints `http listening on HOST:PORT`; the gateway queries this " +
+    "proxy over 127.0.0.1, so --allow rules see it `from 127.0.0.1`. Not with --tls-cert.",
   ],
 };
 
@@ -316,7 +354,41 @@ export const CLIENT_COMMAND: CommandSpec = {
   ],
 };
 
+/** The `gateway` command: the HTTP/JSON gateway in front of a Queryable State proxy. */
+export const GATEWAY_COMMAND: CommandSpec = {
+  name: "gateway",
+  summary: "the HTTP/JSON gateway alone, in front of any queryable-state client proxy " +
+    "(ours or a Flink TaskManager's)",
+  synopsis: "--proxy HOST:PORT [--http HOST:PORT] [--cors-origin ORIGIN] [--http-token TOKEN] " +
+    "[--deadline-ms N] [--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--config FILE]",
+  flags: [
+    {
+      name: "proxy",
+      kind: "string",
+      placeholder: "HOST:PORT",
+      required: true,
+      description: "the client proxy (Flink's listens on 9069 by default)",
+    },
+    {
+      name: "http",
+      kind: "string",
+      placeholder: "HOST:PORT",
+      default: "127.0.0.1:8080",
+      description: "serve the HTTP/JSON gateway on this address (port 0 for any)",
+    },
+    ...HTTP_GATEWAY,
+    ...tlsDialFlags("", "the proxy"),
+    ...COMMON_FLAGS,
+  ],
+  notes: [
+    "Prints `http listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
+    "Routes: GET /v1/jobs/{jobId}/states/{stateName}?key=K&keyType=T&valueType=T" +
+    "[&stateKind=value|list|map][&mapKeyType=T], POST /v1/query, GET /healthz, " +
+    "GET /readyz (200 while the proxy accepts connections), GET /openapi.json.",
+  ],
+};
+
 /** Every command, by name. */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [PROXY_COMMAND, SERVER_COMMAND, CLIENT_COMMAND].map((c) => [c.name, c]),
+  [PROXY_COMMAND, SERVER_COMMAND, CLIENT_COMMAND, GATEWAY_COMMAND].map((c) => [c.name, c]),
 );

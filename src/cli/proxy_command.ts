@@ -18,6 +18,66 @@ import { DEMO_FIXTURES, parseFixtures, registerFixtures } from "./fixtures.ts";
 import { AllowFile } from "./access_file.ts";
 import { LocationsSource } from "./locations_source.ts";
 import { onHangup, untilSignal } from "./signals.ts";
+import { QueryableStateClient } from "../client/queryable_state_client.ts";
+import type { NetAddress } from "../transport/types.ts";
+import {
+  type CliHttpServer,
+  dialAddress,
+  gatewayHandler,
+  httpAddress,
+  httpBase,
+  serveHttp,
+} from "./http_serve.ts";
+
+/** The demo state the explorer link shows. */
+const DEMO_QUERY = {
+  job: "0102030405060708a1a2a3a4a5a6a7a8",
+  state: "word-counts",
+  key: "hello",
+  keyType: "string",
+  valueType: "long",
+} as const;
+
+/**
+ * The explorer page's link to the demo value (the page at `/` reads its
+ * form from these parameters).
+ *
+ * @param http Where the HTTP gateway listens.
+ * @returns The link.
+ */
+export function demoExplorerLink(http: NetAddress): string {
+  return `${httpBase(http)}/?${new URLSearchParams(DEMO_QUERY)}`;
+}
+
+/** The gateway beside the proxy: its client dials the proxy itself. */
+interface ProxyGateway {
+  readonly http: CliHttpServer;
+  readonly client: QueryableStateClient;
+}
+
+/**
+ * Starts the HTTP gateway in front of the proxy at `proxyAddress`.
+ *
+ * @returns The gateway, or the exit code when it cannot listen.
+ */
+function startGateway(
+  flags: ResolvedFlags,
+  listen: NetAddress,
+  proxyAddress: NetAddress,
+): ProxyGateway | number {
+  const client = new QueryableStateClient({
+    transport: denoTransport,
+    proxy: dialAddress(proxyAddress),
+  });
+  try {
+    const http = serveHttp(gatewayHandler(client, flags), listen);
+    return { http, client };
+  } catch (e) {
+    console.error((e as Error).message);
+    void client.close();
+    return 1;
+  }
+}
 
 /** The embedded demo state plane: a state server with the demo data, and its registry. */
 async function startDemo(
@@ -67,6 +127,20 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
       "--upstream-tls* need --locations (the demo state server speaks plaintext)",
     );
   }
+  const httpFlag = flags.string("http");
+  if (httpFlag !== undefined && httpFlag !== "off" && tls.summary) {
+    throw new CliUsageError(
+      "--http does not work with --tls-cert yet (the gateway dials its proxy in plaintext)",
+    );
+  }
+  // The demo serves HTTP on a free port unless told otherwise (or serving TLS).
+  const httpListen = httpFlag === "off"
+    ? undefined
+    : httpFlag !== undefined
+    ? httpAddress(httpFlag)
+    : locations === undefined && !tls.summary
+    ? { hostname: "127.0.0.1", port: 0 }
+    : undefined;
 
   const proxy = new KvStateClientProxy({
     transport: tls.transport,
@@ -98,6 +172,16 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
     await proxy.close();
     await demo?.server.close();
     return 1;
+  }
+  let gateway: ProxyGateway | undefined;
+  if (httpListen !== undefined) {
+    const started = startGateway(flags, httpListen, address);
+    if (typeof started === "number") {
+      await proxy.close();
+      await demo?.server.close();
+      return started;
+    }
+    gateway = started;
   }
   const stopReloads = onHangup(async () => {
     if (source !== undefined) {
@@ -133,9 +217,15 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
       );
     }
   }
+  if (gateway !== undefined) {
+    console.log(`http listening on ${formatAddress(gateway.http.address)}`);
+    if (demo !== undefined) console.log(`explore: ${demoExplorerLink(gateway.http.address)}`);
+  }
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
   await stopReloads();
+  await gateway?.http.close();
+  await gateway?.client.close();
   await proxy.close();
   await demo?.server.close();
   return 0;

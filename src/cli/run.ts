@@ -14,6 +14,7 @@ import { VERSION } from "./version.ts";
 import { proxyCommand } from "./proxy_command.ts";
 import { serverCommand } from "./server_command.ts";
 import { clientCommand } from "./client_command.ts";
+import { gatewayCommand } from "./gateway_command.ts";
 
 /** How the published module is run: `deno run -A jsr:@kvstate/queryable-state/cli`. */
 export const JSR_CONTEXT: CliContext = {
@@ -26,6 +27,7 @@ const RUNNERS: Record<string, (flags: ResolvedFlags, context: CliContext) => Pro
   proxy: proxyCommand,
   server: serverCommand,
   client: clientCommand,
+  gateway: gatewayCommand,
 };
 
 /**
@@ -61,7 +63,7 @@ function readConfigFile(file: string): unknown {
 /**
  * Runs one command with its arguments.
  *
- * @param command The command's name: `proxy`, `server` or `client`.
+ * @param command The command's name: `proxy`, `server`, `client` or `gateway`.
  * @param args The arguments after it.
  * @param context How the CLI was started.
  * @returns The exit code: 0, 1 on a failure, 2 on a usage error.

@@ -1,0 +1,30 @@
+/**
+ * The HTTP/JSON gateway alone, in front of any queryable-state client proxy
+ * (ours, or a Flink TaskManager's, which listens on 9069 by default):
+ *
+ *   deno run --allow-net examples/gateway.ts --proxy 127.0.0.1:9069 --http 127.0.0.1:8080
+ *
+ * then, e.g.:
+ *
+ *   curl 'http://127.0.0.1:8080/v1/jobs/0102030405060708a1a2a3a4a5a6a7a8/states/word-counts?key=hello&keyType=string&valueType=long'
+ *
+ * Routes: GET /v1/jobs/{jobId}/states/{stateName}?key=K&keyType=T&valueType=T
+ * [&stateKind=value|list|map][&mapKeyType=T], POST /v1/query (a batch),
+ * GET /healthz, GET /readyz (200 while the proxy accepts connections),
+ * GET /openapi.json. Other flags: --cors-origin, --http-token (or
+ * QS_HTTP_TOKEN), --deadline-ms, and --tls/--tls-ca/--tls-cert/--tls-key
+ * towards the proxy. It prints `http listening on HOST:PORT` once ready and
+ * exits cleanly on SIGINT/SIGTERM.
+ *
+ * The program is `src/cli/` (also `deno run -A jsr:@kvstate/queryable-state/cli gateway`);
+ * `--help` lists every flag with its default and environment variable.
+ *
+ * @module
+ */
+
+import { runCommand } from "../src/cli/run.ts";
+import { EXAMPLES_CONTEXT } from "./_cli.ts";
+
+if (import.meta.main) {
+  Deno.exit(await runCommand("gateway", Deno.args, EXAMPLES_CONTEXT));
+}

@@ -1,0 +1,73 @@
+/**
+ * The `gateway` command (CLI glue): the HTTP/JSON gateway alone, in front of
+ * any Queryable State client proxy (ours, or a Flink TaskManager's).
+ *
+ * @module
+ */
+
+import { QueryableStateClient } from "../client/queryable_state_client.ts";
+import { formatAddress, parseAddress } from "../oracle/locations_file.ts";
+import type { NetAddress, Transport } from "../transport/types.ts";
+import { CliUsageError, type ResolvedFlags } from "./flags.ts";
+import { diallingTransport } from "./tls_flags.ts";
+import { gatewayHandler, httpAddress, serveHttp } from "./http_serve.ts";
+import { untilSignal } from "./signals.ts";
+
+/** How long `/readyz` waits for the proxy to accept a connection. */
+const READY_TIMEOUT_MS = 2_000;
+
+/**
+ * `/readyz` of the gateway: whether the proxy accepts a connection within
+ * {@linkcode READY_TIMEOUT_MS}.
+ */
+function proxyAccepts(transport: Transport, proxy: NetAddress): () => Promise<boolean> {
+  return async () => {
+    try {
+      const conn = await transport.connect({
+        ...proxy,
+        signal: AbortSignal.timeout(READY_TIMEOUT_MS),
+      });
+      await conn.close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Runs the gateway until SIGINT or SIGTERM.
+ *
+ * @param flags The resolved flags.
+ * @returns The exit code.
+ * @throws {CliUsageError} On flags that do not fit.
+ */
+export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
+  let proxy: NetAddress;
+  try {
+    proxy = parseAddress(flags.requiredString("proxy"));
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    throw new CliUsageError(`--proxy: ${(e as Error).message}`);
+  }
+  const listen = httpAddress(flags.requiredString("http"));
+  const dial = await diallingTransport(flags);
+  const client = new QueryableStateClient({ transport: dial.transport, proxy });
+  const handler = gatewayHandler(client, flags, proxyAccepts(dial.transport, proxy));
+  let http;
+  try {
+    http = serveHttp(handler, listen);
+  } catch (e) {
+    console.error((e as Error).message);
+    await client.close();
+    return 1;
+  }
+  if (dial.summary) console.log(dial.summary);
+  console.log(`gateway in front of the proxy at ${formatAddress(proxy)}`);
+  console.log(`http listening on ${formatAddress(http.address)}`);
+  const signal = await untilSignal();
+  console.log(`${signal}: shutting down`);
+  await http.close();
+  await client.close();
+  return 0;
+}
