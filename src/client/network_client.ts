@@ -8,7 +8,10 @@
  * @module
  */
 
+import type { LogLevel } from "../observability/log_record.ts";
+import { type Logger, SILENT_LOGGER } from "../observability/logger.ts";
 import { GuardedStats } from "../server/guarded_stats.ts";
+import { addressText, errorClass, errorMessage, logEvent, logs } from "../server/log_events.ts";
 import { type KvStateRequestStats, RequestStats } from "../server/stats.ts";
 import type { NetAddress, Transport } from "../transport/types.ts";
 import { ClosedError, ConnectionClosedError, DeadlineExceededError } from "../wire/errors.ts";
@@ -21,7 +24,12 @@ import {
   type KvStateRequest,
 } from "../wire/messages.ts";
 import { type Pending, rawPending, settleErr } from "./pending.ts";
-import { addressKey, type FrameWriter, ServerConnection } from "./server_connection.ts";
+import {
+  addressKey,
+  type ConnectionEvent,
+  type FrameWriter,
+  ServerConnection,
+} from "./server_connection.ts";
 
 /** Options of {@linkcode NetworkClient}. */
 export interface NetworkClientOptions {
@@ -66,7 +74,29 @@ export interface NetworkClientOptions {
    * is ignored). Default: none (counted only).
    */
   readonly onInternalError?: (error: unknown) => void;
+  /**
+   * Where to log (see `createLogger` of `./observability`). Default
+   * `SILENT_LOGGER`: nothing is logged, and nothing is built for it.
+   * Nothing is logged per request; every event has the fields `client` (the
+   * client's name) and `address` (the peer's `host:port`). The events:
+   *
+   * - `connect_failed` (warn): `error` (its class), `message`;
+   * - `connection_lost` (warn when requests were pending on it or it failed
+   *   for another reason than the peer closing it, else info): `error`,
+   *   `message`, `pending` (the requests it failed);
+   * - `connection_recovered` (info): the first connection opened to an
+   *   address after a `connect_failed` or a `connection_lost` at warn
+   *   (up to 1,024 such addresses are remembered at once);
+   * - `request_queue_full` (warn), a request refused by
+   *   `maxQueuedBytesPerConnection`: `limit`.
+   *
+   * A connection closed by {@linkcode NetworkClient.close} is not logged.
+   */
+  readonly logger?: Logger;
 }
+
+/** The most addresses remembered as failed, for `connection_recovered`. */
+const MAX_FAILED_ADDRESSES = 1024;
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -151,6 +181,9 @@ export class NetworkClient {
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
   #internalErrors = 0;
+  readonly #logger: Logger;
+  /** Addresses whose last connection failed (for `connection_recovered`); bounded. */
+  readonly #failed = new Set<string>();
 
   /**
    * Creates a NetworkClient.
@@ -160,6 +193,7 @@ export class NetworkClient {
    */
   constructor(options: NetworkClientOptions) {
     this.#options = options;
+    this.#logger = options.logger ?? SILENT_LOGGER;
     this.clientName = options.clientName ?? "Queryable State Client";
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(this.requestTimeoutMs >= 0)) throw new RangeError("requestTimeoutMs must be >= 0");
@@ -492,6 +526,62 @@ export class NetworkClient {
   /** Same as {@linkcode NetworkClient.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * @internal A connection's event, to the log (see
+   * {@linkcode NetworkClientOptions.logger}). Never throws.
+   */
+  logConnection(
+    event: ConnectionEvent,
+    address: NetAddress,
+    error: unknown,
+    detail: number,
+  ): void {
+    try {
+      if (this.#logger === SILENT_LOGGER || this.#closing !== undefined) return;
+      if (event === "connected") {
+        if (this.#failed.size === 0) return;
+        const key = addressText(address);
+        if (!this.#failed.delete(key)) return;
+        this.#log("info", "connection_recovered", key, {});
+        return;
+      }
+      if (event === "request_queue_full") {
+        this.#log("warn", "request_queue_full", undefined, { limit: detail }, address);
+        return;
+      }
+      const level: LogLevel = event === "connect_failed" || detail > 0 ||
+          !(error instanceof ConnectionClosedError)
+        ? "warn"
+        : "info";
+      if (level === "warn" && this.#failed.size < MAX_FAILED_ADDRESSES) {
+        this.#failed.add(addressText(address));
+      }
+      const fields: Record<string, unknown> = {
+        error: errorClass(error),
+        message: errorMessage(error),
+      };
+      if (event === "connection_lost") fields.pending = detail;
+      this.#log(level, event, undefined, fields, address);
+    } catch {
+      // Logging never fails the caller.
+    }
+  }
+
+  #log(
+    level: LogLevel,
+    event: string,
+    key: string | undefined,
+    fields: Record<string, unknown>,
+    address?: NetAddress,
+  ): void {
+    if (!logs(this.#logger, level)) return;
+    logEvent(this.#logger, level, event, {
+      client: this.clientName,
+      address: key ?? addressText(address),
+      ...fields,
+    });
   }
 
   /** @internal Stats hook (guarded: never throws). */

@@ -60,7 +60,25 @@ export interface ConnectionOwner extends InternalErrorSink {
   readonly maxQueuedBytesPerConnection: number;
   /** Where to report statistics (never throws). */
   readonly statsSink: KvStateRequestStats | undefined;
+  /**
+   * Told of a connection's events, for the log (never throws): `detail` is
+   * the requests pending for `connection_lost`, the bound for
+   * `request_queue_full`.
+   */
+  logConnection?(
+    event: ConnectionEvent,
+    address: NetAddress,
+    error: unknown,
+    detail: number,
+  ): void;
 }
+
+/** @internal What a connection tells its owner's log. */
+export type ConnectionEvent =
+  | "connect_failed"
+  | "connected"
+  | "connection_lost"
+  | "request_queue_full";
 
 /** @internal The client options a connection reads (`NetworkClientOptions` has them). */
 export interface ServerConnectionOptions {
@@ -169,6 +187,8 @@ export class ServerConnection {
         `Could not connect to ${addressKey(this.address)}: ${(err as Error)?.message}`,
         { cause: err },
       );
+      // Not when the connection was failed (or the client closed) meanwhile.
+      if (!this.dead) this.#client.logConnection?.("connect_failed", this.address, e, 0);
       // Not awaited: fail() waits for this very attempt to end.
       this.fail(e);
       return;
@@ -179,6 +199,7 @@ export class ServerConnection {
       return;
     }
     this.#conn = conn;
+    this.#client.logConnection?.("connected", this.address, undefined, 0);
     try {
       if (conn.direct !== undefined) this.#io = conn.direct(this.#directHandler());
       else this.#writer = conn.writable.getWriter();
@@ -270,6 +291,7 @@ export class ServerConnection {
         // Once more after cutting out abandoned frames, if there are any.
         if (attempt > 0 || out.holeBytes === 0) {
           settleErr(this.#client, pending, this.#queueFull(size));
+          this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
           return;
         }
         this.#compact();
@@ -289,6 +311,7 @@ export class ServerConnection {
     const out = this.#out;
     if (out.length > 0 && out.length + 40 + kn.length > this.#maxQueued && this.#full(kn)) {
       settleErr(this.#client, pending, this.#queueFull(40 + kn.length));
+      this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
       return;
     }
     const mark = out.length;
@@ -542,6 +565,9 @@ export class ServerConnection {
     this.#onDead();
     this.#connecting.abort(err);
     const pending = this.#pending.values();
+    if (this.#conn !== undefined) {
+      this.#client.logConnection?.("connection_lost", this.address, err, pending.length);
+    }
     this.#pending.clear();
     this.#out.clear();
     for (const p of pending) {

@@ -28,14 +28,20 @@ import {
   requestFailureFrame,
 } from "../server/failure_frames.ts";
 import type { Transport } from "../transport/types.ts";
+import { type Logger, SILENT_LOGGER } from "../observability/logger.ts";
+import { errorClass, errorMessage, logEvent, logs } from "../server/log_events.ts";
+import { upstreamLogger } from "./upstream_logger.ts";
 import {
   ClosedError,
   ConnectError,
   ConnectionClosedError,
   DeadlineExceededError,
   errorFromJavaThrowable,
+  FlinkJobNotFoundError,
+  surfacedFrom,
   UnknownKvStateIdError,
   UnknownKvStateKeyGroupLocationError,
+  UnknownKvStateLocationError,
   UnknownLocationError,
   withSerializedThrowable,
 } from "../wire/errors.ts";
@@ -112,17 +118,50 @@ export interface KvStateClientProxyOptions extends ServerOptions {
    * unknown state. Default 1024.
    */
   readonly maxStateNameLength?: number;
+  /**
+   * Where to log. Default `SILENT_LOGGER`: nothing is logged, and nothing
+   * is built for it. The proxy logs the events of every server (see
+   * {@linkcode ServerOptions.logger}), and its own (field `server` too):
+   *
+   * - `oracle_lookup_failed` (warn), a location lookup that failed for
+   *   another reason than the state or job being unknown (the oracle threw
+   *   or rejected, timed out, or answered something else than a location):
+   *   `job`, `state`, `error` (its class), `message`;
+   * - `oracle_state_unknown` (info), a lookup answered "no such state or
+   *   job" (what a client asking for a wrong name causes): `job`, `state`,
+   *   `error`;
+   * - `oracle_lookup_recovered` (info), the first successful lookup of a
+   *   job and state after an `oracle_lookup_failed` (up to 1,024 such
+   *   pairs are remembered at once): `job`, `state`.
+   *
+   * The client the proxy makes (not one given as `client`) logs to it too,
+   * unless `upstreamOptions.logger` is given, with its events named as the
+   * proxy's: `upstream_connect_failed`, `upstream_connection_lost`,
+   * `upstream_recovered`, `upstream_queue_full` (fields: see
+   * `NetworkClientOptions.logger`). Lookups are cached, so none of these is
+   * logged per request.
+   */
+  readonly logger?: Logger;
 }
+
+/** The most failed lookups remembered, for `oracle_lookup_recovered`. */
+const MAX_FAILED_LOOKUPS = 1024;
+/** The longest state name put in a log event. */
+const MAX_LOGGED_NAME = 200;
 
 const RETRY_BACKOFF_CAP_MS = 1000;
 const DEFAULT_MAX_STATE_NAME_LENGTH = 1024;
 /** How much of a refused state name its failure message shows, in bytes. */
 const REFUSED_NAME_PREFIX_BYTES = 64;
 
-/** Flink's retry set, plus a connection closed under the request (queries are reads). */
+/**
+ * Flink's retry set, plus a connection closed under the request (queries are
+ * reads). Judged by the class received: a typed cause read out of a wrapper
+ * (`surfacedFrom`) is not retried, as Flink does not retry the wrapper.
+ */
 function isRetryable(err: unknown): boolean {
-  return err instanceof UnknownKvStateIdError ||
-    err instanceof UnknownKvStateKeyGroupLocationError ||
+  return ((err instanceof UnknownKvStateIdError ||
+    err instanceof UnknownKvStateKeyGroupLocationError) && surfacedFrom(err) === undefined) ||
     err instanceof ConnectError ||
     err instanceof ConnectionClosedError;
 }
@@ -239,6 +278,8 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   /** Cancels each pending lookup deadline or retry backoff (on close). */
   readonly #cancels = new Set<(err: unknown) => void>();
   readonly #unsubscribe: () => void;
+  /** `job/state` of the lookups whose last attempt failed (for the log); bounded. */
+  readonly #failedLookups = new Set<string>();
 
   /**
    * Creates a KvStateClientProxy.
@@ -289,6 +330,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         maxFrameLength: options.maxFrameLength,
         // Requests forwarded on the fast path are bounded by this deadline.
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        logger: upstreamLogger(options.logger ?? SILENT_LOGGER),
         ...options.upstreamOptions,
         transport: upstream,
       });
@@ -635,8 +677,13 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         done = true;
         clearTimeout(timer);
         this.#cancels.delete(cancel);
-        if (loc !== undefined) resolve(loc);
-        else reject(err);
+        if (loc !== undefined) {
+          if (this.#failedLookups.size > 0) this.#lookupRecovered(jobId, stateName);
+          resolve(loc);
+        } else {
+          if (this.logger !== SILENT_LOGGER) this.#lookupFailed(jobId, stateName, err);
+          reject(err);
+        }
       };
       const cancel = (err: unknown) => {
         finish(err);
@@ -675,6 +722,44 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     });
   }
 
+  /** Logs a failed lookup (not at shutdown). Never throws. */
+  #lookupFailed(jobId: JobId, stateName: string, err: unknown): void {
+    try {
+      if (this.closed) return;
+      const unknown = err instanceof UnknownKvStateLocationError ||
+        err instanceof FlinkJobNotFoundError || err instanceof UnknownLocationError;
+      const level = unknown ? "info" : "warn";
+      if (!unknown && this.#failedLookups.size < MAX_FAILED_LOOKUPS) {
+        this.#failedLookups.add(`${jobId}/${stateName}`);
+      }
+      if (!logs(this.logger, level)) return;
+      logEvent(this.logger, level, unknown ? "oracle_state_unknown" : "oracle_lookup_failed", {
+        server: this.serverName,
+        job: jobId.toString(),
+        state: stateName.slice(0, MAX_LOGGED_NAME),
+        error: errorClass(err),
+        message: unknown ? undefined : errorMessage(err),
+      });
+    } catch {
+      // Logging never fails a lookup.
+    }
+  }
+
+  /** Logs the first successful lookup of a state after a failed one. Never throws. */
+  #lookupRecovered(jobId: JobId, stateName: string): void {
+    try {
+      if (!this.#failedLookups.delete(`${jobId}/${stateName}`)) return;
+      if (!logs(this.logger, "info")) return;
+      logEvent(this.logger, "info", "oracle_lookup_recovered", {
+        server: this.serverName,
+        job: jobId.toString(),
+        state: stateName.slice(0, MAX_LOGGED_NAME),
+      });
+    } catch {
+      // Logging never fails a lookup.
+    }
+  }
+
   #sleep(ms: number, context: RequestContext): Promise<void> {
     const signal = context.signal;
     return new Promise<void>((resolve, reject) => {
@@ -706,6 +791,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     for (const cancel of [...this.#cancels]) cancel(closed);
     this.#cache.clear();
     this.#relayable.clear();
+    this.#failedLookups.clear();
     if (this.#ownsClient) await this.client.close();
   }
 }

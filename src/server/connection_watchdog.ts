@@ -48,6 +48,13 @@ export class IncompleteFrameTimeoutError extends ProtocolError {
   }
 }
 
+/** @internal What the watchdog tells of a connection it closed (`idle`) or failed (`incomplete_frame`). */
+export type WatchdogReport = (
+  connection: ServedConnection,
+  reason: "idle" | "incomplete_frame",
+  timeoutMs: number,
+) => void;
+
 /** @internal Checks a server's connections for the idle and incomplete-frame timeouts. */
 export class ConnectionWatchdog {
   readonly #connections: ReadonlySet<ServedConnection>;
@@ -55,6 +62,7 @@ export class ConnectionWatchdog {
   readonly #incompleteMs: number;
   readonly #period: number;
   readonly #internalError: (err: unknown) => void;
+  readonly #expired: WatchdogReport | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -64,17 +72,20 @@ export class ConnectionWatchdog {
    * @param incompleteMs Fail a connection whose partial frame stays
    * incomplete this long; 0 for never.
    * @param internalError Counts an exception of a check.
+   * @param expired Told of each connection it closes or fails (for the log).
    */
   constructor(
     connections: ReadonlySet<ServedConnection>,
     idleMs: number,
     incompleteMs: number,
     internalError: (err: unknown) => void,
+    expired?: WatchdogReport,
   ) {
     this.#connections = connections;
     this.#idleMs = idleMs;
     this.#incompleteMs = incompleteMs;
     this.#internalError = internalError;
+    this.#expired = expired;
     const shortest = Math.min(idleMs || Infinity, incompleteMs || Infinity);
     this.#period = shortest === Infinity
       ? 0
@@ -117,6 +128,7 @@ export class ConnectionWatchdog {
     } else if (this.#idleMs > 0 && now - c.activeAt >= this.#idleMs) {
       c.expired = true;
       c.conn.close().catch(() => {});
+      this.#expired?.(c, "idle", this.#idleMs);
       return;
     }
     const partial = p.partialFrame;
@@ -128,6 +140,7 @@ export class ConnectionWatchdog {
     } else if (this.#incompleteMs > 0 && now - c.partialSince >= this.#incompleteMs) {
       c.expired = true;
       p.fail(new IncompleteFrameTimeoutError(this.#incompleteMs));
+      this.#expired?.(c, "incomplete_frame", this.#incompleteMs);
     }
   }
 }

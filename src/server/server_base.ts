@@ -36,12 +36,14 @@ import type { JobId, KvStateId } from "../wire/ids.ts";
 import { javaThrowable } from "../wire/java_throwable.ts";
 import { tickNow } from "../wire/tick_clock.ts";
 import { MESSAGE_TYPE_NAMES, MessageType, readFrameHeader, VERSION } from "../wire/messages.ts";
+import { type Logger, SILENT_LOGGER } from "../observability/logger.ts";
 import { AcceptLoop } from "./accept_loop.ts";
 import type { AccessRequest, RequestFilter } from "./access_control.ts";
 import {
   ConnectionWatchdog,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_INCOMPLETE_FRAME_TIMEOUT_MS,
+  IncompleteFrameTimeoutError,
 } from "./connection_watchdog.ts";
 import { DeadlineSweeper } from "./deadline_sweeper.ts";
 import { DirectSession, type PENDING } from "./direct_session.ts";
@@ -55,6 +57,7 @@ import {
 import { settleWithin } from "./graceful_close.ts";
 import { GuardedStats } from "./guarded_stats.ts";
 import { InFlight, type RequestContext } from "./in_flight.ts";
+import { addressText, errorClass, errorMessage, logEvent, logs } from "./log_events.ts";
 import { requestIdOf, resultFrameFor, writeResultFrame } from "./result_frame.ts";
 import type { AnswerBuffer } from "./answer_buffer.ts";
 import { type ServedConnection, servedConnection } from "./served_connection.ts";
@@ -160,6 +163,34 @@ export interface ServerOptions {
   readonly requestFilter?: RequestFilter;
   /** Where to report request statistics, besides the server's own counters. */
   readonly stats?: KvStateRequestStats;
+  /**
+   * Where to log (see `createLogger` of `./observability`). Default
+   * `SILENT_LOGGER`: nothing is logged, and nothing is built for it. Every
+   * event has the field `server` (the server's name); none is logged per
+   * request answered. The events:
+   *
+   * - `server_started` (info): `address`;
+   * - `server_stopped` (info);
+   * - `connection_refused` (warn), a connection closed on accept by a
+   *   bound: `peer`, `bound` (`maxConnections` or
+   *   `maxConnectionsPerAddress`), `limit`;
+   * - `framing_error` (warn), a connection failed for its bytes (a bad
+   *   frame length or header, a frame over `maxIncompleteFrameBytes`):
+   *   `peer`, `error` (its class), `message`;
+   * - `connection_timed_out`, a connection failed by the watchdog: `peer`,
+   *   `reason` (`incomplete_frame`, warn; or `idle`, info), `timeout_ms`;
+   * - `bad_frame` (warn), a frame answered with a failure for its header
+   *   (version, message type) or its body (it does not decode); the
+   *   connection goes on: `peer`, `error` (its class), `message`;
+   * - `internal_error` (error), an exception caught by a last-resort
+   *   guard: `error` (its class), `message`;
+   * - `request_denied` (warn), refused by the `requestFilter`: `peer`,
+   *   `job`, `state` (the fields the request names).
+   *
+   * Peers decide how often most of these happen: give a logger that
+   * rate-limits per event name (as `createLogger` does by default).
+   */
+  readonly logger?: Logger;
 }
 
 /** What a subclass tells the request filter about a request (see `AbstractServer.describeRequest`). */
@@ -254,6 +285,7 @@ export abstract class AbstractServer<Req> {
   readonly #maxInFlight: number;
   readonly #closeGraceMs: number;
   readonly #internalError = (err: unknown): void => this.reportInternalError(err);
+  readonly #logger: Logger;
   #listener: Listener | undefined;
   #acceptLoop: AcceptLoop | undefined;
   #closing: Promise<void> | undefined;
@@ -278,8 +310,12 @@ export abstract class AbstractServer<Req> {
     this.#options = options;
     this.#extraStats = options.stats === undefined
       ? undefined
-      : new GuardedStats(options.stats, (err) => this.#stats.reportInternalError(err));
+      : new GuardedStats(options.stats, (err) => {
+        this.#stats.reportInternalError(err);
+        this.#logInternal(err);
+      });
     this.#filter = options.requestFilter;
+    this.#logger = options.logger ?? SILENT_LOGGER;
     // Validates the frame length now rather than at the first connection.
     new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
     this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
@@ -327,6 +363,7 @@ export abstract class AbstractServer<Req> {
         "incompleteFrameTimeoutMs",
       ),
       this.#internalError,
+      (c, reason, timeoutMs) => this.#timedOut(c, reason, timeoutMs),
     );
     this.#inPlace = this.answerInPlace !== AbstractServer.prototype.answerInPlace;
     this.#reuseCalls = this.reuseFastCalls();
@@ -433,6 +470,24 @@ export abstract class AbstractServer<Req> {
     } catch {
       // Counting must not fail the caller.
     }
+    this.#logInternal(err);
+  }
+
+  #logInternal(err: unknown): void {
+    if (!logs(this.#logger, "error")) return;
+    logEvent(this.#logger, "error", "internal_error", {
+      server: this.serverName,
+      error: errorClass(err),
+      message: errorMessage(err),
+    });
+  }
+
+  /**
+   * The logger given in the options (`SILENT_LOGGER` when none), for a
+   * subclass's own events.
+   */
+  protected get logger(): Logger {
+    return this.#logger;
   }
 
   /**
@@ -463,6 +518,12 @@ export abstract class AbstractServer<Req> {
       accepted: (conn) => this.#accepted(conn),
       internalError: this.#internalError,
     });
+    if (logs(this.#logger, "info")) {
+      logEvent(this.#logger, "info", "server_started", {
+        server: this.serverName,
+        address: addressText(listener.address),
+      });
+    }
     return listener.address;
   }
 
@@ -495,9 +556,62 @@ export abstract class AbstractServer<Req> {
       (this.#perAddress.get(conn.remoteAddress?.hostname ?? "") ?? 0) >= this.#maxPerAddress
     ) {
       conn.close().catch(() => {});
+      if (this.#closing === undefined && logs(this.#logger, "warn")) this.#refused(conn);
       return;
     }
     this.serve(conn).catch(() => {});
+  }
+
+  /** Logs a connection closed on accept by a bound. */
+  #refused(conn: Connection): void {
+    const all = this.#connections.size >= this.#maxConnections;
+    logEvent(this.#logger, "warn", "connection_refused", {
+      server: this.serverName,
+      peer: addressText(conn.remoteAddress),
+      bound: all ? "maxConnections" : "maxConnectionsPerAddress",
+      limit: all ? this.#maxConnections : this.#maxPerAddress,
+    });
+  }
+
+  /**
+   * The failure frame of a framing error on `conn`, logged first (when the
+   * logger writes warnings; the watchdog's own failures are logged by it).
+   */
+  #framingFailure(conn: Connection): (err: Error) => Uint8Array {
+    if (!logs(this.#logger, "warn")) return pipelineFailureFrame;
+    return (err) => {
+      if (!(err instanceof IncompleteFrameTimeoutError) && logs(this.#logger, "warn")) {
+        logEvent(this.#logger, "warn", "framing_error", {
+          server: this.serverName,
+          peer: addressText(conn.remoteAddress),
+          error: errorClass(err),
+          message: errorMessage(err),
+        });
+      }
+      return pipelineFailureFrame(err);
+    };
+  }
+
+  /** Logs a frame answered with a failure for its header or body (the connection goes on). */
+  #badFrame(state: ServedConnection, err: unknown): void {
+    logEvent(this.#logger, "warn", "bad_frame", {
+      server: this.serverName,
+      peer: state.conn === undefined ? "unknown" : addressText(state.conn.remoteAddress),
+      error: errorClass(err),
+      message: errorMessage(err),
+    });
+  }
+
+  /** Logs a connection failed or closed by the watchdog. */
+  #timedOut(c: ServedConnection, reason: "idle" | "incomplete_frame", timeoutMs: number): void {
+    const level = reason === "idle" ? "info" : "warn";
+    if (!logs(this.#logger, level)) return;
+    logEvent(this.#logger, level, "connection_timed_out", {
+      server: this.serverName,
+      peer: addressText(c.conn?.remoteAddress),
+      reason,
+      timeout_ms: timeoutMs,
+    });
   }
 
   /**
@@ -559,7 +673,7 @@ export abstract class AbstractServer<Req> {
           (bytes, start, end, out) => this.#onFrame(bytes, start, end, state, out),
           {
             ...options,
-            framingFailure: pipelineFailureFrame,
+            framingFailure: this.#framingFailure(conn),
           },
         );
         state.stopReading = () => session.stopReading();
@@ -573,7 +687,7 @@ export abstract class AbstractServer<Req> {
           conn,
           (frame) =>
             this.#onFrame(frame, 0, frame.length, state, null) as Uint8Array | Promise<Uint8Array>,
-          options,
+          { ...options, framingFailure: this.#framingFailure(conn) },
         );
         state.stopReading = () => session.stopReading();
         state.probe = session;
@@ -651,21 +765,20 @@ export abstract class AbstractServer<Req> {
           type = readFrameHeader(r);
           r.readInt64();
         } catch (err) {
+          if (logs(this.#logger, "warn")) this.#badFrame(state, err);
           return failedIncomingMessageFrame(err);
         }
         if (type !== MessageType.REQUEST) {
-          return serverFailureFrame(
-            javaThrowable(
-              "java.lang.IllegalArgumentException",
-              `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`,
-            ),
-          );
+          const message = `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`;
+          if (logs(this.#logger, "warn")) this.#badFrame(state, new TypeError(message));
+          return serverFailureFrame(javaThrowable("java.lang.IllegalArgumentException", message));
         }
       }
       let request: Req;
       try {
         request = this.decodeRequestAt(bytes, start + 16, end);
       } catch (err) {
+        if (logs(this.#logger, "warn")) this.#badFrame(state, err);
         return failedIncomingMessageFrame(err);
       }
       this.#stats.reportRequest();
@@ -879,7 +992,25 @@ export abstract class AbstractServer<Req> {
     }
     const host = state.conn === undefined ? "" : state.conn.remoteAddress?.hostname ?? "";
     text += ` from ${host === "" ? "an unknown peer" : quoted(host)}`;
+    if (logs(this.#logger, "warn")) this.#logDenied(d, state);
     return this.#failure(frame, BadRequestError.fromServer(this.serverName, text));
+  }
+
+  #logDenied(d: RequestDescription | undefined, state: ServedConnection): void {
+    let job: string | undefined;
+    let stateName: string | undefined;
+    try {
+      job = d?.jobId?.toString();
+      if (typeof d?.stateName === "string") stateName = d.stateName.slice(0, MAX_QUOTED_NAME);
+    } catch {
+      // A description that cannot be printed is left out.
+    }
+    logEvent(this.#logger, "warn", "request_denied", {
+      server: this.serverName,
+      peer: state.conn === undefined ? "unknown" : addressText(state.conn.remoteAddress),
+      job,
+      state: stateName,
+    });
   }
 
   /**
@@ -1043,6 +1174,9 @@ export abstract class AbstractServer<Req> {
     this.#deadlines.stop();
     this.#watchdog.stop();
     await this.onClose();
+    if (this.#started && logs(this.#logger, "info")) {
+      logEvent(this.#logger, "info", "server_stopped", { server: this.serverName });
+    }
   }
 
   /** Same as {@linkcode AbstractServer.close}. */

@@ -19,9 +19,12 @@ import type { SessionProbe } from "./served_connection.ts";
 
 /**
  * @internal Bounds of a stream session: those of a direct session (its
- * failure frame is the pipeline's own).
+ * failure frame is the pipeline's own unless given).
  */
-export type StreamSessionOptions = Omit<DirectSessionOptions, "framingFailure">;
+export type StreamSessionOptions = Omit<DirectSessionOptions, "framingFailure"> & {
+  /** The frame telling the peer why after a framing error. Default: Flink's pipeline failure. */
+  readonly framingFailure?: (err: Error) => Uint8Array;
+};
 
 /**
  * The most frames handed to the request stage at once: the frames of a
@@ -299,7 +302,7 @@ export class StreamSession implements SessionProbe, InputSource {
       await output?.catch(() => {});
       const writer = conn.writable.getWriter();
       try {
-        await writer.write(pipelineFailureFrame(err));
+        await writer.write((this.#options.framingFailure ?? pipelineFailureFrame)(err));
         await writer.close();
       } finally {
         writer.releaseLock();
