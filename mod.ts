@@ -44,6 +44,9 @@ export * from "./src/transport/memory.ts";
 export * from "./src/transport/listen.ts";
 export * from "./src/server/stats.ts";
 export * from "./src/server/server_base.ts";
+/** The logger every role's `logger` option takes (the rest of logging is in `./observability`). */
+export { type Logger, SILENT_LOGGER } from "./src/observability/logger.ts";
+export type { LogFields, LogLevel } from "./src/observability/log_record.ts";
 export { IncompleteFrameTimeoutError } from "./src/server/connection_watchdog.ts";
 export * from "./src/server/kv_state_server.ts";
 export * from "./src/server/in_memory_states.ts";
