@@ -12,6 +12,7 @@ import {
   RemoteError,
   serializedThrowableOf,
   stringifyError,
+  surfacedFrom,
   toJavaThrowable,
 } from "../wire/errors.ts";
 import { writeJavaThrowable } from "../wire/java_serialization.ts";
@@ -60,7 +61,10 @@ const MAX_SERVER_FAILURE_STREAM = MAX_FAILURE_FRAME_LENGTH - 12;
 
 /**
  * Whether an error belongs to the bad-request family that a server sends as
- * is (Flink's `BadRequestException` and subclasses, local or received).
+ * is (Flink's `BadRequestException` and subclasses, local or received),
+ * judged for a typed cause read out of a received wrapper (see
+ * `surfacedFrom`) by the class received: Flink's proxy wraps a received
+ * `RuntimeException` whatever its text names.
  *
  * @example
  * ```ts
@@ -75,7 +79,8 @@ const MAX_SERVER_FAILURE_STREAM = MAX_FAILURE_FRAME_LENGTH - 12;
  * @returns `true` for the family.
  */
 export function isBadRequestError(err: unknown): boolean {
-  return err instanceof BadRequestError || (err instanceof RemoteError && err.isBadRequest);
+  const remote = err instanceof RemoteError ? err : surfacedFrom(err);
+  return remote !== undefined ? remote.isBadRequest : err instanceof BadRequestError;
 }
 
 /**

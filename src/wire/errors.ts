@@ -88,12 +88,15 @@ export class BadRequestError extends QueryableStateError {
    *
    * @param message The complete message, `<serverName> : <text>`.
    * @param javaClassName The Java class, a `BadRequestException` subclass.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
   constructor(
     message: string,
     javaClassName = "org.apache.flink.queryablestate.network.BadRequestException",
+    options?: QueryableStateErrorOptions,
   ) {
-    super(message, javaClassName);
+    super(message, javaClassName, options);
   }
 
   /**
@@ -125,9 +128,11 @@ export class UnknownKvStateIdError extends BadRequestError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
-    super(message, "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException");
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException", options);
   }
 }
 
@@ -146,9 +151,15 @@ export class UnknownKeyOrNamespaceError extends BadRequestError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
-    super(message, "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException");
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(
+      message,
+      "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+      options,
+    );
   }
 }
 
@@ -169,11 +180,14 @@ export class UnknownKvStateKeyGroupLocationError extends BadRequestError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
+  constructor(message: string, options?: QueryableStateErrorOptions) {
     super(
       message,
       "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException",
+      options,
     );
   }
 }
@@ -194,9 +208,11 @@ export class UnknownLocationError extends QueryableStateError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
-    super(message, "org.apache.flink.queryablestate.exceptions.UnknownLocationException");
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "org.apache.flink.queryablestate.exceptions.UnknownLocationException", options);
   }
 
   /**
@@ -231,9 +247,11 @@ export class UnknownKvStateLocationError extends QueryableStateError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
-    super(message, "org.apache.flink.runtime.query.UnknownKvStateLocation");
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "org.apache.flink.runtime.query.UnknownKvStateLocation", options);
   }
 
   /**
@@ -266,9 +284,11 @@ export class FlinkJobNotFoundError extends QueryableStateError {
    * Creates the error.
    *
    * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
    */
-  constructor(message: string) {
-    super(message, "org.apache.flink.runtime.messages.FlinkJobNotFoundException");
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(message, "org.apache.flink.runtime.messages.FlinkJobNotFoundException", options);
   }
 
   /**
@@ -279,6 +299,38 @@ export class FlinkJobNotFoundError extends QueryableStateError {
    */
   static forJob(jobIdHex: string): FlinkJobNotFoundError {
     return new FlinkJobNotFoundError(`Could not find Flink job (${jobIdHex})`);
+  }
+}
+
+/**
+ * `UnknownJobManagerException` (Flink 1.4's proxy): no JobManager was known
+ * to look a location up with (none registered yet, or leadership lost).
+ * Later Flink versions send {@linkcode UnknownLocationError} instead; a
+ * client of an old cluster meets this one, directly or as the cause in the
+ * text of a wrapping `RuntimeException`.
+ *
+ * @example
+ * ```ts
+ * import { UnknownJobManagerError } from "@kvstate/queryable-state";
+ *
+ * new UnknownJobManagerError("Unknown JobManager.").javaClassName;
+ * // => "org.apache.flink.queryablestate.exceptions.UnknownJobManagerException"
+ * ```
+ */
+export class UnknownJobManagerError extends QueryableStateError {
+  /**
+   * Creates the error.
+   *
+   * @param message The complete message.
+   * @param options The cause (e.g. the remote error it was read out of, see
+   * {@linkcode errorFromJavaThrowable}).
+   */
+  constructor(message: string, options?: QueryableStateErrorOptions) {
+    super(
+      message,
+      "org.apache.flink.queryablestate.exceptions.UnknownJobManagerException",
+      options,
+    );
   }
 }
 
@@ -555,7 +607,49 @@ export class RemoteError extends QueryableStateError {
 /**
  * Turns a throwable received from a peer into the matching typed error:
  * one of the dedicated classes above when the class is one of Flink's known
- * queryable-state exceptions, a {@linkcode RemoteError} otherwise.
+ * queryable-state exceptions, a {@linkcode RemoteError} otherwise, except
+ * when a known cause lies under it (below).
+ *
+ * **Typed causes.** Behind a proxy, Flink reports an unknown state or job as
+ * `java.lang.RuntimeException: Failed request N.` with the real failure only
+ * in the message text (`<LS> Caused by: org.apache.flink.runtime.query.UnknownKvStateLocation: …`,
+ * `… UnknownLocationException: …`), and a peer may send a real Java cause
+ * chain too. When the throwable's Java causes, or the message text of a
+ * throwable of a class with no dedicated error (a wrapper such as
+ * `RuntimeException`), name one of the causes listed here, the error is of
+ * the innermost one's class: {@linkcode UnknownKvStateIdError},
+ * {@linkcode UnknownKeyOrNamespaceError},
+ * {@linkcode UnknownKvStateKeyGroupLocationError},
+ * {@linkcode UnknownLocationError}, {@linkcode UnknownKvStateLocationError},
+ * {@linkcode FlinkJobNotFoundError} or {@linkcode UnknownJobManagerError}
+ * (not `BadRequestException` itself, which says nothing about what is
+ * missing). Its `message` is that cause's message (from a text: the rest of
+ * its line, at most 16 Ki characters, cut ones end with `…`), its
+ * `javaClassName` that cause's class, and its `cause` the
+ * {@linkcode RemoteError} the throwable gives without this rule (so nothing
+ * is lost; {@linkcode surfacedFrom} returns it too); `toJavaThrowable` and
+ * {@linkcode stringifyError} give the throwable as received. The throwable's
+ * own class, when it has a dedicated error, is not replaced by its text, and
+ * with a cause of no known class it stays a `RemoteError` as before.
+ *
+ * How a text is read: only `Caused by: ` directly followed by one of the
+ * class names above, ended by `:` or a line end (or the text's end), counts:
+ * the exact form in which Java prints a cause. Another class (or a known
+ * name as the prefix of a longer name, `…UnknownLocationExceptionX`,
+ * `…UnknownKvStateLocation$1`, or a frame `at …UnknownKvStateLocation.<init>`)
+ * is not a cause. The last one in the text is the innermost (Java prints
+ * causes outermost first); the Java cause chain is walked from its
+ * innermost throwable outward (at most 64 throwables), a throwable's text
+ * counting as below its class. The scan is a backward search for a fixed
+ * string, no regular expression, linear in the text, and reads at most
+ * 4 Mi characters of message text per throwable chain, the end of each
+ * text first (a known cause further from its end is not seen). A throwable
+ * read by the `FailureDecoder` is frozen: what the scan found is remembered
+ * for it, so the same failure again is not scanned again (each call still
+ * builds a fresh error). The text is what the peer wrote and may quote a
+ * caller's own input (e.g. a state name), so it selects a class, never
+ * anything else: a caller who asks for a state named `Caused by: …` fools
+ * only itself.
  *
  * The error (and each `RemoteError` of its cause chain) is built without
  * running `Error`'s constructor, so that no JavaScript stack trace is
@@ -569,7 +663,8 @@ export class RemoteError extends QueryableStateError {
  * for it and `structuredClone` copies it as a plain object. Its `stack` is
  * `<name>: <message>` followed by the remote Java frames as Java prints
  * them, `\tat ...` lines (at most 100 frames and 16 Ki characters;
- * {@linkcode stringifyError} gives the whole trace, causes included).
+ * {@linkcode stringifyError} gives the whole trace, causes included); the
+ * frames of an error of a cause found in a text are in its `cause`'s stack.
  *
  * @example
  * ```ts
@@ -592,6 +687,21 @@ export class RemoteError extends QueryableStateError {
  * e.stack; // => "RemoteError: boom\n\tat a.B.run(B.java:7)"
  * ```
  *
+ * @example An unknown state behind Flink's proxy
+ * ```ts
+ * import { errorFromJavaThrowable, javaThrowable, RemoteError, toJavaThrowable, UnknownKvStateLocationError } from "@kvstate/queryable-state";
+ *
+ * const t = javaThrowable("java.lang.RuntimeException", "Failed request 23.\n Caused by: " +
+ *   "org.apache.flink.runtime.query.UnknownKvStateLocation: No KvStateLocation found for KvState instance with name 'x'.\n" +
+ *   "\tat org.example.Oracle.answer(Oracle.java:95)\n");
+ * const e = errorFromJavaThrowable(t);
+ * e instanceof UnknownKvStateLocationError; // => true
+ * e.message; // => "No KvStateLocation found for KvState instance with name 'x'."
+ * e.cause instanceof RemoteError; // => true
+ * (e.cause as RemoteError).javaClassName; // => "java.lang.RuntimeException"
+ * toJavaThrowable(e) === t; // => true
+ * ```
+ *
  * @param t The throwable.
  * @returns The typed error.
  */
@@ -601,10 +711,54 @@ export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
   if (t.cause === null) {
     const proto = DEDICATED.get(t.className);
     if (proto !== undefined) {
-      return withThrowable(remoteInstance(proto, t, message, false, undefined), t);
+      return withThrowable(
+        remoteInstance(proto, t.className, remoteFrames(t), message, false, undefined),
+        t,
+      );
     }
   }
-  return remoteError(t, message);
+  const found = knownCause(t);
+  const remote = remoteError(t, message);
+  if (found === null) return remote;
+  const e = remoteInstance(
+    found.proto,
+    found.className,
+    found.frames === null ? "" : remoteFrames(found.frames),
+    found.message,
+    true,
+    remote,
+  );
+  (e as unknown as Record<symbol, RemoteError>)[SURFACED] = remote;
+  return withThrowable(e, t);
+}
+
+const SURFACED: unique symbol = Symbol("surfacedFrom");
+
+/**
+ * The {@linkcode RemoteError} that {@linkcode errorFromJavaThrowable} read a
+ * typed cause out of (also the error's `cause`): for an error of a known
+ * class found under a wrapper, the wrapper as received. `undefined` for any
+ * other value, including an error of the class the peer actually sent. A
+ * relay decides by it what the peer sent: Flink's proxy retries and relays
+ * unchanged by the class received, not by the class of a cause.
+ *
+ * @example
+ * ```ts
+ * import { errorFromJavaThrowable, javaThrowable, surfacedFrom, UnknownLocationError } from "@kvstate/queryable-state";
+ *
+ * const e = errorFromJavaThrowable(javaThrowable("java.lang.RuntimeException", "Failed request 1.\n Caused by: " +
+ *   "org.apache.flink.queryablestate.exceptions.UnknownLocationException: no oracle"));
+ * e instanceof UnknownLocationError; // => true
+ * surfacedFrom(e)?.javaClassName; // => "java.lang.RuntimeException"
+ * surfacedFrom(new UnknownLocationError("local")); // => undefined
+ * ```
+ *
+ * @param err Any value.
+ * @returns The remote error it was surfaced from, or `undefined`.
+ */
+export function surfacedFrom(err: unknown): RemoteError | undefined {
+  if (!(err instanceof QueryableStateError)) return undefined;
+  return (err as unknown as Record<symbol, RemoteError | undefined>)[SURFACED];
 }
 
 /**
@@ -613,46 +767,184 @@ export function errorFromJavaThrowable(t: JavaThrowable): QueryableStateError {
  */
 function remoteError(t: JavaThrowable, message: string): RemoteError {
   const cause = t.cause === null ? undefined : remoteError(t.cause, t.cause.message ?? "");
-  const e = remoteInstance(RemoteError.prototype, t, message, true, cause);
+  const e = remoteInstance(
+    RemoteError.prototype,
+    t.className,
+    remoteFrames(t),
+    message,
+    true,
+    cause,
+  );
   (e as { throwable: JavaThrowable }).throwable = t;
   return e;
 }
 
+/** Java class names of Flink's exceptions with a dedicated error class. */
+const UNKNOWN_KV_STATE_ID = "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException";
+const UNKNOWN_KEY_OR_NAMESPACE =
+  "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException";
+const UNKNOWN_KEY_GROUP_LOCATION =
+  "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException";
+const UNKNOWN_LOCATION = "org.apache.flink.queryablestate.exceptions.UnknownLocationException";
+const UNKNOWN_KV_STATE_LOCATION = "org.apache.flink.runtime.query.UnknownKvStateLocation";
+const FLINK_JOB_NOT_FOUND = "org.apache.flink.runtime.messages.FlinkJobNotFoundException";
+const UNKNOWN_JOB_MANAGER = "org.apache.flink.queryablestate.exceptions.UnknownJobManagerException";
+
+/**
+ * The prototypes of the classes a cause is surfaced as, by Java class (each
+ * class's own `javaClassName`). Every name starts with {@linkcode FLINK_PACKAGE}.
+ */
+const CAUSES: ReadonlyMap<string, QueryableStateError> = new Map<string, QueryableStateError>([
+  [UNKNOWN_KV_STATE_ID, UnknownKvStateIdError.prototype],
+  [UNKNOWN_KEY_OR_NAMESPACE, UnknownKeyOrNamespaceError.prototype],
+  [UNKNOWN_KEY_GROUP_LOCATION, UnknownKvStateKeyGroupLocationError.prototype],
+  [UNKNOWN_LOCATION, UnknownLocationError.prototype],
+  [UNKNOWN_KV_STATE_LOCATION, UnknownKvStateLocationError.prototype],
+  [FLINK_JOB_NOT_FOUND, FlinkJobNotFoundError.prototype],
+  [UNKNOWN_JOB_MANAGER, UnknownJobManagerError.prototype],
+]);
+
 /** The prototypes of the dedicated classes, by Java class (each class's own `javaClassName`). */
 const DEDICATED: ReadonlyMap<string, QueryableStateError> = new Map<string, QueryableStateError>([
-  [
-    "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException",
-    UnknownKvStateIdError.prototype,
-  ],
-  [
-    "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
-    UnknownKeyOrNamespaceError.prototype,
-  ],
-  [
-    "org.apache.flink.queryablestate.exceptions.UnknownKvStateKeyGroupLocationException",
-    UnknownKvStateKeyGroupLocationError.prototype,
-  ],
+  ...CAUSES,
   ["org.apache.flink.queryablestate.network.BadRequestException", BadRequestError.prototype],
-  [
-    "org.apache.flink.queryablestate.exceptions.UnknownLocationException",
-    UnknownLocationError.prototype,
-  ],
-  ["org.apache.flink.runtime.query.UnknownKvStateLocation", UnknownKvStateLocationError.prototype],
-  [
-    "org.apache.flink.runtime.messages.FlinkJobNotFoundException",
-    FlinkJobNotFoundError.prototype,
-  ],
 ]);
+
+/** What {@linkcode knownCause} found: the class, its message, and whose frames the stack shows. */
+interface KnownCause {
+  readonly proto: QueryableStateError;
+  readonly className: string;
+  readonly message: string;
+  /** The cause's own throwable when it is one of the Java chain; `null` for a cause in a text. */
+  readonly frames: JavaThrowable | null;
+}
+
+/** The prefix that every class name of {@linkcode CAUSES} starts with. */
+const FLINK_PACKAGE = "org.apache.flink.";
+/** How Java introduces a cause in `printStackTrace()` text. */
+const CAUSED_BY = "Caused by: ";
+/** The string the text scan searches for. */
+const ANCHOR = CAUSED_BY + FLINK_PACKAGE;
+/** The longest class name of {@linkcode CAUSES}. */
+const MAX_CAUSE_NAME = Math.max(...[...CAUSES.keys()].map((n) => n.length));
+/** The lengths of the class names of {@linkcode CAUSES}. */
+const CAUSE_NAME_LENGTHS: ReadonlySet<number> = new Set([...CAUSES.keys()].map((n) => n.length));
+/** The most throwables of a Java cause chain walked: 64. */
+const MAX_CAUSE_CHAIN = 64;
+/** The most message text scanned per chain: 4 Mi characters. */
+const MAX_CAUSE_TEXT_SCAN = 4 * 1024 * 1024;
+/** The longest message of a cause read from a text: 16 Ki characters. */
+const MAX_CAUSE_MESSAGE = 16 * 1024;
+/** What the scan found for each frozen throwable met (`null`: nothing). */
+const FOUND = new WeakMap<JavaThrowable, KnownCause | null>();
+
+/**
+ * The innermost known cause under `t` (its causes, or its text when its
+ * class has no dedicated error), or `null`. Remembered for a frozen
+ * throwable (the `FailureDecoder` freezes what it parses, and shares it).
+ */
+function knownCause(t: JavaThrowable): KnownCause | null {
+  const frozen = Object.isFrozen(t);
+  if (frozen) {
+    const memo = FOUND.get(t);
+    if (memo !== undefined) return memo;
+  }
+  const found = findKnownCause(t);
+  if (frozen) FOUND.set(t, found);
+  return found;
+}
+
+function findKnownCause(t: JavaThrowable): KnownCause | null {
+  const chain: JavaThrowable[] = [];
+  for (let c: JavaThrowable | null = t; c !== null && chain.length < MAX_CAUSE_CHAIN; c = c.cause) {
+    chain.push(c);
+  }
+  let budget = MAX_CAUSE_TEXT_SCAN;
+  // Innermost first: the first one found is the innermost.
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const c = chain[i];
+    const className = c.className;
+    if (DEDICATED.has(className)) {
+      const proto = CAUSES.get(className);
+      if (i > 0 && proto !== undefined) {
+        return { proto, className, message: c.message ?? "", frames: c };
+      }
+      continue; // its own class, or BadRequestException: its text is not read
+    }
+    const text = c.message;
+    if (text === null || budget <= 0 || typeof text !== "string") continue;
+    const found = causeInText(text.length > budget ? text.slice(text.length - budget) : text);
+    budget -= text.length;
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** The last `Caused by: <known class>` of a text, or `null`; linear in the text. */
+function causeInText(text: string): KnownCause | null {
+  let from = text.length - ANCHOR.length;
+  while (from >= 0) {
+    const at = text.lastIndexOf(ANCHOR, from);
+    if (at < 0) return null;
+    const found = causeAt(text, at + CAUSED_BY.length);
+    if (found !== null) return found;
+    from = at - 1;
+  }
+  return null;
+}
+
+/**
+ * The known cause whose class name starts at `start` (ended by `:`, a line
+ * end or the text's end), or `null`. The name is checked before the message
+ * is read, so an unknown one costs at most the longest known name.
+ */
+function causeAt(text: string, start: number): KnownCause | null {
+  // The whole name: letters, digits, `_`, `$` and `.` (bounded by the longest known name).
+  const limit = Math.min(text.length, start + MAX_CAUSE_NAME + 1);
+  let end = start;
+  while (end < limit && isNameChar(text.charCodeAt(end))) end++;
+  if (!CAUSE_NAME_LENGTHS.has(end - start)) return null;
+  const ended = end === text.length || isLineEnd(text.charCodeAt(end));
+  if (!ended && text.charCodeAt(end) !== 0x3a /* : */) return null;
+  const className = text.slice(start, end);
+  const proto = CAUSES.get(className);
+  if (proto === undefined) return null;
+  // Java prints a null message as the class name alone.
+  return { proto, className, message: ended ? "" : lineAfter(text, end + 1), frames: null };
+}
+
+/** The rest of the line from `from` (one leading space skipped), at most {@linkcode MAX_CAUSE_MESSAGE} characters. */
+function lineAfter(text: string, from: number): string {
+  if (text.charCodeAt(from) === 0x20) from++;
+  const cap = Math.min(text.length, from + MAX_CAUSE_MESSAGE);
+  let to = from;
+  while (to < cap && !isLineEnd(text.charCodeAt(to))) to++;
+  if (to < cap || to === text.length || isLineEnd(text.charCodeAt(to))) return text.slice(from, to);
+  // Cut (not inside a surrogate pair), and marked.
+  const last = text.charCodeAt(to - 1);
+  if (last >= 0xd800 && last <= 0xdbff) to--;
+  return text.slice(from, to) + "…";
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c === 0x2e || c === 0x5f || c === 0x24;
+}
+
+function isLineEnd(c: number): boolean {
+  return c === 0x0a || c === 0x0d;
+}
 
 /**
  * An instance of the class of `proto` with the own properties, in the
  * order, that its constructor gives it (`stack`, `message`, `cause` when
  * given, `javaClassName`), without running `Error`'s constructor. `stack` is
- * a data property: the name, the message and the remote Java frames.
+ * a data property: the name, the message and `frames` (remote Java frames).
  */
 function remoteInstance<E extends QueryableStateError>(
   proto: E,
-  t: JavaThrowable,
+  javaClassName: string,
+  frames: string,
   message: string,
   hasCause: boolean,
   cause: unknown,
@@ -660,7 +952,7 @@ function remoteInstance<E extends QueryableStateError>(
   const e = Object.create(proto) as E;
   const name = e.name;
   Object.defineProperty(e, "stack", {
-    value: (message === "" ? name : name + ": " + message) + remoteFrames(t),
+    value: (message === "" ? name : name + ": " + message) + frames,
     writable: true,
     enumerable: false,
     configurable: true,
@@ -679,7 +971,7 @@ function remoteInstance<E extends QueryableStateError>(
       configurable: true,
     });
   }
-  (e as { javaClassName: string }).javaClassName = t.className;
+  (e as { javaClassName: string }).javaClassName = javaClassName;
   return e;
 }
 

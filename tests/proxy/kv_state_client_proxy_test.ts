@@ -21,6 +21,7 @@ import {
   UnknownKvStateIdError,
   UnknownKvStateKeyGroupLocationError,
   UnknownKvStateLocationError,
+  UnknownLocationError,
 } from "../../mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";
@@ -90,7 +91,17 @@ for (const tc of TRANSPORTS) {
         "Queryable State Server : No state for the specified key/namespace.",
       );
 
-      const noState = await assertRejects(() => c.getKvState(JOB, "nope", "hello", q), RemoteError);
+      // Typed by the cause in the text of the proxy's RuntimeException, which is kept as its cause.
+      const noStateTyped = await assertRejects(
+        () => c.getKvState(JOB, "nope", "hello", q),
+        UnknownKvStateLocationError,
+      );
+      assertEquals(
+        noStateTyped.message,
+        "No KvStateLocation found for KvState instance with name 'nope'.",
+      );
+      const noState = noStateTyped.cause as RemoteError;
+      assertInstanceOf(noState, RemoteError);
       assertEquals(noState.javaClassName, "java.lang.RuntimeException");
       assert(
         noState.message.endsWith(
@@ -101,10 +112,12 @@ for (const tc of TRANSPORTS) {
       assert(/^Failed request \d+\.\n Caused by: /.test(noState.message), noState.message);
 
       const otherJob = JobId.fromHex("00000000000000050000000000000006");
-      const noJob = await assertRejects(
+      const noJobTyped = await assertRejects(
         () => c.getKvState(otherJob, "word-counts", "hello", q),
-        RemoteError,
+        UnknownLocationError,
       );
+      const noJob = noJobTyped.cause as RemoteError;
+      assertInstanceOf(noJob, RemoteError);
       assert(
         noJob.message.endsWith(
           "Caused by: org.apache.flink.queryablestate.exceptions.UnknownLocationException: Could not retrieve location of state=word-counts of job=00000000000000050000000000000006. Potential reasons are: i) the state is not ready, or ii) the job does not exist.\n",
@@ -335,11 +348,12 @@ Deno.test("proxy: an oracle that fails, hangs, or is swapped mid-flight", async 
     assertEquals(hung, 1);
     // Removed: UnknownLocationException.
     plane.proxy.updateKvStateLocationOracle(JOB, null);
-    await assertRejects(
+    const removed = await assertRejects(
       () => plane.client.getKvState(JOB, "word-counts", "hello", q),
-      RemoteError,
-      "UnknownLocationException",
+      UnknownLocationError,
+      "Could not retrieve location of state=word-counts",
     );
+    assert((removed.cause as RemoteError).message.includes("UnknownLocationException"));
   } finally {
     await plane.close();
   }
@@ -381,10 +395,13 @@ Deno.test("proxy: location cache: shared lookups, FlinkJobNotFound remembered br
       },
     });
     for (let i = 0; i < 2; i++) {
-      const e = await assertRejects(
+      const typed = await assertRejects(
         () => plane.client.getKvState(JOB, "word-counts", "hello", q),
-        RemoteError,
+        FlinkJobNotFoundError,
+        "Could not find Flink job (0102030405060708a1a2a3a4a5a6a7a8)",
       );
+      const e = typed.cause as RemoteError;
+      assertInstanceOf(e, RemoteError);
       assert(
         e.message.includes(
           "org.apache.flink.runtime.messages.FlinkJobNotFoundException: Could not find Flink job (0102030405060708a1a2a3a4a5a6a7a8)",

@@ -25,13 +25,25 @@ import {
   RemoteError,
   serializeKeyAndNamespace,
   stringHashCode,
+  surfacedFrom,
   toHex,
   type Transport,
   TYPE_SERIALIZERS as S,
   UnknownKvStateLocationError,
   writeJavaThrowable,
 } from "../../mod.ts";
-import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
+
+/**
+ * The proxy's RuntimeException of a failure: the error itself, or the one a
+ * typed cause was read out of (`surfacedFrom`).
+ */
+function wrapped(e: unknown): RemoteError {
+  const remote = surfacedFrom(e) ?? e;
+  assertInstanceOf(remote, RemoteError);
+  assertEquals(remote.javaClassName, "java.lang.RuntimeException");
+  return remote;
+}
 import { delay, RawPeer } from "../_harness.ts";
 import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
 import { largestTraceStream } from "../wire/_java_streams.ts";
@@ -105,7 +117,7 @@ Deno.test("proxy hardening: 50,000 unknown state names and 20,000 job ids leave 
         serializedKeyAndNamespace: new Uint8Array(0),
       }).then(
         () => assert(false, "no such state"),
-        (e) => assertEquals(e.constructor, RemoteError),
+        (e) => assertEquals(wrapped(e).constructor, RemoteError),
       );
     let most = 0;
     for (let batch = 0; batch < 50; batch++) {
@@ -153,19 +165,29 @@ Deno.test("proxy hardening: failed lookups are remembered for the negative TTL o
     await Promise.all(
       Array.from(
         { length: 200 },
-        (_, i) => assertRejects(() => client.getKvState(JOB, `n${i}`, "hello", q), RemoteError),
+        (_, i) =>
+          assertRejects(
+            () => client.getKvState(JOB, `n${i}`, "hello", q),
+            UnknownKvStateLocationError,
+          ),
       ),
     );
     const started = performance.now();
     assertEquals(oracle.calls, 200);
     assertEquals(proxy.locationCacheSize.entries, 200);
     // Within the TTL, the same failure without the oracle.
-    const again = await assertRejects(() => client.getKvState(JOB, "n7", "hello", q), RemoteError);
+    const again = await assertRejects(
+      () => client.getKvState(JOB, "n7", "hello", q),
+      UnknownKvStateLocationError,
+    );
     assert(again.message.includes("No KvStateLocation found for KvState instance with name 'n7'"));
     assertEquals(oracle.calls, 200);
     await delay(450 - (performance.now() - started));
     assertEquals(proxy.locationCacheSize, { entries: 0, bytes: 0 }, "all expired and gone");
-    await assertRejects(() => client.getKvState(JOB, "n7", "hello", q), RemoteError);
+    await assertRejects(
+      () => client.getKvState(JOB, "n7", "hello", q),
+      UnknownKvStateLocationError,
+    );
     assertEquals(oracle.calls, 201, "asked again after the TTL");
   } finally {
     await client.close();
@@ -192,13 +214,16 @@ Deno.test("proxy hardening: 1 MiB state names: refused by default; with a larger
     for (let i = 0; i < 8; i++) {
       const name = String.fromCharCode(97 + i).repeat(MIB);
       for (const address of [a1, a2]) {
-        await assertRejects(() =>
-          client.sendKvStateRequest(address, {
-            jobId: JOB,
-            stateName: name,
-            keyHashCode: 0,
-            serializedKeyAndNamespace: new Uint8Array(0),
-          }), RemoteError);
+        wrapped(
+          await assertRejects(() =>
+            client.sendKvStateRequest(address, {
+              jobId: JOB,
+              stateName: name,
+              keyHashCode: 0,
+              serializedKeyAndNamespace: new Uint8Array(0),
+            })
+          ),
+        );
       }
       const size = loose.locationCacheSize;
       assert(size.bytes <= 12 * MIB && size.entries <= 2, JSON.stringify(size));
@@ -542,9 +567,8 @@ Deno.test("proxy hardening: oracles that throw, answer garbage or never answer f
       plane.proxy.updateKvStateLocationOracle(JOB, { requestKvStateLocation });
       // Twice: the second time the (garbage) location, if any, would be cached.
       for (let i = 0; i < 2; i++) {
-        const e = await assertRejects(
-          () => plane.client.getKvState(JOB, "word-counts", "hello", q),
-          RemoteError,
+        const e = wrapped(
+          await assertRejects(() => plane.client.getKvState(JOB, "word-counts", "hello", q)),
         );
         assert(e.message.includes(text), `${what}: ${e.message}`);
       }

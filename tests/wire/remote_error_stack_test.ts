@@ -8,6 +8,7 @@ import {
   QueryableStateError,
   readJavaThrowable,
   RemoteError,
+  surfacedFrom,
   toJavaThrowable,
   UnknownKeyOrNamespaceError,
   UnknownKvStateIdError,
@@ -90,17 +91,30 @@ Deno.test("errorFromJavaThrowable: each RemoteError of a cause chain has its own
   );
 });
 
-Deno.test("errorFromJavaThrowable: a cause of a known class is a RemoteError, as new RemoteError builds it", () => {
-  const inner = javaThrowable(
-    "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
-    "inner",
-  );
+Deno.test("errorFromJavaThrowable: a Java cause of a known class is surfaced, the RemoteError kept as its cause", () => {
+  const inner: JavaThrowable = {
+    ...javaThrowable(
+      "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",
+      "inner",
+    ),
+    stackTrace: [frame(7)],
+  };
   const outer = javaThrowable("java.lang.RuntimeException", "outer", inner);
   const e = errorFromJavaThrowable(outer);
-  assertInstanceOf(e, RemoteError);
+  assertInstanceOf(e, UnknownKeyOrNamespaceError);
+  assertEquals([e.message, e.javaClassName], ["inner", inner.className]);
+  // The stack is the cause's own: its name, message and frames.
+  assertEquals(
+    e.stack,
+    "UnknownKeyOrNamespaceError: inner\n\tat org.example.Handler.step7(Handler.java:107)",
+  );
+  // The remote error, as new RemoteError builds it (its causes RemoteErrors too), is the cause.
   assertInstanceOf(e.cause, RemoteError);
-  assert(!(e.cause instanceof UnknownKeyOrNamespaceError));
-  assertEquals((e.cause as RemoteError).throwable, inner);
+  assert(surfacedFrom(e) === e.cause);
+  assertEquals(shape(e.cause as object), shape(new RemoteError(outer)));
+  assertInstanceOf((e.cause as RemoteError).cause, RemoteError);
+  assert(!((e.cause as RemoteError).cause instanceof UnknownKeyOrNamespaceError));
+  assertEquals(toJavaThrowable(e), outer, "the throwable as received");
   assertInstanceOf(new RemoteError(outer).cause, RemoteError);
 });
 
@@ -197,7 +211,14 @@ vectorTest(
       const stack = e.stack!;
       assert(!JS_FRAME.test(stack), `${v.file}: ${stack}`);
       assert(stack.startsWith(e.message === "" ? e.name : `${e.name}: ${e.message}`), v.file);
-      assertEquals(stack.split("\n\tat ").length - 1, t.stackTrace.length, v.file);
+      // A cause read out of a text has no frames of its own: the remote error it came from has them.
+      const remote = surfacedFrom(e);
+      if (remote !== undefined) {
+        assertEquals(stack.split("\n\tat ").length - 1, 0, v.file);
+        assert(!JS_FRAME.test(remote.stack!), v.file);
+      }
+      const framed = remote?.stack ?? stack;
+      assertEquals(framed.split("\n\tat ").length - 1, t.stackTrace.length, v.file);
       if (t.stackTrace.length > 0) withFrames++;
     }
     assert(withFrames >= 10, `only ${withFrames} vectors with frames`);
