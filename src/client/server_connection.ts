@@ -291,7 +291,12 @@ export class ServerConnection {
         // Once more after cutting out abandoned frames, if there are any.
         if (attempt > 0 || out.holeBytes === 0) {
           settleErr(this.#client, pending, this.#queueFull(size));
-          this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
+          this.#client.logConnection?.(
+            "request_queue_full",
+            this.address,
+            undefined,
+            this.#maxQueued,
+          );
           return;
         }
         this.#compact();
