@@ -28,6 +28,11 @@
  * the default roots, --upstream-tls-cert FILE --upstream-tls-key FILE
  * present a client certificate.
  *
+ * HTTP: --http HOST:PORT (port 0 for any) serves the HTTP/JSON gateway
+ * beside the binary protocol (see examples/gateway.ts for the routes) and
+ * prints `http listening on HOST:PORT`; the demo does so on 127.0.0.1 on a
+ * free port unless --http off, and prints a link to the state explorer.
+ *
  * The program is `src/cli/` (also `deno run -A jsr:@kvstate/queryable-state/cli proxy`);
  * `--help` lists every flag with its default and environment variable.
  *

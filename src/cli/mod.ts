@@ -1,6 +1,8 @@
 /**
- * The command-line programs: a queryable-state client proxy, a state
- * server with fixture data, and a one-shot client, runnable straight from
+ * The command-line programs: a queryable-state client proxy (with the
+ * HTTP/JSON gateway beside it: `--http HOST:PORT`, on by default for the
+ * demo), a state server with fixture data, a one-shot client, and the
+ * HTTP/JSON gateway alone in front of any proxy, runnable straight from
  * JSR:
  *
  * ```sh
@@ -9,6 +11,7 @@
  * deno run -A jsr:@kvstate/queryable-state/cli server --data fixtures.json --write-locations locations.json
  * deno run -A jsr:@kvstate/queryable-state/cli client --proxy 127.0.0.1:9069 \
  *   --job 0102030405060708a1a2a3a4a5a6a7a8 --state word-counts --key-type string --key hello --value-type long
+ * deno run -A jsr:@kvstate/queryable-state/cli gateway --proxy 127.0.0.1:9069 --http 127.0.0.1:8080
  * deno run -A jsr:@kvstate/queryable-state/cli --help             # every flag, default and variable
  * ```
  *
@@ -42,7 +45,7 @@ export const VERSION: string = PACKAGE_VERSION;
 
 /**
  * Runs the CLI with its arguments and returns the exit code (it does not
- * exit): `proxy|server|client [flags]`, `help [command]`, `--help`,
+ * exit): `proxy|server|client|gateway [flags]`, `help [command]`, `--help`,
  * `--version`. The long-running commands return after SIGINT or SIGTERM.
  *
  * @example
