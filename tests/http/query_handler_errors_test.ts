@@ -11,6 +11,7 @@ import {
   errorFromJavaThrowable,
   FlinkJobNotFoundError,
   javaThrowable,
+  RemoteError,
   RequestQueueFullError,
   UnknownKvStateIdError,
   UnknownKvStateLocationError,
@@ -54,26 +55,51 @@ Deno.test("unknown key: 404 UnknownKeyOrNamespaceError with its Java class and m
   }
 });
 
-Deno.test("unknown state or job through our proxy: today a RuntimeException with the cause in its text, 502", async () => {
+Deno.test("unknown state or job through our proxy: 404 with the typed cause read out of the proxy's RuntimeException", async () => {
   // The proxy wraps UnknownKvStateLocation / UnknownLocationException in
-  // `RuntimeException: Failed request N.` with the cause only in the text;
-  // reading the typed cause out of that text is a later part of issue 11
-  // (then these become 404).
+  // `RuntimeException: Failed request N.` with the cause only in its text;
+  // the client surfaces that cause as its typed error (the RuntimeException
+  // kept as its cause), which the gateway answers with 404.
   const plane = await startPlane();
   try {
-    for (
-      const url of [valueUrl("no-such-state", VALUE), valueUrl("counts", VALUE, "ff".repeat(16))]
-    ) {
+    const cases: Array<[string, string, string, string]> = [
+      [
+        valueUrl("no-such-state", VALUE),
+        "UnknownKvStateLocationError",
+        "org.apache.flink.runtime.query.UnknownKvStateLocation",
+        "No KvStateLocation found for KvState instance with name 'no-such-state'.",
+      ],
+      [
+        valueUrl("counts", VALUE, "ff".repeat(16)),
+        "UnknownLocationError",
+        "org.apache.flink.queryablestate.exceptions.UnknownLocationException",
+        `Could not retrieve location of state=counts of job=${"ff".repeat(16)}. ` +
+        "Potential reasons are: i) the state is not ready, or ii) the job does not exist.",
+      ],
+    ];
+    for (const [url, type, javaClass, message] of cases) {
       const r = await read(await plane.handler(new Request(url)));
-      assertEquals(r.status, 502, url);
-      assertEquals(r.body.error.type, "RemoteError");
-      assertEquals(r.body.error.javaClass, "java.lang.RuntimeException");
-      assert(
-        /Caused by: org\.apache\.flink\.(runtime\.query\.UnknownKvStateLocation|queryablestate\.exceptions\.UnknownLocationException)/
-          .test(r.body.error.message),
-        r.body.error.message,
-      );
+      assertEquals(r.status, 404, url);
+      assertEquals(r.body, { error: { type, javaClass, message } }, url);
     }
+    // The batch route answers the same errors in place.
+    const batch = await read(
+      await plane.handler(batchRequest({
+        queries: [
+          {
+            jobId: JOB,
+            stateName: "no-such-state",
+            key: "hello",
+            keyType: "string",
+            valueType: "long",
+          },
+          { jobId: JOB, stateName: "counts", key: "hello", keyType: "string", valueType: "long" },
+        ],
+      })),
+    );
+    assertEquals(batch.status, 200);
+    assertEquals(batch.body.results[0].error.type, "UnknownKvStateLocationError");
+    assertEquals(batch.body.results[1], { value: "42" });
   } finally {
     await plane.close();
   }
@@ -102,7 +128,23 @@ Deno.test("typed unknown state, job or state id: 404, also as a cause of a remot
       "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException",
     ],
     [
+      // A known Java cause: surfaced by the client.
       errorFromJavaThrowable(
+        javaThrowable(
+          "java.lang.RuntimeException",
+          "Failed request 1.",
+          javaThrowable(
+            "org.apache.flink.runtime.query.UnknownKvStateLocation",
+            "No KvStateLocation found",
+          ),
+        ),
+      ),
+      "UnknownKvStateLocationError",
+      "org.apache.flink.runtime.query.UnknownKvStateLocation",
+    ],
+    [
+      // A RemoteError built as is: the gateway finds the cause itself.
+      new RemoteError(
         javaThrowable(
           "java.lang.RuntimeException",
           "Failed request 1.",
