@@ -184,6 +184,8 @@ export class NetworkClient {
   readonly #logger: Logger;
   /** Addresses whose last connection failed (for `connection_recovered`); bounded. */
   readonly #failed = new Set<string>();
+  /** `close()` was called. */
+  #stopping = false;
 
   /**
    * Creates a NetworkClient.
@@ -509,6 +511,8 @@ export class NetworkClient {
    * @returns Resolves when every connection is released.
    */
   close(): Promise<void> {
+    // Set before the connections are failed (below, synchronously): their loss is not logged.
+    this.#stopping = true;
     this.#closing ??= (async () => {
       if (this.#sweeper !== undefined) {
         clearInterval(this.#sweeper);
@@ -539,7 +543,7 @@ export class NetworkClient {
     detail: number,
   ): void {
     try {
-      if (this.#logger === SILENT_LOGGER || this.#closing !== undefined) return;
+      if (this.#logger === SILENT_LOGGER || this.#stopping) return;
       if (event === "connected") {
         if (this.#failed.size === 0) return;
         const key = addressText(address);
