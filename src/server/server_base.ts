@@ -189,6 +189,19 @@ export interface ServerOptions {
    *
    * Peers decide how often most of these happen: give a logger that
    * rate-limits per event name (as `createLogger` does by default).
+   *
+   * @example JSON lines, one per event
+   * ```ts
+   * import { KvStateServer, MemoryTransport } from "@kvstate/queryable-state";
+   * import { createLogger } from "@kvstate/queryable-state/observability";
+   *
+   * const lines: string[] = [];
+   * const logger = createLogger({ format: "json", write: (line) => lines.push(line) });
+   * const server = new KvStateServer({ transport: new MemoryTransport(), logger });
+   * await server.start();
+   * await server.close();
+   * lines.map((line) => JSON.parse(line).event); // => ["server_started", "server_stopped"]
+   * ```
    */
   readonly logger?: Logger;
 }
