@@ -16,7 +16,8 @@
  * complete.
  *
  * The `Response` is written back as it comes: status, headers (each
- * `set-cookie` on its own), then the body chunk by chunk, each one sent at
+ * `set-cookie` on its own; sent at once for `text/event-stream`, else with
+ * the first chunk), then the body chunk by chunk, each one sent at
  * once (a server-sent events stream reaches the client event by event) and
  * the next one read only when Node's buffer has room (`drain`). When the
  * client goes away, the body is cancelled, which ends a watch stream.
@@ -283,7 +284,9 @@ async function writeResponse(
     res.end();
     return;
   }
-  res.flushHeaders();
+  // An event stream's headers go out at once, even before its first event;
+  // other answers' headers go with their first chunk (one packet, not two).
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) res.flushHeaders();
   const reader = body.getReader();
   const stop = () => reader.cancel().catch(() => {});
   gone.addEventListener("abort", stop, { once: true });

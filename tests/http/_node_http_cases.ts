@@ -328,8 +328,9 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
     },
   },
   {
-    name: "a streamed response reaches the client chunk by chunk",
+    name: "a streamed response reaches the client chunk by chunk, its headers first",
     async run() {
+      const headersFirst = gate();
       const next = gate();
       const served = await serveNode({
         hostname: HOST,
@@ -337,6 +338,7 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
         handler: () => {
           const body = new ReadableStream<Uint8Array>({
             async start(c) {
+              await headersFirst.promise;
               c.enqueue(encoder.encode("data: 1\n\n"));
               await next.promise;
               c.enqueue(encoder.encode("data: 2\n\n"));
@@ -347,8 +349,10 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
         },
       });
       try {
-        const res = await fetch(`${base(served)}/watch`);
+        // The headers of an event stream come before its first event.
+        const res = await fetch(`${base(served)}/watch`, { signal: AbortSignal.timeout(5_000) });
         checkEquals(res.headers.get("content-type"), "text/event-stream", "content type");
+        headersFirst.open();
         const reader = res.body!.getReader();
         // The first event arrives while the handler still holds the second.
         const first = await reader.read();
@@ -362,6 +366,7 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
         }
         checkEquals(rest, "data: 2\n\n", "second event, then the end");
       } finally {
+        headersFirst.open();
         next.open();
         await served.close();
       }
