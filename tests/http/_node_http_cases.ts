@@ -328,6 +328,40 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
     },
   },
   {
+    name: "the gateway's watch route over node:http: the first event, then the client leaves",
+    async run() {
+      const plane = await startPlane();
+      const served = await serveNode({ handler: plane.handler, hostname: HOST, port: 0 });
+      try {
+        const ac = new AbortController();
+        const res = await fetch(
+          `${base(served)}/v1/jobs/${JOB}/states/counts/watch?key=hello&keyType=string` +
+            "&valueType=long&intervalMs=100",
+          { signal: ac.signal },
+        );
+        checkEquals(res.status, 200, "watch status");
+        check(
+          res.headers.get("content-type")?.startsWith("text/event-stream") === true,
+          `watch content type: ${res.headers.get("content-type")}`,
+        );
+        const reader = res.body!.getReader();
+        let text = "";
+        for (let i = 0; i < 10 && !text.includes("\n\n"); i++) {
+          const r = await reader.read();
+          if (r.done) break;
+          text += decoder.decode(r.value);
+        }
+        checkEquals(text, 'event: value\ndata: {"value":"42"}\n\n', "the first event");
+        ac.abort();
+        await reader.read().catch(() => {});
+      } finally {
+        // Closing waits for no watcher: the client's leaving ended it.
+        await served.close();
+        await plane.close();
+      }
+    },
+  },
+  {
     name: "a streamed response reaches the client chunk by chunk, its headers first",
     async run() {
       const headersFirst = gate();
