@@ -84,7 +84,12 @@ function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
  * module's typed errors (e.g. `UnknownKeyOrNamespaceError` for a missing
  * key, `RemoteError` carrying the Java class and message otherwise);
  * `getKvStateIfPresent` and `getKvStateBytesIfPresent` resolve `undefined`
- * for a missing key instead, and build no error for it.
+ * for a missing key instead, and build no error for it. An unknown state
+ * or job, which a proxy (Flink's or ours) reports as a `RuntimeException`
+ * with the cause only in its text, rejects with the typed error of that
+ * cause (`UnknownKvStateLocationError`, `UnknownLocationError`,
+ * `FlinkJobNotFoundError`, …), the `RuntimeException` kept as its `cause`
+ * (see `errorFromJavaThrowable`).
  *
  * Unlike Flink's client, it does not wait forever: a query rejects with
  * `DeadlineExceededError` after `requestTimeoutMs` (default 30 s; a query's
@@ -208,7 +213,12 @@ export class QueryableStateClient {
    * resolves `undefined` when the key has no value (where `getKvState`
    * rejects with `UnknownKeyOrNamespaceError`), and builds no error for it,
    * so that a miss costs no more than a hit. Every other failure rejects as
-   * with `getKvState`.
+   * with `getKvState`. A miss is the `UnknownKeyOrNamespaceException` itself,
+   * without a cause (how Flink's proxy relays a state server's miss): one
+   * named only as the cause of another throwable (a wrapper's text, or a
+   * Java cause) is not taken for absent, since such text may quote the
+   * caller's own input; it rejects with an `UnknownKeyOrNamespaceError`
+   * whose `cause` is the error received.
    *
    * @example A present and an absent key
    * ```ts

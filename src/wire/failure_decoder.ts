@@ -39,7 +39,9 @@ export interface FailureDecoderOptions {
  * Decodes the bodies of REQUEST_FAILURE messages (a Java-serialized
  * Throwable) into the module's typed errors, as
  * `errorFromJavaThrowable(readJavaThrowable(body, limits))` with the body
- * attached (`withSerializedThrowable`), but parses each distinct body once:
+ * attached (`withSerializedThrowable`; so a wrapper's typed cause is
+ * surfaced too, the scan for it also done once per remembered body), but
+ * parses each distinct body once:
  * the throwable read from it is kept, frozen, in a bounded memo (by default
  * 8 bodies of at most 16 KiB each, the oldest replaced first), and the same
  * bytes again are recognised by comparing them. Every call returns a fresh
@@ -161,7 +163,9 @@ export class FailureDecoder {
    * miss, that is an `UnknownKeyOrNamespaceException` without a cause (what
    * {@linkcode FailureDecoder.decode} makes an `UnknownKeyOrNamespaceError`
    * of), told from the memo (the body parsed once) without building any
-   * error; otherwise the same fresh error as `decode(frame.subarray(from))`.
+   * error; otherwise the same fresh error as `decode(frame.subarray(from))`
+   * (a wrapper whose text or cause names the miss is not a miss: `decode`
+   * gives an `UnknownKeyOrNamespaceError` with the wrapper as its `cause`).
    * A remembered miss costs one byte comparison and no allocation but a
    * `DataView` of the frame.
    *
