@@ -57,8 +57,13 @@ Deno.test("examples: proxy demo, then the client command it prints", async () =>
       "--state word-counts --key-type string --key hello --value-type long",
     );
     assertEquals(noJob.code, 1);
-    assert(noJob.stderr.startsWith("java.lang.RuntimeException: Failed request "), noJob.stderr);
-    assert(noJob.stderr.includes("UnknownLocationException"), noJob.stderr);
+    // The proxy's "Failed request N." RuntimeException, shown as the cause it names.
+    assert(
+      noJob.stderr.startsWith(
+        "org.apache.flink.queryablestate.exceptions.UnknownLocationException: Could not retrieve location of state=word-counts of job=00000000000000000000000000000001.",
+      ),
+      noJob.stderr,
+    );
   } finally {
     await stopClean(proxy, "SIGINT");
   }

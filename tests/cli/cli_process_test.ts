@@ -10,6 +10,7 @@ import {
   parseAddress,
   QueryableStateClient,
   QueryableStateError,
+  UnknownLocationError,
 } from "../../mod.ts";
 import { denoTransport } from "../../src/transport/deno.ts";
 import { type CliProcess, runCli, startCli } from "./_process.ts";
@@ -170,9 +171,12 @@ Deno.test("cli process: SIGHUP reloads --locations and --allow; a bad file keeps
       out,
     );
     await proxy.waitFor("stdout", /^SIGHUP: allowing 1 rule from /, out);
-    // Flink's proxy reports an unknown job as "Failed request N." caused by UnknownLocationException.
-    const gone = await assertRejects(() => hello(address), QueryableStateError);
-    assert(gone.message.includes("UnknownLocationException"), `${gone.name}: ${gone.message}`);
+    // Flink's proxy reports an unknown job as "Failed request N." caused by
+    // UnknownLocationException; the client surfaces that cause, the proxy's error as its cause.
+    const gone = await assertRejects(() => hello(address), UnknownLocationError);
+    assert(gone.message.startsWith("Could not retrieve location"), `${gone.name}: ${gone.message}`);
+    assertInstanceOf(gone.cause, QueryableStateError);
+    assert(gone.cause.message.includes("UnknownLocationException"), gone.cause.message);
 
     // The good file again: served again.
     await Deno.writeTextFile(locations, good);
