@@ -46,5 +46,6 @@ export * from "./bearer_token.ts";
 export * from "./openapi.ts";
 export * from "./watch_route.ts";
 export * from "./explorer_page.ts";
+export * from "./metrics_route.ts";
 export type { StateKind } from "../client/queryable_state_client.ts";
 export type { TypeName } from "../wire/type_serializers.ts";
