@@ -136,6 +136,24 @@ const HTTP_GATEWAY: readonly FlagSpec[] = [
   },
 ];
 
+/** The logging flags of the proxy, the server and the gateway. */
+const LOGGING: readonly FlagSpec[] = [
+  {
+    name: "log-level",
+    kind: "string",
+    placeholder: "debug|info|warn|error|off",
+    default: "info",
+    description: "the least level of the structured events logged to stderr; `off` for none",
+  },
+  {
+    name: "log-format",
+    kind: "string",
+    placeholder: "text|json",
+    default: "text",
+    description: "one line per event on stderr: `text` (time LEVEL event key=value ...) or `json`",
+  },
+];
+
 /** A command: its name, what it does, its synopsis and its flags. */
 export interface CommandSpec {
   /** The name, e.g. `proxy`. */
@@ -160,7 +178,7 @@ export const PROXY_COMMAND: CommandSpec = {
     "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
     "[--upstream-tls | --upstream-tls-ca FILE] [--upstream-tls-cert FILE --upstream-tls-key FILE] " +
     "[--http HOST:PORT|off] [--cors-origin ORIGIN] [--http-token TOKEN] [--deadline-ms N] " +
-    "[--config FILE]",
+    "[--log-level LEVEL] [--log-format text|json] [--config FILE]",
   flags: [
     {
       name: "locations",
@@ -209,6 +227,7 @@ export const PROXY_COMMAND: CommandSpec = {
     ALLOW,
     ...TLS_SERVE,
     ...tlsDialFlags("upstream-", "the state servers (needs --locations)"),
+    ...LOGGING,
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -217,6 +236,7 @@ export const PROXY_COMMAND: CommandSpec = {
     "is reported on stderr and the previous one kept.",
     "With --http (or the demo) it prints `http listening on HOST:PORT`; the gateway queries this " +
     "proxy over 127.0.0.1, so --allow rules see it `from 127.0.0.1`. Not with --tls-cert.",
+    "GET /metrics on the HTTP gateway serves the process's metrics (Prometheus text format).",
   ],
 };
 
@@ -226,7 +246,8 @@ export const SERVER_COMMAND: CommandSpec = {
   summary: "a state server (Flink's KvStateServer) serving fixture data",
   synopsis: "[--data FILE] [--host HOST] [--port PORT] " +
     "[--write-locations FILE] [--max-frame-length N] [--allow FILE] " +
-    "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--config FILE]",
+    "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
+    "[--log-level LEVEL] [--log-format text|json] [--config FILE]",
   flags: [
     {
       name: "data",
@@ -265,6 +286,7 @@ export const SERVER_COMMAND: CommandSpec = {
     },
     ALLOW,
     ...TLS_SERVE,
+    ...LOGGING,
     ...COMMON_FLAGS,
   ],
   notes: [
@@ -360,7 +382,8 @@ export const GATEWAY_COMMAND: CommandSpec = {
   summary: "the HTTP/JSON gateway alone, in front of any queryable-state client proxy " +
     "(ours or a Flink TaskManager's)",
   synopsis: "--proxy HOST:PORT [--http HOST:PORT] [--cors-origin ORIGIN] [--http-token TOKEN] " +
-    "[--deadline-ms N] [--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--config FILE]",
+    "[--deadline-ms N] [--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] " +
+    "[--log-level LEVEL] [--log-format text|json] [--config FILE]",
   flags: [
     {
       name: "proxy",
@@ -378,13 +401,15 @@ export const GATEWAY_COMMAND: CommandSpec = {
     },
     ...HTTP_GATEWAY,
     ...tlsDialFlags("", "the proxy"),
+    ...LOGGING,
     ...COMMON_FLAGS,
   ],
   notes: [
     "Prints `http listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
     "Routes: GET /v1/jobs/{jobId}/states/{stateName}?key=K&keyType=T&valueType=T" +
     "[&stateKind=value|list|map][&mapKeyType=T], POST /v1/query, GET /healthz, " +
-    "GET /readyz (200 while the proxy accepts connections), GET /openapi.json.",
+    "GET /readyz (200 while the proxy accepts connections), GET /openapi.json, " +
+    "GET /metrics (Prometheus text format).",
   ],
 };
 

@@ -12,6 +12,11 @@ import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 import { diallingTransport } from "./tls_flags.ts";
 import { gatewayHandler, httpAddress, serveHttp } from "./http_serve.ts";
 import { untilSignal } from "./signals.ts";
+import type { WritingLogger } from "../observability/logger.ts";
+import { MetricsRegistry } from "../observability/registry.ts";
+import { MetricsStats } from "../observability/metrics_stats.ts";
+import { metricsRoute } from "../http/metrics_route.ts";
+import { cliLogger } from "./observe.ts";
 
 /** How long `/readyz` waits for the proxy to accept a connection. */
 const READY_TIMEOUT_MS = 2_000;
@@ -43,6 +48,15 @@ function proxyAccepts(transport: Transport, proxy: NetAddress): () => Promise<bo
  * @throws {CliUsageError} On flags that do not fit.
  */
 export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
+  const logger = cliLogger(flags);
+  try {
+    return await runGateway(flags, logger);
+  } finally {
+    logger.flush();
+  }
+}
+
+async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<number> {
   let proxy: NetAddress;
   try {
     proxy = parseAddress(flags.requiredString("proxy"));
@@ -52,8 +66,16 @@ export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
   }
   const listen = httpAddress(flags.requiredString("http"));
   const dial = await diallingTransport(flags);
-  const client = new QueryableStateClient({ transport: dial.transport, proxy });
-  const handler = gatewayHandler(client, flags, proxyAccepts(dial.transport, proxy));
+  const metrics = new MetricsRegistry();
+  const client = new QueryableStateClient({
+    transport: dial.transport,
+    proxy,
+    logger,
+    stats: new MetricsStats({ registry: metrics, role: "client" }),
+  });
+  const handler = gatewayHandler(client, flags, proxyAccepts(dial.transport, proxy), [
+    metricsRoute(metrics),
+  ]);
   let http;
   try {
     http = serveHttp(handler, listen);
@@ -67,6 +89,7 @@ export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
   console.log(`http listening on ${formatAddress(http.address)}`);
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
+  logger.info("shutdown", { signal });
   await http.close();
   await client.close();
   return 0;

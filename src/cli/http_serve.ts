@@ -7,6 +7,7 @@
 
 import type { QueryableStateClient } from "../client/queryable_state_client.ts";
 import { createQueryHandler, type QueryHandler } from "../http/query_handler.ts";
+import type { Route } from "../http/route_table.ts";
 import { formatAddress, parseAddress } from "../oracle/locations_file.ts";
 import type { NetAddress } from "../transport/types.ts";
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
@@ -44,12 +45,14 @@ export function httpAddress(text: string): NetAddress {
  * @param client The client of the Queryable State proxy.
  * @param flags The resolved flags (`cors-origin`, `http-token`, `deadline-ms`).
  * @param ready The readiness probe, for `/readyz`.
+ * @param routes More routes (`/metrics`), behind the same token.
  * @returns The handler.
  */
 export function gatewayHandler(
   client: QueryableStateClient,
   flags: ResolvedFlags,
   ready?: () => boolean | Promise<boolean>,
+  routes?: readonly Route[],
 ): QueryHandler {
   const cors = flags.string("cors-origin");
   const deadlineMs = flags.integer("deadline-ms");
@@ -59,6 +62,7 @@ export function gatewayHandler(
     ready,
     deadlineMs,
     bearerToken: flags.string("http-token"),
+    routes,
     corsOrigin: cors === undefined
       ? undefined
       : cors.includes(",")

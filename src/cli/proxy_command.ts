@@ -28,6 +28,11 @@ import {
   httpBase,
   serveHttp,
 } from "./http_serve.ts";
+import type { Logger, WritingLogger } from "../observability/logger.ts";
+import { MetricsRegistry } from "../observability/registry.ts";
+import { MetricsStats } from "../observability/metrics_stats.ts";
+import { metricsRoute } from "../http/metrics_route.ts";
+import { addProxyGauges, cliLogger } from "./observe.ts";
 
 /** The demo state the explorer link shows. */
 const DEMO_QUERY = {
@@ -64,13 +69,20 @@ function startGateway(
   flags: ResolvedFlags,
   listen: NetAddress,
   proxyAddress: NetAddress,
+  logger: Logger,
+  metrics: MetricsRegistry,
 ): ProxyGateway | number {
   const client = new QueryableStateClient({
     transport: denoTransport,
     proxy: dialAddress(proxyAddress),
+    logger,
+    stats: new MetricsStats({ registry: metrics, role: "client" }),
   });
   try {
-    const http = serveHttp(gatewayHandler(client, flags), listen);
+    const http = serveHttp(
+      gatewayHandler(client, flags, undefined, [metricsRoute(metrics)]),
+      listen,
+    );
     return { http, client };
   } catch (e) {
     console.error((e as Error).message);
@@ -82,9 +94,17 @@ function startGateway(
 /** The embedded demo state plane: a state server with the demo data, and its registry. */
 async function startDemo(
   proxy: KvStateClientProxy,
+  logger: Logger,
+  metrics: MetricsRegistry,
 ): Promise<{ server: KvStateServer; hint: string }> {
   const fixtures = parseFixtures(DEMO_FIXTURES);
-  const server = new KvStateServer({ transport: denoTransport, host: "127.0.0.1", port: 0 });
+  const server = new KvStateServer({
+    transport: denoTransport,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    stats: new MetricsStats({ registry: metrics, role: "server" }),
+  });
   const serverAddress = await server.start();
   const registry = new InMemoryLocationRegistry();
   registerFixtures(server.registry, fixtures);
@@ -117,6 +137,19 @@ async function startDemo(
  * @throws {CliUsageError} On flags that do not fit.
  */
 export async function proxyCommand(flags: ResolvedFlags, context: CliContext): Promise<number> {
+  const logger = cliLogger(flags);
+  try {
+    return await runProxy(flags, context, logger);
+  } finally {
+    logger.flush();
+  }
+}
+
+async function runProxy(
+  flags: ResolvedFlags,
+  context: CliContext,
+  logger: WritingLogger,
+): Promise<number> {
   const allowFile = flags.string("allow");
   const allow = allowFile === undefined ? undefined : await AllowFile.open(allowFile);
   const tls = await servingTransport(flags);
@@ -142,6 +175,8 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
     ? { hostname: "127.0.0.1", port: 0 }
     : undefined;
 
+  // One registry for the process: the proxy, its upstream client, the demo server, the gateway.
+  const metrics = new MetricsRegistry();
   const proxy = new KvStateClientProxy({
     transport: tls.transport,
     upstreamTransport: upstream.transport,
@@ -150,7 +185,11 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
     maxFrameLength: flags.integer("max-frame-length"),
     retries: flags.integer("retries"),
     requestFilter: allow?.filter,
+    logger,
+    stats: new MetricsStats({ registry: metrics, role: "proxy" }),
+    upstreamOptions: { stats: new MetricsStats({ registry: metrics, role: "upstream" }) },
   });
+  addProxyGauges(metrics, proxy);
   let source: LocationsSource | undefined;
   let demo: { server: KvStateServer; hint: string } | undefined;
   if (locations !== undefined) {
@@ -162,7 +201,7 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
       return 2;
     }
   } else {
-    demo = await startDemo(proxy);
+    demo = await startDemo(proxy, logger, metrics);
   }
   let address;
   try {
@@ -175,7 +214,7 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
   }
   let gateway: ProxyGateway | undefined;
   if (httpListen !== undefined) {
-    const started = startGateway(flags, httpListen, address);
+    const started = startGateway(flags, httpListen, address, logger, metrics);
     if (typeof started === "number") {
       await proxy.close();
       await demo?.server.close();
@@ -186,16 +225,25 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
   const stopReloads = onHangup(async () => {
     if (source !== undefined) {
       try {
-        console.log(`SIGHUP: ${await source.reload()}`);
+        const summary = await source.reload();
+        console.log(`SIGHUP: ${summary}`);
+        logger.info("config_reloaded", { flag: "locations", summary });
       } catch (e) {
         console.error(`SIGHUP: ${(e as Error).message}; keeping the previous locations`);
+        logger.warn("config_reload_rejected", {
+          flag: "locations",
+          message: (e as Error).message,
+        });
       }
     }
     if (allow !== undefined) {
       try {
-        console.log(`SIGHUP: ${await allow.reload()}`);
+        const summary = await allow.reload();
+        console.log(`SIGHUP: ${summary}`);
+        logger.info("config_reloaded", { flag: "allow", summary });
       } catch (e) {
         console.error(`SIGHUP: ${(e as Error).message}; keeping the previous rules`);
+        logger.warn("config_reload_rejected", { flag: "allow", message: (e as Error).message });
       }
     }
   });
@@ -223,6 +271,7 @@ export async function proxyCommand(flags: ResolvedFlags, context: CliContext): P
   }
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
+  logger.info("shutdown", { signal });
   await stopReloads();
   await gateway?.http.close();
   await gateway?.client.close();

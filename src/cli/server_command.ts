@@ -11,6 +11,10 @@ import { servingTransport } from "./tls_flags.ts";
 import { DEMO_FIXTURES, fixtureLocations, parseFixtures, registerFixtures } from "./fixtures.ts";
 import { AllowFile } from "./access_file.ts";
 import { onHangup, untilSignal } from "./signals.ts";
+import type { WritingLogger } from "../observability/logger.ts";
+import { MetricsRegistry } from "../observability/registry.ts";
+import { MetricsStats } from "../observability/metrics_stats.ts";
+import { cliLogger } from "./observe.ts";
 
 /**
  * Runs the server until SIGINT or SIGTERM; SIGHUP reloads `--allow`.
@@ -20,6 +24,15 @@ import { onHangup, untilSignal } from "./signals.ts";
  * @throws {CliUsageError} On flags that do not fit.
  */
 export async function serverCommand(flags: ResolvedFlags): Promise<number> {
+  const logger = cliLogger(flags);
+  try {
+    return await runServer(flags, logger);
+  } finally {
+    logger.flush();
+  }
+}
+
+async function runServer(flags: ResolvedFlags, logger: WritingLogger): Promise<number> {
   let fixtures;
   try {
     const dataFile = flags.string("data");
@@ -40,6 +53,9 @@ export async function serverCommand(flags: ResolvedFlags): Promise<number> {
     port: flags.string("port"),
     maxFrameLength: flags.integer("max-frame-length"),
     requestFilter: allow?.filter,
+    logger,
+    // No HTTP here to serve /metrics from: the registry is for the hooks alone, for now.
+    stats: new MetricsStats({ registry: new MetricsRegistry(), role: "server" }),
   });
   registerFixtures(server.registry, fixtures);
   let address;
@@ -57,9 +73,12 @@ export async function serverCommand(flags: ResolvedFlags): Promise<number> {
   const stopReloads = onHangup(async () => {
     if (allow === undefined) return;
     try {
-      console.log(`SIGHUP: ${await allow.reload()}`);
+      const summary = await allow.reload();
+      console.log(`SIGHUP: ${summary}`);
+      logger.info("config_reloaded", { flag: "allow", summary });
     } catch (e) {
       console.error(`SIGHUP: ${(e as Error).message}; keeping the previous rules`);
+      logger.warn("config_reload_rejected", { flag: "allow", message: (e as Error).message });
     }
   });
   console.log(
@@ -70,6 +89,7 @@ export async function serverCommand(flags: ResolvedFlags): Promise<number> {
   console.log(`listening on ${formatAddress(address)}`);
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
+  logger.info("shutdown", { signal });
   await stopReloads();
   await server.close();
   return 0;
