@@ -131,7 +131,17 @@ Deno.test("cli process: SIGHUP reloads --locations and --allow; a bad file keeps
     await listening(server);
     const good = await Deno.readTextFile(locations);
     await Deno.writeTextFile(allow, "job * state * from 127.0.0.1\n");
-    proxy = startCli(["proxy", "--port", "0", "--locations", locations, "--allow", allow]);
+    proxy = startCli([
+      "proxy",
+      "--port",
+      "0",
+      "--locations",
+      locations,
+      "--allow",
+      allow,
+      "--log-format",
+      "json",
+    ]);
     const address = await listening(proxy);
     assert(proxy.stdout.includes(`allowing 1 rule from ${allow}`), proxy.stdout.join("\n"));
     assertEquals(await hello(address), 42n);
@@ -150,6 +160,17 @@ Deno.test("cli process: SIGHUP reloads --locations and --allow; a bad file keeps
     const [badAllow] = await proxy.waitFor("stderr", /^SIGHUP: --allow .*/, err);
     assert(badAllow.includes(`--allow ${allow}: Access rules line 1`), badAllow);
     assert(badAllow.endsWith("; keeping the previous rules"), badAllow);
+    // ... and each logged as a warning event.
+    for (const flag of ["locations", "allow"]) {
+      const [line] = await proxy.waitFor(
+        "stderr",
+        new RegExp(`^\\{.*"event":"config_reload_rejected","flag":"${flag}".*$`),
+        err,
+      );
+      const event = JSON.parse(line);
+      assertEquals(event.level, "warn");
+      assert(event.message.startsWith(`--${flag} `), event.message);
+    }
     assertEquals(await hello(address), 42n, "the old locations and rules still serve");
 
     // An allow list that no longer admits word-counts: accepted, and it bites.
@@ -189,7 +210,15 @@ Deno.test("cli process: SIGHUP reloads --locations and --allow; a bad file keeps
       out,
     );
     assertEquals(await hello(address), 42n);
-    assertEquals(proxy.stderr.slice(err), [], "a good reload says nothing on stderr");
+    await proxy.waitFor("stderr", /"event":"config_reloaded","flag":"allow"/, err);
+    // A good reload says nothing on stderr but its info events.
+    assertEquals(
+      proxy.stderr.slice(err).map((l) => {
+        const { level, event, flag } = JSON.parse(l);
+        return [level, event, flag];
+      }),
+      [["info", "config_reloaded", "locations"], ["info", "config_reloaded", "allow"]],
+    );
   } finally {
     if (proxy) assertEquals((await proxy.stop()).code, 0, proxy.stderr.join("\n"));
     if (server) assertEquals((await server.stop()).code, 0, server.stderr.join("\n"));

@@ -251,10 +251,20 @@ Deno.test("cli flags: every command's table is well formed", () => {
     }
     assert(names.includes("config") && names.includes("help") && names.includes("version"));
   }
-  // The flags the examples had before the move are all still there (besides the HTTP ones).
+  // The flags the examples had before the move are all still there (besides the HTTP and log ones).
   assertEquals(
     PROXY_COMMAND.flags.map((f) => f.name).filter((n) =>
-      !["config", "help", "version", "http", "cors-origin", "http-token", "deadline-ms"].includes(n)
+      ![
+        "config",
+        "help",
+        "version",
+        "http",
+        "cors-origin",
+        "http-token",
+        "deadline-ms",
+        "log-level",
+        "log-format",
+      ].includes(n)
     ),
     [
       "locations",
@@ -272,6 +282,15 @@ Deno.test("cli flags: every command's table is well formed", () => {
       "upstream-tls-key",
     ],
   );
+  // The log flags: on every long-running command (not the one-shot client), with their defaults.
+  for (const command of COMMANDS.values()) {
+    const log = command.flags.filter((f) => f.name.startsWith("log-"));
+    assertEquals(
+      log.map((f) => [f.name, f.default]),
+      command.name === "client" ? [] : [["log-level", "info"], ["log-format", "text"]],
+      command.name,
+    );
+  }
   assertEquals(CLIENT_COMMAND.flags.filter((f) => f.required).map((f) => f.name), [
     "proxy",
     "job",

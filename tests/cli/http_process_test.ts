@@ -9,6 +9,8 @@ import { type CliProcess, runCli, startCli } from "./_process.ts";
 
 const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
 const HELLO = `/v1/jobs/${JOB}/states/word-counts?key=hello&keyType=string&valueType=long`;
+/** A log line of `--log-format text` (the default) at info level or below. */
+const INFO_LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO) [a-z_]+( |$)/;
 
 async function binaryListening(p: CliProcess): Promise<string> {
   return (await p.waitFor("stdout", /^listening on (\S+)$/))[1];
@@ -84,7 +86,9 @@ Deno.test("cli http: proxy --http 127.0.0.1:0 answers a value, a batch and /heal
   } finally {
     await stopped(proxy);
   }
-  assertEquals(proxy.stderr, [], "nothing on stderr (no Deno.serve warning)");
+  // Nothing on stderr but the info-level log lines (no Deno.serve warning).
+  assertEquals(proxy.stderr.filter((l) => !INFO_LOG_LINE.test(l)), [], proxy.stderr.join("\n"));
+  assert(proxy.stderr.some((l) => / INFO server_started /.test(l)), proxy.stderr.join("\n"));
 });
 
 Deno.test("cli http: the demo serves HTTP on a free port and prints an explorer link that answers", async () => {
