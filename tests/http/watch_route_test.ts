@@ -17,9 +17,11 @@ import {
   type WatchRoute,
 } from "../../src/http/mod.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { denoTransport } from "../../src/transport/deno.ts";
 import { read } from "./_plane.ts";
 import {
   BASE,
+  JOB,
   type LivePlane,
   SseReader,
   startLivePlane,
@@ -368,4 +370,38 @@ Deno.test("watch options: defaults documented; a bound that is not a positive in
   assertThrows(() => createQueryHandler({ client, watch: { maxWatchers: 0 } }), RangeError);
   assertEquals(createWatchRoute({ client }).path, "/v1/jobs/{jobId}/states/{stateName}/watch");
   assertEquals(BASE.startsWith("http://"), true);
+});
+
+Deno.test("watch over Deno.serve and real sockets: fetch reads the events; aborting the fetch ends the stream", async () => {
+  let route!: WatchRoute;
+  const plane = await startLivePlane((client) => {
+    route = createWatchRoute({ client, minIntervalMs: 5 });
+    return { client, watch: false, routes: [route] };
+  }, denoTransport);
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    plane.handler,
+  );
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/v1/jobs/${JOB}/states/live/watch?` +
+      `${HELLO}&intervalMs=5`;
+    const gone = new AbortController();
+    const res = await fetch(url, { signal: gone.signal });
+    assertEquals(res.status, 200);
+    assertEquals(res.headers.get("content-type"), "text/event-stream");
+    const sse = new SseReader(res.body!);
+    assertEquals(await sse.next(), { event: "value", data: '{"value":"42"}' });
+    plane.values.set("hello", 5n);
+    assertEquals(await sse.next(), { event: "value", data: '{"value":"5"}' });
+    assertEquals(route.active, 1);
+    gone.abort();
+    await sse.cancel().catch(() => {});
+    await waitFor(() => route.active === 0, 5000, "the server to see the client go");
+  } finally {
+    route.closeAll();
+    ac.abort();
+    await server.finished;
+    await plane.close();
+  }
 });
