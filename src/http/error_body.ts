@@ -7,11 +7,18 @@
  * | 400    | `BadParameterError` (the body names the `parameter`)                                     |
  * | 404    | unknown key (`UnknownKeyOrNamespaceError`), unknown state or job (`UnknownKvStateLocationError`, `UnknownLocationError`, `FlinkJobNotFoundError`, `UnknownKvStateIdError`), also when one of them is a cause of the error |
  * | 502    | every other failure from upstream (`RemoteError`, `ConnectError`, `ProtocolError`, ...)  |
- * | 503    | a bound refused the request (`RequestQueueFullError`), or the client is closed (`ClosedError`) |
+ * | 503    | a bound refused the request (`RequestQueueFullError`), the client is closed (`ClosedError`), or the proxy knows no JobManager (`UnknownJobManagerError`, also as a cause): retry later |
  * | 504    | `DeadlineExceededError`                                                                  |
  * | 500    | anything else (a bug); the message is not shown                                          |
  *
  * A {@linkcode GatewayError} answers with its own status.
+ *
+ * `UnknownJobManagerError` (Flink 1.4's proxy had no JobManager to ask: none
+ * registered yet, or leadership lost) is 503, not 502: nothing is wrong with
+ * the request or the answer, the cluster is not ready to look a location up
+ * and the same request may succeed later (as a `503` from `GET /readyz`
+ * means). Behind a newer Flink the same situation is an
+ * `UnknownLocationError`, which is 404 like every unknown job.
  *
  * @module
  */
@@ -46,6 +53,10 @@ const NOT_FOUND: ReadonlySet<string> = new Set([
   "org.apache.flink.runtime.query.UnknownKvStateLocation",
   "org.apache.flink.runtime.messages.FlinkJobNotFoundException",
 ]);
+/** Java classes that mean "the cluster cannot answer now, retry later": HTTP 503. */
+const UNAVAILABLE: ReadonlySet<string> = new Set([
+  "org.apache.flink.queryablestate.exceptions.UnknownJobManagerException",
+]);
 /** How deep the cause chain is searched for a known class. */
 const MAX_CAUSE_DEPTH = 16;
 
@@ -79,17 +90,19 @@ export interface ErrorAnswer {
 
 /**
  * The answer for an error (see the module table). For an error whose cause
- * chain holds an unknown key, state or job, the answer describes that cause.
+ * chain holds an unknown key, state or job (404), or else an unknown
+ * JobManager (503), the answer describes that cause.
  *
  * @example
  * ```ts
- * import { UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
+ * import { UnknownJobManagerError, UnknownKeyOrNamespaceError } from "@kvstate/queryable-state";
  * import { errorAnswer } from "@kvstate/queryable-state/http";
  *
  * const a = errorAnswer(new UnknownKeyOrNamespaceError("No state for the key."));
  * a.status; // => 404
  * a.error.type; // => "UnknownKeyOrNamespaceError"
  * a.error.javaClass; // => "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException"
+ * errorAnswer(new UnknownJobManagerError("Unknown JobManager.")).status; // => 503
  * errorAnswer(new Error("a bug")).error.message; // => "Internal error"
  * ```
  *
@@ -117,10 +130,11 @@ export function errorAnswer(err: unknown, maxText: number = DEFAULT_MAX_ERROR_TE
     };
   }
   if (err instanceof QueryableStateError) {
-    const found = notFoundIn(err);
-    const shown = found ?? err;
+    const notFound = causeIn(err, NOT_FOUND);
+    const unavailable = notFound === undefined ? causeIn(err, UNAVAILABLE) : undefined;
+    const shown = notFound ?? unavailable ?? err;
     return {
-      status: found !== undefined ? 404 : statusOf(err),
+      status: notFound !== undefined ? 404 : unavailable !== undefined ? 503 : statusOf(err),
       error: {
         type: shown.name,
         javaClass: cut(shown.javaClassName, maxText),
@@ -158,11 +172,14 @@ function statusOf(err: QueryableStateError): number {
   return 502;
 }
 
-/** The error itself or the first of its causes whose Java class means "not found". */
-function notFoundIn(err: QueryableStateError): QueryableStateError | undefined {
+/** The error itself or the first of its causes whose Java class is in `classes`. */
+function causeIn(
+  err: QueryableStateError,
+  classes: ReadonlySet<string>,
+): QueryableStateError | undefined {
   let e: unknown = err;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && e instanceof QueryableStateError; depth++) {
-    if (NOT_FOUND.has(e.javaClassName)) return e;
+    if (classes.has(e.javaClassName)) return e;
     e = e.cause;
   }
   return undefined;
