@@ -17,7 +17,7 @@ import { diallingTransport, servingTransport } from "./tls_flags.ts";
 import { DEMO_FIXTURES, parseFixtures, registerFixtures } from "./fixtures.ts";
 import { AllowFile } from "./access_file.ts";
 import { LocationsSource } from "./locations_source.ts";
-import { onHangup, untilSignal } from "./signals.ts";
+import { onHangup, reloadReported, untilSignal } from "./signals.ts";
 import { QueryableStateClient } from "../client/queryable_state_client.ts";
 import type { NetAddress } from "../transport/types.ts";
 import {
@@ -224,28 +224,9 @@ async function runProxy(
   }
   const stopReloads = onHangup(async () => {
     if (source !== undefined) {
-      try {
-        const summary = await source.reload();
-        console.log(`SIGHUP: ${summary}`);
-        logger.info("config_reloaded", { flag: "locations", summary });
-      } catch (e) {
-        console.error(`SIGHUP: ${(e as Error).message}; keeping the previous locations`);
-        logger.warn("config_reload_rejected", {
-          flag: "locations",
-          message: (e as Error).message,
-        });
-      }
+      await reloadReported(source, "locations", "the previous locations", logger);
     }
-    if (allow !== undefined) {
-      try {
-        const summary = await allow.reload();
-        console.log(`SIGHUP: ${summary}`);
-        logger.info("config_reloaded", { flag: "allow", summary });
-      } catch (e) {
-        console.error(`SIGHUP: ${(e as Error).message}; keeping the previous rules`);
-        logger.warn("config_reload_rejected", { flag: "allow", message: (e as Error).message });
-      }
-    }
+    if (allow !== undefined) await reloadReported(allow, "allow", "the previous rules", logger);
   });
   if (demo) console.log(demo.hint);
   if (allow) console.log(allow.summary);

@@ -10,7 +10,7 @@ import type { ResolvedFlags } from "./flags.ts";
 import { servingTransport } from "./tls_flags.ts";
 import { DEMO_FIXTURES, fixtureLocations, parseFixtures, registerFixtures } from "./fixtures.ts";
 import { AllowFile } from "./access_file.ts";
-import { onHangup, untilSignal } from "./signals.ts";
+import { onHangup, reloadReported, untilSignal } from "./signals.ts";
 import type { WritingLogger } from "../observability/logger.ts";
 import { MetricsRegistry } from "../observability/registry.ts";
 import { MetricsStats } from "../observability/metrics_stats.ts";
@@ -71,15 +71,7 @@ async function runServer(flags: ResolvedFlags, logger: WritingLogger): Promise<n
     await Deno.writeTextFile(writeLocations, JSON.stringify(doc, null, 2) + "\n");
   }
   const stopReloads = onHangup(async () => {
-    if (allow === undefined) return;
-    try {
-      const summary = await allow.reload();
-      console.log(`SIGHUP: ${summary}`);
-      logger.info("config_reloaded", { flag: "allow", summary });
-    } catch (e) {
-      console.error(`SIGHUP: ${(e as Error).message}; keeping the previous rules`);
-      logger.warn("config_reload_rejected", { flag: "allow", message: (e as Error).message });
-    }
+    if (allow !== undefined) await reloadReported(allow, "allow", "the previous rules", logger);
   });
   console.log(
     `job ${fixtures.jobId}: ${fixtures.states.map((s) => `${s.name} (${s.kvStateId})`).join(", ")}`,

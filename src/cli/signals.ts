@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Logger } from "../observability/logger.ts";
+
 /**
  * Resolves when SIGINT or SIGTERM arrives.
  *
@@ -60,4 +62,31 @@ export function onHangup(reload: () => Promise<void>): () => Promise<void> {
     again = false;
     await running;
   };
+}
+
+/**
+ * Reloads one file on SIGHUP and reports the outcome: the summary on
+ * stdout and a `config_reloaded` event, or, when the new file is bad, the
+ * reason on stderr (the previous one is kept) and a `config_reload_rejected`
+ * event.
+ *
+ * @param source What reloads (`--locations`, `--allow`).
+ * @param flag The flag's name, in the events' `flag` field.
+ * @param kept What is kept on failure, e.g. `"the previous rules"`.
+ * @param logger The process's logger.
+ */
+export async function reloadReported(
+  source: { reload(): Promise<string> },
+  flag: string,
+  kept: string,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const summary = await source.reload();
+    console.log(`SIGHUP: ${summary}`);
+    logger.info("config_reloaded", { flag, summary });
+  } catch (e) {
+    console.error(`SIGHUP: ${(e as Error).message}; keeping ${kept}`);
+    logger.warn("config_reload_rejected", { flag, message: (e as Error).message });
+  }
 }
