@@ -34,6 +34,15 @@ export const COMMON_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
+/** The `--host HOST` flag of the proxy and the server. */
+const LISTEN_HOST: FlagSpec = {
+  name: "host",
+  kind: "string",
+  placeholder: "HOST",
+  default: "127.0.0.1",
+  description: "the address to listen on",
+};
+
 /** The `--allow FILE` flag of the proxy and the server. */
 const ALLOW: FlagSpec = {
   name: "allow",
@@ -187,13 +196,7 @@ export const PROXY_COMMAND: CommandSpec = {
       defaultText: "none (an embedded demo state plane)",
       description: "where the states live: a locations file (reloaded on SIGHUP) or an HTTP URL",
     },
-    {
-      name: "host",
-      kind: "string",
-      placeholder: "HOST",
-      default: "127.0.0.1",
-      description: "the address to listen on",
-    },
+    LISTEN_HOST,
     {
       name: "port",
       kind: "string",
@@ -256,13 +259,7 @@ export const SERVER_COMMAND: CommandSpec = {
       defaultText: "none (the demo data)",
       description: "the fixture data to serve (JSON)",
     },
-    {
-      name: "host",
-      kind: "string",
-      placeholder: "HOST",
-      default: "127.0.0.1",
-      description: "the address to listen on",
-    },
+    LISTEN_HOST,
     {
       name: "port",
       kind: "string",
