@@ -54,6 +54,7 @@ import {
   type KvStateRequest,
 } from "../wire/messages.ts";
 import { FailureMemo } from "../wire/failure_memo.ts";
+import { type RequestFailureOutcome, requestFailureOutcome } from "../server/request_outcome.ts";
 import {
   LocationCache,
   type LocationCacheOptions,
@@ -273,8 +274,14 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   readonly #maxNameBytes: number;
   /** job id (hex) → state name → lookup; bounded. */
   readonly #cache: LocationCache;
-  /** Upstream failure bodies already validated as relayable unchanged. */
-  readonly #relayable = new FailureMemo();
+  /**
+   * Upstream failure bodies already validated as relayable unchanged, each
+   * with the outcome its failure counts as (classified once per body).
+   */
+  readonly #relayable = new FailureMemo<RequestFailureOutcome>();
+  /** Oracle lookups started and failed since start. */
+  #lookupsStarted = 0;
+  #lookupsFailed = 0;
   /** Cancels each pending lookup deadline or retry backoff (on close). */
   readonly #cancels = new Set<(err: unknown) => void>();
   readonly #unsubscribe: () => void;
@@ -369,6 +376,27 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
    */
   get locationCacheSize(): LocationCacheSize {
     return this.#cache.size;
+  }
+
+  /**
+   * Oracle lookups since start: `started` (each call of an oracle's
+   * `requestKvStateLocation`; a cached or shared lookup is not one) and
+   * `failed` (those that ended in an error: unknown state or job, the
+   * oracle's own failure, its deadline, the proxy closing). Read-only counts.
+   */
+  get oracleLookups(): OracleLookupCounts {
+    return { started: this.#lookupsStarted, failed: this.#lookupsFailed };
+  }
+
+  /**
+   * The proxy counts a failure that no error class tells apart as
+   * `upstream_failure` (see {@linkcode requestFailureOutcome}).
+   *
+   * @param err The error a request failed with.
+   * @returns The outcome.
+   */
+  protected override failureOutcome(err: unknown): RequestFailureOutcome {
+    return requestFailureOutcome(err, true);
   }
 
   /**
@@ -502,10 +530,12 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     try {
       if (response !== null) {
         // A result, or a failure whose very bytes were validated before (see below).
-        if (response[11] === 1 || this.#relayable.has(response, 20)) {
+        // A failure's outcome was classified when its body was remembered.
+        const outcome = response[11] === 1 ? undefined : this.#relayable.get(response, 20);
+        if (response[11] === 1 || outcome !== undefined) {
           // The client's request id in place of ours.
           call.copyRequestId(response, 12);
-          call.send(response);
+          call.send(response, outcome);
           return;
         }
         // Read as the regular path reads it (the same parse, the same limits).
@@ -556,7 +586,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     const expected = requestFailureFrame(0n, error);
     if (expected.length !== response.length) return;
     for (let i = 20; i < expected.length; i++) if (expected[i] !== response[i]) return;
-    this.#relayable.add(response.subarray(20));
+    this.#relayable.add(response.subarray(20), requestFailureOutcome(error, true));
   }
 
   #sendContent(call: FastCall<KvStateRequest>, content: Uint8Array): void {
@@ -670,11 +700,13 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     stateName: string,
   ): Promise<KvStateLocation> {
     const controller = new AbortController();
+    this.#lookupsStarted++;
     return new Promise<KvStateLocation>((resolve, reject) => {
       let done = false;
       const finish = (err: unknown, loc?: KvStateLocation) => {
         if (done) return;
         done = true;
+        if (loc === undefined) this.#lookupsFailed++;
         clearTimeout(timer);
         this.#cancels.delete(cancel);
         if (loc !== undefined) {
@@ -794,6 +826,14 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     this.#failedLookups.clear();
     if (this.#ownsClient) await this.client.close();
   }
+}
+
+/** Oracle lookups of a proxy since start: {@linkcode KvStateClientProxy.oracleLookups}. */
+export interface OracleLookupCounts {
+  /** Lookups started (oracle calls). */
+  readonly started: number;
+  /** Lookups that ended in an error. */
+  readonly failed: number;
 }
 
 /** A short description of an unexpected value, for messages (bounded). */

@@ -7,6 +7,7 @@
  */
 
 import type { FrameBudget } from "../streams/frame_budget.ts";
+import type { RequestFailureOutcome } from "./request_outcome.ts";
 import { type DirectSession, PENDING } from "./direct_session.ts";
 import type { InputHold, InputSource } from "./input_hold.ts";
 
@@ -17,7 +18,12 @@ import type { InputHold, InputSource } from "./input_hold.ts";
  * throw: whatever goes wrong inside becomes a failure frame for the request.
  */
 export interface FastCallHooks<Req> {
-  finished(response: Uint8Array, call: FastCall<Req>, startedAt: number): Uint8Array;
+  finished(
+    response: Uint8Array,
+    call: FastCall<Req>,
+    startedAt: number,
+    outcome: RequestFailureOutcome | undefined,
+  ): Uint8Array;
   failure(frame: Uint8Array, err: unknown): Uint8Array;
   decode(body: Uint8Array): Req;
   readonly budget: FrameBudget;
@@ -157,11 +163,13 @@ export class FastCall<Req> {
    * is counted as an internal error. Never throws.
    *
    * @param response The frame.
+   * @param outcome For a failure frame: why, as the statistics count it
+   *   (`reportFailedRequest(outcome)`). Default `failure`. Ignored for a result.
    */
-  send(response: Uint8Array): void {
+  send(response: Uint8Array, outcome?: RequestFailureOutcome): void {
     if (this.#answered) return;
     this.#answered = true;
-    this.#answerWith(this.#hooks.finished(response, this, this.#startedAt));
+    this.#answerWith(this.#hooks.finished(response, this, this.#startedAt, outcome));
   }
 
   /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { RequestFailureOutcome } from "./request_outcome.ts";
 import type { KvStateRequestStats } from "./stats.ts";
 
 /** @internal The guarded form of a user's {@linkcode KvStateRequestStats}. */
@@ -50,9 +51,9 @@ export class GuardedStats implements KvStateRequestStats {
       this.#onError(e);
     }
   }
-  reportFailedRequest(): void {
+  reportFailedRequest(outcome?: RequestFailureOutcome): void {
     try {
-      this.#stats.reportFailedRequest();
+      this.#stats.reportFailedRequest(outcome);
     } catch (e) {
       this.#onError(e);
     }

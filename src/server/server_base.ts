@@ -17,6 +17,7 @@
  * @module
  */
 
+import { type RequestFailureOutcome, requestFailureOutcome } from "./request_outcome.ts";
 import { DEFAULT_MAX_INCOMPLETE_FRAME_BYTES, FrameBudget } from "../streams/frame_budget.ts";
 import { DEFAULT_MAX_FRAME_LENGTH, FrameDecoderStream } from "../streams/frame_decoder_stream.ts";
 import {
@@ -381,7 +382,8 @@ export abstract class AbstractServer<Req> {
     this.#inPlace = this.answerInPlace !== AbstractServer.prototype.answerInPlace;
     this.#reuseCalls = this.reuseFastCalls();
     this.#fastHooks = {
-      finished: (response, call, startedAt) => this.#finished(response, call, startedAt),
+      finished: (response, call, startedAt, outcome) =>
+        this.#finished(response, call, startedAt, outcome),
       failure: (frame, err) => this.#failure(frame, err),
       decode: (body) => this.decodeRequest(body),
       budget: this.#budget,
@@ -550,6 +552,14 @@ export abstract class AbstractServer<Req> {
       throw new ClosedError(`${this.serverName} is not started.`);
     }
     return this.#listener.address;
+  }
+
+  /**
+   * Requests in progress now, over all connections (decoded and not yet
+   * answered: the count that `maxInFlightTotal` bounds). Read-only.
+   */
+  get requestsInFlight(): number {
+    return this.#limit.inFlight;
   }
 
   /** The request statistics now. */
@@ -1006,7 +1016,7 @@ export abstract class AbstractServer<Req> {
     const host = state.conn === undefined ? "" : state.conn.remoteAddress?.hostname ?? "";
     text += ` from ${host === "" ? "an unknown peer" : quoted(host)}`;
     if (logs(this.#logger, "warn")) this.#logDenied(d, state);
-    return this.#failure(frame, BadRequestError.fromServer(this.serverName, text));
+    return this.#failure(frame, BadRequestError.fromServer(this.serverName, text), "refused");
   }
 
   #logDenied(d: RequestDescription | undefined, state: ServedConnection): void {
@@ -1024,6 +1034,22 @@ export abstract class AbstractServer<Req> {
       job,
       state: stateName,
     });
+  }
+
+  /**
+   * The outcome a failure of a request is counted with in the statistics
+   * (`reportFailedRequest(outcome)`), when the server does not know it
+   * otherwise (a denied request is `refused`, an internal error `failure`).
+   * Default: {@linkcode requestFailureOutcome} of `err` (not upstream); a
+   * proxy counts what no class tells apart as `upstream_failure`. Called
+   * once per failed request; a throw counts as an internal error and
+   * `failure`.
+   *
+   * @param err The error the request failed with.
+   * @returns The outcome.
+   */
+  protected failureOutcome(err: unknown): RequestFailureOutcome {
+    return requestFailureOutcome(err);
   }
 
   /**
@@ -1069,7 +1095,12 @@ export abstract class AbstractServer<Req> {
   }
 
   /** Statistics for a complete response frame of the fast path. Never throws. */
-  #finished(response: Uint8Array, call: FastCall<Req>, startedAt: number): Uint8Array {
+  #finished(
+    response: Uint8Array,
+    call: FastCall<Req>,
+    startedAt: number,
+    outcome: RequestFailureOutcome | undefined,
+  ): Uint8Array {
     if (!(response instanceof Uint8Array) || response.length < 16) {
       return this.#internalFailure(
         call.frame,
@@ -1081,8 +1112,9 @@ export abstract class AbstractServer<Req> {
       this.#stats.reportSuccessfulRequest(ms);
       this.#extraStats?.reportSuccessfulRequest(ms);
     } else {
-      this.#stats.reportFailedRequest();
-      this.#extraStats?.reportFailedRequest();
+      const why = outcome ?? "failure";
+      this.#stats.reportFailedRequest(why);
+      this.#extraStats?.reportFailedRequest(why);
     }
     return response;
   }
@@ -1108,16 +1140,28 @@ export abstract class AbstractServer<Req> {
     this.#extraStats?.reportSuccessfulRequest(ms);
   }
 
-  /** The failure frame for `err`. Never throws. */
-  #failure(request: Uint8Array, err: unknown): Uint8Array {
+  /**
+   * The failure frame for `err`, counted with `outcome` (default: the
+   * subclass's {@linkcode AbstractServer.failureOutcome} of `err`). Never throws.
+   */
+  #failure(request: Uint8Array, err: unknown, outcome?: RequestFailureOutcome): Uint8Array {
     let frame: Uint8Array;
     try {
       frame = requestFailureFrame(requestIdOf(request), err);
     } catch (e) {
       return this.#internalFailure(request, e);
     }
-    this.#stats.reportFailedRequest();
-    this.#extraStats?.reportFailedRequest();
+    let why = outcome;
+    if (why === undefined) {
+      try {
+        why = this.failureOutcome(err);
+      } catch (e) {
+        this.reportInternalError(e);
+        why = "failure";
+      }
+    }
+    this.#stats.reportFailedRequest(why);
+    this.#extraStats?.reportFailedRequest(why);
     return frame;
   }
 
@@ -1128,8 +1172,8 @@ export abstract class AbstractServer<Req> {
    */
   #internalFailure(request: Uint8Array, err: unknown): Uint8Array {
     this.reportInternalError(err);
-    this.#stats.reportFailedRequest();
-    this.#extraStats?.reportFailedRequest();
+    this.#stats.reportFailedRequest("failure");
+    this.#extraStats?.reportFailedRequest("failure");
     if (request.length >= 16) {
       try {
         return requestFailureFrame(requestIdOf(request), err);

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { RequestFailureOutcome } from "./request_outcome.ts";
+
 /**
  * The hooks a server (or client) reports to, as Flink's
  * `KvStateRequestStats` interface has them.
@@ -21,8 +23,14 @@ export interface KvStateRequestStats {
    * @param durationMs Time from decode (server) or send (client) to the response.
    */
   reportSuccessfulRequest(durationMs: number): void;
-  /** A request failed. */
-  reportFailedRequest(): void;
+  /**
+   * A request failed.
+   *
+   * @param outcome Not in Flink's interface: why, when the reporter knows
+   *   (see {@linkcode RequestFailureOutcome}; servers, proxies and the
+   *   network client always give it). A hook may ignore it.
+   */
+  reportFailedRequest(outcome?: RequestFailureOutcome): void;
   /**
    * Optional (not in Flink's interface): an exception was caught by a
    * last-resort guard (a bug in a handler, a hook or this module); the
@@ -97,8 +105,8 @@ export class RequestStats implements KvStateRequestStats {
     this.#successful++;
     this.#totalDurationMs += durationMs;
   }
-  /** Counts a failure. */
-  reportFailedRequest(): void {
+  /** Counts a failure (of any outcome). @param _outcome Why (not recorded). */
+  reportFailedRequest(_outcome?: RequestFailureOutcome): void {
     this.#failed++;
   }
   /** Counts an exception caught by a last-resort guard. @param _err The exception. */
