@@ -43,6 +43,7 @@ export * from "./src/wire/state_content.ts";
 export * from "./src/transport/memory.ts";
 export * from "./src/transport/listen.ts";
 export * from "./src/server/stats.ts";
+export * from "./src/server/request_outcome.ts";
 export * from "./src/server/server_base.ts";
 /** The logger every role's `logger` option takes (the rest of logging is in `./observability`). */
 export { type Logger, SILENT_LOGGER } from "./src/observability/logger.ts";
