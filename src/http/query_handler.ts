@@ -13,6 +13,7 @@ import { DEFAULT_MAX_ERROR_TEXT, errorAnswer, errorJson } from "./error_body.ts"
 import { BadParameterError, GatewayError } from "./gateway_errors.ts";
 import type { JsonValue } from "./json_values.ts";
 import { openApiDocument } from "./openapi.ts";
+import { positiveOption } from "./positive_option.ts";
 import { createExplorerRoute } from "./explorer_page.ts";
 import { type Route, type RouteContext, RouteTable } from "./route_table.ts";
 import {
@@ -187,15 +188,15 @@ const JSON_TYPE = "application/json; charset=utf-8";
  */
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const client = options.client;
-  const maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
-  const maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, "maxBatchSize");
-  const deadlineMs = positive(options.deadlineMs, DEFAULT_DEADLINE_MS, "deadlineMs");
-  const maxConcurrent = positive(
+  const maxBodyBytes = positiveOption(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
+  const maxBatchSize = positiveOption(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, "maxBatchSize");
+  const deadlineMs = positiveOption(options.deadlineMs, DEFAULT_DEADLINE_MS, "deadlineMs");
+  const maxConcurrent = positiveOption(
     options.maxConcurrentQueries,
     DEFAULT_MAX_CONCURRENT_QUERIES,
     "maxConcurrentQueries",
   );
-  const maxText = positive(
+  const maxText = positiveOption(
     options.maxErrorTextLength,
     DEFAULT_MAX_ERROR_TEXT,
     "maxErrorTextLength",
@@ -401,12 +402,4 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 
 function cutText(text: string, max: number): string {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }

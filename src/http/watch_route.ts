@@ -48,6 +48,7 @@ import { DEFAULT_MAX_ERROR_TEXT, errorAnswer } from "./error_body.ts";
 import { BadParameterError, GatewayError } from "./gateway_errors.ts";
 import { type JsonValue, stateToJson } from "./json_values.ts";
 import type { Route, RouteContext } from "./route_table.ts";
+import { positiveOption } from "./positive_option.ts";
 import {
   queryFromParams,
   runStateQuery,
@@ -278,12 +279,12 @@ export interface WatchRoute extends Route {
  */
 export function createWatchRoute(options: WatchRouteOptions): WatchRoute {
   const client = options.client;
-  const minInterval = positive(
+  const minInterval = positiveOption(
     options.minIntervalMs,
     DEFAULT_WATCH_MIN_INTERVAL_MS,
     "minIntervalMs",
   );
-  const defaultInterval = positive(
+  const defaultInterval = positiveOption(
     options.defaultIntervalMs,
     DEFAULT_WATCH_INTERVAL_MS,
     "defaultIntervalMs",
@@ -293,10 +294,14 @@ export function createWatchRoute(options: WatchRouteOptions): WatchRoute {
       `defaultIntervalMs must be between minIntervalMs (${minInterval}) and ${MAX_WATCH_INTERVAL_MS}, got ${defaultInterval}`,
     );
   }
-  const maxWatchers = positive(options.maxWatchers, DEFAULT_MAX_WATCHERS, "maxWatchers");
-  const pollTimeoutMs = positive(options.pollTimeoutMs, DEFAULT_POLL_TIMEOUT_MS, "pollTimeoutMs");
-  const keepAliveMs = positive(options.keepAliveMs, DEFAULT_KEEP_ALIVE_MS, "keepAliveMs");
-  const maxText = positive(
+  const maxWatchers = positiveOption(options.maxWatchers, DEFAULT_MAX_WATCHERS, "maxWatchers");
+  const pollTimeoutMs = positiveOption(
+    options.pollTimeoutMs,
+    DEFAULT_POLL_TIMEOUT_MS,
+    "pollTimeoutMs",
+  );
+  const keepAliveMs = positiveOption(options.keepAliveMs, DEFAULT_KEEP_ALIVE_MS, "keepAliveMs");
+  const maxText = positiveOption(
     options.maxErrorTextLength,
     DEFAULT_MAX_ERROR_TEXT,
     "maxErrorTextLength",
@@ -516,12 +521,4 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }
