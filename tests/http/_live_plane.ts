@@ -7,40 +7,25 @@
 
 import {
   InMemoryListState,
-  InMemoryLocationRegistry,
   InMemoryMapState,
   InMemoryValueState,
-  JobId,
-  JobVertexId,
-  KvStateClientProxy,
-  KvStateServer,
   MemoryTransport,
-  QueryableStateClient,
+  type QueryableStateClient,
   type Transport,
   TYPE_SERIALIZERS as T,
 } from "../../mod.ts";
-import {
-  createQueryHandler,
-  type QueryHandler,
-  type QueryHandlerOptions,
-} from "../../src/http/mod.ts";
+import type { QueryHandlerOptions } from "../../src/http/mod.ts";
+import { BASE, JOB, type Plane, startStatePlane } from "./_plane.ts";
 
-export const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
-export const BASE = "http://gateway.test";
+export { BASE, JOB };
 
-export interface LivePlane {
-  readonly client: QueryableStateClient;
-  readonly handler: QueryHandler;
+export interface LivePlane extends Plane {
   /** `live`: string → long, `hello` = 42 at the start. */
   readonly values: InMemoryValueState<string | null, bigint>;
   /** `livelist`: string → list of string, `a` = ["x"]. */
   readonly lists: InMemoryListState<string | null, string | null>;
   /** `livemap`: string → map of string to long, `m` = {k: 1}. */
   readonly maps: InMemoryMapState<string | null, string | null, bigint>;
-  /** Polls of `slow` held until released. */
-  readonly slowHeld: number;
-  releaseSlow(): void;
-  close(): Promise<void>;
 }
 
 /** Starts the plane; `makeOptions` may wrap the client (e.g. to count polls). */
@@ -48,62 +33,15 @@ export async function startLivePlane(
   makeOptions: (client: QueryableStateClient) => QueryHandlerOptions = (client) => ({ client }),
   transport: Transport = new MemoryTransport(),
 ): Promise<LivePlane> {
-  const server = new KvStateServer({ transport, host: "127.0.0.1", port: 0 });
   const values = new InMemoryValueState(T.string, T.long).set("hello", 42n);
   const lists = new InMemoryListState(T.string, T.string).set("a", ["x"]);
   const maps = new InMemoryMapState(T.string, T.string, T.long).set("m", [["k", 1n]]);
-  const held: Array<() => void> = [];
-  const slow = {
-    getSerializedValue: () =>
-      new Promise<Uint8Array>((resolve) =>
-        held.push(() => resolve(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])))
-      ),
-  };
-  const registered: Array<[string, unknown]> = [
-    ["live", values],
-    ["livelist", lists],
-    ["livemap", maps],
-    ["slow", slow],
-  ];
-  const address = await server.start();
-  const jobId = JobId.fromHex(JOB);
-  const locations = new InMemoryLocationRegistry();
-  for (const [name, state] of registered) {
-    locations.notifyKvStateRegistered({
-      jobId,
-      jobVertexId: JobVertexId.random(),
-      registrationName: name,
-      numKeyGroups: 128,
-      start: 0,
-      end: 127,
-      kvStateId: server.registry.register(state as never),
-      address,
-    });
-  }
-  const proxy = new KvStateClientProxy({ transport, host: "127.0.0.1", port: 0 });
-  proxy.updateKvStateLocationOracle(jobId, locations);
-  const client = new QueryableStateClient({ transport, proxy: await proxy.start() });
-  const handler = createQueryHandler(makeOptions(client));
-  const releaseSlow = () => {
-    for (const r of held.splice(0)) r();
-  };
-  return {
-    client,
-    handler,
-    values,
-    lists,
-    maps,
-    get slowHeld() {
-      return held.length;
-    },
-    releaseSlow,
-    async close() {
-      releaseSlow();
-      await client.close();
-      await proxy.close();
-      await server.close();
-    },
-  };
+  const plane = await startStatePlane(
+    [["live", values], ["livelist", lists], ["livemap", maps]],
+    makeOptions,
+    transport,
+  );
+  return Object.assign(plane, { values, lists, maps });
 }
 
 /** The watch URL of a state, with the given query. */

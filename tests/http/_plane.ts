@@ -13,7 +13,6 @@ import {
   JobId,
   JobVertexId,
   KvStateClientProxy,
-  type KvStateId,
   KvStateServer,
   MemoryTransport,
   QueryableStateClient,
@@ -43,9 +42,7 @@ export async function startPlane(
   options: Omit<QueryHandlerOptions, "client"> = {},
   transport: Transport = new MemoryTransport(),
 ): Promise<Plane> {
-  const server = new KvStateServer({ transport, host: "127.0.0.1", port: 0 });
-  const held: Array<() => void> = [];
-  const states: Array<[string, { getSerializedValue: (...a: never[]) => unknown }]> = [
+  const states: Array<[string, unknown]> = [
     [
       "counts",
       new InMemoryValueState(T.string, T.long).set("hello", 42n).set("big", 9007199254740993n).set(
@@ -76,23 +73,32 @@ export async function startPlane(
       ]]),
     ],
   ];
-  const ids: Array<[string, KvStateId]> = states.map(([name, state]) => [
-    name,
-    server.registry.register(state as never),
-  ]);
-  ids.push([
-    "slow",
-    server.registry.register({
-      getSerializedValue: () =>
-        new Promise<Uint8Array>((resolve) =>
-          held.push(() => resolve(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])))
-        ),
-    }),
-  ]);
+  return await startStatePlane(states, (client) => ({ client, ...options }), transport);
+}
+
+/**
+ * Serves `states` (name and state) of job {@linkcode JOB}, and a state
+ * `slow` whose answers are held until released, from one KvStateServer,
+ * behind a KvStateClientProxy and a QueryableStateClient, all over one
+ * transport; the handler is made by `makeOptions` (which may wrap the client).
+ */
+export async function startStatePlane(
+  states: ReadonlyArray<readonly [string, unknown]>,
+  makeOptions: (client: QueryableStateClient) => QueryHandlerOptions,
+  transport: Transport,
+): Promise<Plane> {
+  const server = new KvStateServer({ transport, host: "127.0.0.1", port: 0 });
+  const held: Array<() => void> = [];
+  const slow = {
+    getSerializedValue: () =>
+      new Promise<Uint8Array>((resolve) =>
+        held.push(() => resolve(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1])))
+      ),
+  };
   const address = await server.start();
   const jobId = JobId.fromHex(JOB);
   const locations = new InMemoryLocationRegistry();
-  for (const [name, kvStateId] of ids) {
+  for (const [name, state] of [...states, ["slow", slow] as const]) {
     locations.notifyKvStateRegistered({
       jobId,
       jobVertexId: JobVertexId.random(),
@@ -100,14 +106,14 @@ export async function startPlane(
       numKeyGroups: 128,
       start: 0,
       end: 127,
-      kvStateId,
+      kvStateId: server.registry.register(state as never),
       address,
     });
   }
   const proxy = new KvStateClientProxy({ transport, host: "127.0.0.1", port: 0 });
   proxy.updateKvStateLocationOracle(jobId, locations);
   const client = new QueryableStateClient({ transport, proxy: await proxy.start() });
-  const handler = createQueryHandler({ client, ...options });
+  const handler = createQueryHandler(makeOptions(client));
   const releaseSlow = () => {
     for (const r of held.splice(0)) r();
   };
