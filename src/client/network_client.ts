@@ -230,6 +230,17 @@ export class NetworkClient {
   }
 
   /**
+   * Requests in flight now over all connections: written (or queued) and not
+   * yet answered, failed or expired. Read-only; costs a walk over the
+   * connections (one per state server).
+   */
+  get requestsInFlight(): number {
+    let n = 0;
+    for (const conn of this.#connections.values()) n += conn.pendingRequests;
+    return n;
+  }
+
+  /**
    * How many exceptions were caught that would otherwise have escaped to the
    * runtime: thrown by a {@linkcode RawResponseHandler} or the `stats`
    * hooks, or by a fault of the client itself (that one then failed only
@@ -437,6 +448,8 @@ export class NetworkClient {
       };
       if (signal !== undefined) {
         const onAbort = () => {
+          // A request written (or queued) and not answered: it failed by its deadline.
+          if (pending.id >= 0) this.#stats?.reportFailedRequest("deadline");
           try {
             pending.connection?.forget(pending);
           } catch (e) {

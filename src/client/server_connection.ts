@@ -29,6 +29,8 @@ import { type JavaSerializationLimits, readJavaThrowable } from "../wire/java_se
 import type { KvStateId } from "../wire/ids.ts";
 import { decodeKvStateResponse, decodeMessage, MessageType, VERSION } from "../wire/messages.ts";
 import { FailureDecoder } from "../wire/failure_decoder.ts";
+import { FailureMemo } from "../wire/failure_memo.ts";
+import { type RequestFailureOutcome, requestFailureOutcome } from "../server/request_outcome.ts";
 import { Outbox } from "./outbox.ts";
 import {
   type InternalErrorSink,
@@ -108,6 +110,12 @@ export class ServerConnection {
   readonly #onDead: () => void;
   /** By request id. Not a `Map`: see {@linkcode PendingTable} for why. */
   readonly #pending = new PendingTable<Pending>();
+  /**
+   * The statistics outcome of each distinct failure body answered to a raw
+   * (forwarded) request, classified once per body: such a failure is not
+   * otherwise parsed here. Made at the first one, when there are statistics.
+   */
+  #rawOutcomes: FailureMemo<RequestFailureOutcome> | undefined;
   readonly #decoder: DecoderState;
   readonly #maxQueued: number;
   #nextId = 0;
@@ -146,6 +154,11 @@ export class ServerConnection {
   /** Request bytes that no write has taken yet (not counting abandoned requests'). */
   get queuedBytes(): number {
     return this.#out.queuedBytes;
+  }
+
+  /** Requests written (or queued) and not yet answered, failed or expired. */
+  get pendingRequests(): number {
+    return this.#pending.size;
   }
 
   /** Connects (within the connect timeout), then writes what was queued meanwhile. Never rejects. */
@@ -290,6 +303,7 @@ export class ServerConnection {
         out.truncate(mark);
         // Once more after cutting out abandoned frames, if there are any.
         if (attempt > 0 || out.holeBytes === 0) {
+          this.#client.statsSink?.reportFailedRequest("refused");
           settleErr(this.#client, pending, this.#queueFull(size));
           this.#client.logConnection?.(
             "request_queue_full",
@@ -315,6 +329,7 @@ export class ServerConnection {
     pending.connection = this;
     const out = this.#out;
     if (out.length > 0 && out.length + 40 + kn.length > this.#maxQueued && this.#full(kn)) {
+      this.#client.statsSink?.reportFailedRequest("refused");
       settleErr(this.#client, pending, this.#queueFull(40 + kn.length));
       this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
       return;
@@ -503,7 +518,8 @@ export class ServerConnection {
     if (p.raw !== undefined) {
       // The receiver decides whether it needs the Throwable parsed.
       this.#pending.delete(p);
-      this.#client.statsSink?.reportFailedRequest();
+      const sink = this.#client.statsSink;
+      if (sink !== undefined) sink.reportFailedRequest(this.#rawOutcome(f));
       settleOk(this.#client, p, f, null);
       return;
     }
@@ -516,15 +532,38 @@ export class ServerConnection {
       // A miss is a normal outcome for this request: told from the memo, no error built.
       const err = failures.decodeUnlessAbsent(f, 20);
       this.#pending.delete(p);
-      this.#client.statsSink?.reportFailedRequest();
+      this.#client.statsSink?.reportFailedRequest(
+        err === null ? "unknown_key" : requestFailureOutcome(err, true),
+      );
       if (err === null) settleAbsent(this.#client, p);
       else settleErr(this.#client, p, err);
       return;
     }
     const err = failures.decode(f.subarray(20));
     this.#pending.delete(p);
-    this.#client.statsSink?.reportFailedRequest();
+    this.#client.statsSink?.reportFailedRequest(requestFailureOutcome(err, true));
     settleErr(this.#client, p, err);
+  }
+
+  /**
+   * The outcome of the failure frame `f` of a raw request: from the memo,
+   * or parsed once (a body that does not parse is an upstream failure).
+   */
+  #rawOutcome(f: Uint8Array): RequestFailureOutcome {
+    const memo = this.#rawOutcomes ??= new FailureMemo<RequestFailureOutcome>();
+    let outcome = memo.get(f, 20);
+    if (outcome !== undefined) return outcome;
+    let err: unknown;
+    try {
+      err = (this.#failures ??= new FailureDecoder({
+        javaSerializationLimits: this.#options.javaSerializationLimits,
+      })).decode(f.subarray(20));
+    } catch (e) {
+      err = e;
+    }
+    outcome = requestFailureOutcome(err, true);
+    memo.add(f.subarray(20), outcome);
+    return outcome;
   }
 
   /**
@@ -547,6 +586,7 @@ export class ServerConnection {
     }
     this.#compact();
     for (const p of expired) {
+      this.#client.statsSink?.reportFailedRequest("deadline");
       settleErr(
         this.#client,
         p,
@@ -575,8 +615,9 @@ export class ServerConnection {
     }
     this.#pending.clear();
     this.#out.clear();
+    const outcome = pending.length === 0 ? "failure" : requestFailureOutcome(err, true);
     for (const p of pending) {
-      this.#client.statsSink?.reportFailedRequest();
+      this.#client.statsSink?.reportFailedRequest(outcome);
       settleErr(this.#client, p, err);
     }
     this.#closed = (async () => {

@@ -5,6 +5,7 @@
  */
 
 import type { KvStateRequestStats } from "../server/stats.ts";
+import type { RequestFailureOutcome } from "../server/request_outcome.ts";
 import type { CounterChild } from "./counter.ts";
 import type { GaugeChild } from "./gauge.ts";
 import { DEFAULT_LATENCY_BUCKETS_MS, type HistogramChild } from "./histogram.ts";
@@ -30,8 +31,9 @@ export const DENIED_REQUESTS_METRIC = "qs_requests_denied_total";
  * `result` (answered with a value), and for failures the reason when the
  * reporter gives one to `reportFailedRequest(outcome)` — `unknown_key`,
  * `unknown_state` (or job), `upstream_failure`, `refused` (by a bound or the
- * request filter), `deadline` — else `failure`. The hooks as the roles call
- * them today give no reason: every failure is `failure`.
+ * request filter), `deadline` — else `failure`. Servers, proxies and the
+ * network client give the reason (see `requestFailureOutcome` for the
+ * mapping from error classes); a hook called without one counts `failure`.
  *
  * @example
  * ```ts
@@ -52,15 +54,8 @@ export const REQUEST_OUTCOMES: readonly RequestOutcome[] = Object.freeze(
   ] as const,
 );
 
-/** One of {@linkcode REQUEST_OUTCOMES}. */
-export type RequestOutcome =
-  | "result"
-  | "failure"
-  | "unknown_key"
-  | "unknown_state"
-  | "upstream_failure"
-  | "refused"
-  | "deadline";
+/** One of {@linkcode REQUEST_OUTCOMES}: `result`, or a {@linkcode RequestFailureOutcome}. */
+export type RequestOutcome = "result" | RequestFailureOutcome;
 
 /** Options of {@linkcode MetricsStats}. */
 export interface MetricsStatsOptions {
@@ -90,9 +85,13 @@ export interface MetricsStatsOptions {
  *
  * What the roles report: a server counts every decoded request, and either a
  * result (with its latency from decode to answer) or a failure (a miss
- * included: it is a failure on the wire; a denied request is also counted
- * as denied); a client counts every request written, and a result (latency
- * from send) or a failure answered or failed by its connection closing.
+ * included: it is a failure on the wire, `unknown_key`; a denied request is
+ * also counted as denied, and `refused`); a client counts every request
+ * written, and a result (latency from send) or a failure: answered, failed
+ * by its connection closing (`upstream_failure`), past its deadline or
+ * aborted (`deadline`); a request its queue bound refuses before writing it
+ * counts as `refused` only (not as a request). A proxy relaying a failure
+ * on its fast path counts the outcome classified once per distinct body.
  *
  * @example Feeding a server's statistics to metrics
  * ```ts
@@ -215,11 +214,11 @@ export class MetricsStats implements KvStateRequestStats {
    * @param outcome Its kind, when the reporter knows it (not in the
    *   `KvStateRequestStats` interface; an unknown value counts as `failure`).
    */
-  reportFailedRequest(outcome?: RequestOutcome): void {
-    const c =
-      outcome === undefined || outcome === "result" || !Object.hasOwn(this.#outcomes, outcome)
-        ? this.#outcomes.failure
-        : this.#outcomes[outcome];
+  reportFailedRequest(outcome?: RequestFailureOutcome): void {
+    const c = outcome === undefined || (outcome as string) === "result" ||
+        !Object.hasOwn(this.#outcomes, outcome)
+      ? this.#outcomes.failure
+      : this.#outcomes[outcome];
     c.inc();
   }
 
