@@ -18,6 +18,19 @@ export const LOCATION_CACHE_ENTRIES_METRIC = "qs_location_cache_entries";
 export const LOCATION_CACHE_BYTES_METRIC = "qs_location_cache_bytes";
 /** Request bytes the proxy's connections to state servers hold, not yet written: gauge, label `role`. */
 export const UPSTREAM_QUEUED_BYTES_METRIC = "qs_upstream_queued_bytes";
+/**
+ * Requests in progress now: gauge, label `role` (`proxy`: decoded and not
+ * yet answered, `AbstractServer.requestsInFlight`; `upstream`: written to
+ * state servers and not yet answered, `NetworkClient.requestsInFlight`).
+ */
+export const REQUESTS_IN_FLIGHT_METRIC = "qs_requests_in_flight";
+/**
+ * Oracle lookups of the proxy: counter, labels `role` and `result`
+ * (`started`: each oracle call; `failed`: those that ended in an error),
+ * from `KvStateClientProxy.oracleLookups`. The counters are advanced at
+ * each rendering by what the proxy's counts grew since the last one.
+ */
+export const ORACLE_LOOKUPS_METRIC = "qs_oracle_lookups_total";
 
 /**
  * The logger of the flags `--log-level` (default `info`) and
@@ -57,7 +70,10 @@ export function cliLogger(
  * {@linkcode LOCATION_CACHE_ENTRIES_METRIC},
  * {@linkcode LOCATION_CACHE_BYTES_METRIC} (`locationCacheSize`) and
  * {@linkcode UPSTREAM_QUEUED_BYTES_METRIC} (`client.queuedBytes`), each
- * labelled `role="proxy"`.
+ * labelled `role="proxy"`; {@linkcode REQUESTS_IN_FLIGHT_METRIC} with
+ * `role="proxy"` (`requestsInFlight`) and `role="upstream"`
+ * (`client.requestsInFlight`); and the counters
+ * {@linkcode ORACLE_LOOKUPS_METRIC} (`oracleLookups`).
  *
  * @param registry The process's registry.
  * @param proxy The proxy.
@@ -80,10 +96,34 @@ export function addProxyGauges(registry: MetricsRegistry, proxy: KvStateClientPr
     help: "Request bytes waiting to be written to state servers.",
     labelNames: byRole,
   }).labels(role);
+  const inFlight = registry.gauge({
+    name: REQUESTS_IN_FLIGHT_METRIC,
+    help: "Requests in progress now (proxy: received, upstream: sent), not yet answered.",
+    labelNames: byRole,
+  });
+  const proxyInFlight = inFlight.labels(role);
+  const upstreamInFlight = inFlight.labels({ role: "upstream" });
+  const lookups = registry.counter({
+    name: ORACLE_LOOKUPS_METRIC,
+    help: "Location lookups asked of the oracles (started), and those that failed.",
+    labelNames: ["role", "result"],
+  });
+  const started = lookups.labels({ role: "proxy", result: "started" });
+  const failed = lookups.labels({ role: "proxy", result: "failed" });
+  // The proxy's counts only grow: each rendering adds what they grew by.
+  let seenStarted = 0;
+  let seenFailed = 0;
   registry.addCollector(() => {
     const size = proxy.locationCacheSize;
     entries.set(size.entries);
     bytes.set(size.bytes);
     queued.set(proxy.client.queuedBytes);
+    proxyInFlight.set(proxy.requestsInFlight);
+    upstreamInFlight.set(proxy.client.requestsInFlight);
+    const n = proxy.oracleLookups;
+    if (n.started > seenStarted) started.inc(n.started - seenStarted);
+    if (n.failed > seenFailed) failed.inc(n.failed - seenFailed);
+    seenStarted = n.started;
+    seenFailed = n.failed;
   });
 }

@@ -61,6 +61,15 @@ Deno.test("cli metrics: proxy --http serves /metrics counting a query in every r
     assert(value("qs_location_cache_entries", { role: "proxy" }) >= 1, text);
     assert(value("qs_location_cache_bytes", { role: "proxy" }) > 0, text);
     assertEquals(value("qs_upstream_queued_bytes", { role: "proxy" }), 0);
+    // The miss counts as unknown_key in every role, never as a plain failure.
+    for (const role of ["client", "proxy", "upstream", "server"]) {
+      assertEquals(value("qs_responses_total", { role, outcome: "unknown_key" }), 1, role);
+      assertEquals(value("qs_responses_total", { role, outcome: "failure" }), 0, role);
+    }
+    assertEquals(value("qs_requests_in_flight", { role: "proxy" }), 0);
+    assertEquals(value("qs_requests_in_flight", { role: "upstream" }), 0);
+    assert(value("qs_oracle_lookups_total", { role: "proxy", result: "started" }) >= 1, text);
+    assertEquals(value("qs_oracle_lookups_total", { role: "proxy", result: "failed" }), 0);
   } finally {
     await stopped(proxy);
   }
