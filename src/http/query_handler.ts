@@ -141,14 +141,16 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * - `GET /` → the state explorer page (see `explorer_page.ts`; option
  *   `explorer`);
  * - `GET /healthz` (200 while the handler runs), `GET /readyz` (200 or
- *   503, see `ready`), `GET /openapi.json` (OpenAPI 3.1).
+ *   503, see `ready`), `GET /openapi.json` (OpenAPI 3.1, describing exactly
+ *   the routes of this handler, `routes` included: see `openapi.ts`).
  *
  * Failures answer `{"error": {"type", "javaClass", "message"}}`: 400 for a
  * bad parameter (named in `error.parameter`), 401 without the bearer
  * token, 404 for an unknown key, state, job or route, 405 for a method a
  * route does not take, 413 for a body over `maxBodyBytes` or a batch over
  * `maxBatchSize`, 502 for other upstream failures, 503 when a bound refuses
- * a query, 504 past the deadline. The answer never throws.
+ * a query or the proxy knows no JobManager (retry later), 504 past the
+ * deadline. The answer never throws.
  *
  * @example Query an in-process state plane over HTTP
  * ```ts
@@ -221,10 +223,6 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       inFlight--;
     }
   }
-
-  const openApi = JSON.stringify(
-    openApiDocument({ bearerAuth: token !== undefined, maxBatchSize }),
-  );
 
   const table = new RouteTable()
     .add({
@@ -307,6 +305,14 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   }
   if (options.explorer !== false) table.add(createExplorerRoute());
   for (const route of options.routes ?? []) table.add(route);
+  // Built once the table is complete: it describes exactly the routes served.
+  const openApi = JSON.stringify(openApiDocument({
+    bearerAuth: token !== undefined,
+    maxBatchSize,
+    maxBodyBytes,
+    watch: options.watch === false ? undefined : options.watch,
+    routes: table.routes,
+  }));
 
   function corsHeaders(request: Request): Record<string, string> | undefined {
     if (cors === undefined) return undefined;

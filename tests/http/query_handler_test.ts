@@ -214,15 +214,17 @@ Deno.test("GET /openapi.json is an OpenAPI 3.1 document of the routes", async ()
   assertEquals(r.type, JSON_TYPE);
   assertEquals(r.body.openapi, "3.1.0");
   assertEquals(Object.keys(r.body.paths).sort(), [
+    "/",
     "/healthz",
     "/openapi.json",
     "/readyz",
     "/v1/jobs/{jobId}/states/{stateName}",
+    "/v1/jobs/{jobId}/states/{stateName}/watch",
     "/v1/query",
   ]);
   const params = r.body.paths["/v1/jobs/{jobId}/states/{stateName}"].get.parameters.map((
-    p: { name: string },
-  ) => p.name);
+    p: { name?: string; $ref?: string },
+  ) => p.name ?? p.$ref?.replace("#/components/parameters/", ""));
   assertEquals(params, [
     "jobId",
     "stateName",
