@@ -12,6 +12,7 @@ import { serializerFor, type TypeSerializer } from "../wire/type_serializers.ts"
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 import { type CliType, cliType, show, toTyped } from "./typed_values.ts";
 import { diallingTransport } from "./tls_flags.ts";
+import { terminalText } from "./terminal_text.ts";
 
 /** The serializer of a command-line type, for values typed at run time. */
 function anySerializer(t: CliType): TypeSerializer<unknown> {
@@ -76,11 +77,13 @@ export async function clientCommand(flags: ResolvedFlags): Promise<number> {
         valueType: anySerializer(query.valueType),
       });
     }
-    console.log(show(value));
+    console.log(terminalText(show(value)));
     return 0;
   } catch (e) {
-    if (e instanceof QueryableStateError) console.error(`${e.javaClassName}: ${e.message}`);
-    else console.error(`error: ${(e as Error)?.message ?? e}`);
+    // The text comes from the proxy (or a state server behind it): no control sequences.
+    if (e instanceof QueryableStateError) {
+      console.error(terminalText(`${e.javaClassName}: ${e.message}`));
+    } else console.error(terminalText(`error: ${(e as Error)?.message ?? e}`));
     return 1;
   }
 }
