@@ -81,9 +81,10 @@ export interface QueryHandlerOptions {
    */
   readonly maxConcurrentQueries?: number;
   /**
-   * When set, every route but `/healthz` and `/readyz` requires
-   * `authorization: Bearer <token>` (compared in constant time); without it,
-   * 401. Default: none.
+   * When set, every route but the public ones (`/healthz`, `/readyz`, and
+   * added routes with `public: true`) requires `authorization: Bearer
+   * <token>` (compared in constant time); without it, 401. A CORS preflight
+   * (`OPTIONS`) is answered without it, as browsers send none. Default: none.
    */
   readonly bearerToken?: string;
   /**
