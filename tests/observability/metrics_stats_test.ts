@@ -54,7 +54,7 @@ function byRole(families: Family[], role: string) {
 function outcomesOf(families: ReturnType<typeof scrape>, role: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const outcome of REQUEST_OUTCOMES) {
-    out[outcome] = sampleValue(families, RESPONSES_METRIC, { role, outcome });
+    out[outcome] = sampleValue(families, RESPONSES_METRIC, { role, outcome }) ?? -1;
   }
   return out;
 }
