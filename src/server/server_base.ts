@@ -44,21 +44,19 @@ import {
   ConnectionWatchdog,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_INCOMPLETE_FRAME_TIMEOUT_MS,
-  IncompleteFrameTimeoutError,
 } from "./connection_watchdog.ts";
 import { DeadlineSweeper } from "./deadline_sweeper.ts";
 import { DirectSession, type PENDING } from "./direct_session.ts";
 import { FastCall, type FastCallHooks } from "./fast_call.ts";
 import {
   failedIncomingMessageFrame,
-  pipelineFailureFrame,
   requestFailureFrame,
   serverFailureFrame,
 } from "./failure_frames.ts";
 import { settleWithin } from "./graceful_close.ts";
 import { GuardedStats } from "./guarded_stats.ts";
 import { InFlight, type RequestContext } from "./in_flight.ts";
-import { addressText, errorClass, errorMessage, logEvent, logs } from "./log_events.ts";
+import { ServerLog } from "./server_log.ts";
 import { requestIdOf, resultFrameFor, writeResultFrame } from "./result_frame.ts";
 import type { AnswerBuffer } from "./answer_buffer.ts";
 import { type ServedConnection, servedConnection } from "./served_connection.ts";
@@ -299,7 +297,7 @@ export abstract class AbstractServer<Req> {
   readonly #maxInFlight: number;
   readonly #closeGraceMs: number;
   readonly #internalError = (err: unknown): void => this.reportInternalError(err);
-  readonly #logger: Logger;
+  readonly #log: ServerLog;
   #listener: Listener | undefined;
   #acceptLoop: AcceptLoop | undefined;
   #closing: Promise<void> | undefined;
@@ -326,10 +324,10 @@ export abstract class AbstractServer<Req> {
       ? undefined
       : new GuardedStats(options.stats, (err) => {
         this.#stats.reportInternalError(err);
-        this.#logInternal(err);
+        this.#log.internalError(err);
       });
     this.#filter = options.requestFilter;
-    this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#log = new ServerLog(options.logger ?? SILENT_LOGGER, serverName);
     // Validates the frame length now rather than at the first connection.
     new FrameDecoderStream({ maxFrameLength: options.maxFrameLength });
     this.#maxFrameLength = options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH;
@@ -377,7 +375,7 @@ export abstract class AbstractServer<Req> {
         "incompleteFrameTimeoutMs",
       ),
       this.#internalError,
-      (c, reason, timeoutMs) => this.#timedOut(c, reason, timeoutMs),
+      (c, reason, timeoutMs) => this.#log.timedOut(c.conn, reason, timeoutMs),
     );
     this.#inPlace = this.answerInPlace !== AbstractServer.prototype.answerInPlace;
     this.#reuseCalls = this.reuseFastCalls();
@@ -485,16 +483,7 @@ export abstract class AbstractServer<Req> {
     } catch {
       // Counting must not fail the caller.
     }
-    this.#logInternal(err);
-  }
-
-  #logInternal(err: unknown): void {
-    if (!logs(this.#logger, "error")) return;
-    logEvent(this.#logger, "error", "internal_error", {
-      server: this.serverName,
-      error: errorClass(err),
-      message: errorMessage(err),
-    });
+    this.#log.internalError(err);
   }
 
   /**
@@ -502,7 +491,7 @@ export abstract class AbstractServer<Req> {
    * subclass's own events.
    */
   protected get logger(): Logger {
-    return this.#logger;
+    return this.#log.logger;
   }
 
   /**
@@ -533,12 +522,7 @@ export abstract class AbstractServer<Req> {
       accepted: (conn) => this.#accepted(conn),
       internalError: this.#internalError,
     });
-    if (logs(this.#logger, "info")) {
-      logEvent(this.#logger, "info", "server_started", {
-        server: this.serverName,
-        address: addressText(listener.address),
-      });
-    }
+    this.#log.started(listener.address);
     return listener.address;
   }
 
@@ -579,62 +563,17 @@ export abstract class AbstractServer<Req> {
       (this.#perAddress.get(conn.remoteAddress?.hostname ?? "") ?? 0) >= this.#maxPerAddress
     ) {
       conn.close().catch(() => {});
-      if (this.#closing === undefined && logs(this.#logger, "warn")) this.#refused(conn);
+      if (this.#closing === undefined && this.#log.warns) {
+        const all = this.#connections.size >= this.#maxConnections;
+        this.#log.refused(
+          conn,
+          all ? "maxConnections" : "maxConnectionsPerAddress",
+          all ? this.#maxConnections : this.#maxPerAddress,
+        );
+      }
       return;
     }
     this.serve(conn).catch(() => {});
-  }
-
-  /** Logs a connection closed on accept by a bound. */
-  #refused(conn: Connection): void {
-    const all = this.#connections.size >= this.#maxConnections;
-    logEvent(this.#logger, "warn", "connection_refused", {
-      server: this.serverName,
-      peer: addressText(conn.remoteAddress),
-      bound: all ? "maxConnections" : "maxConnectionsPerAddress",
-      limit: all ? this.#maxConnections : this.#maxPerAddress,
-    });
-  }
-
-  /**
-   * The failure frame of a framing error on `conn`, logged first (when the
-   * logger writes warnings; the watchdog's own failures are logged by it).
-   */
-  #framingFailure(conn: Connection): (err: Error) => Uint8Array {
-    if (!logs(this.#logger, "warn")) return pipelineFailureFrame;
-    return (err) => {
-      if (!(err instanceof IncompleteFrameTimeoutError) && logs(this.#logger, "warn")) {
-        logEvent(this.#logger, "warn", "framing_error", {
-          server: this.serverName,
-          peer: addressText(conn.remoteAddress),
-          error: errorClass(err),
-          message: errorMessage(err),
-        });
-      }
-      return pipelineFailureFrame(err);
-    };
-  }
-
-  /** Logs a frame answered with a failure for its header or body (the connection goes on). */
-  #badFrame(state: ServedConnection, err: unknown): void {
-    logEvent(this.#logger, "warn", "bad_frame", {
-      server: this.serverName,
-      peer: state.conn === undefined ? "unknown" : addressText(state.conn.remoteAddress),
-      error: errorClass(err),
-      message: errorMessage(err),
-    });
-  }
-
-  /** Logs a connection failed or closed by the watchdog. */
-  #timedOut(c: ServedConnection, reason: "idle" | "incomplete_frame", timeoutMs: number): void {
-    const level = reason === "idle" ? "info" : "warn";
-    if (!logs(this.#logger, level)) return;
-    logEvent(this.#logger, level, "connection_timed_out", {
-      server: this.serverName,
-      peer: addressText(c.conn?.remoteAddress),
-      reason,
-      timeout_ms: timeoutMs,
-    });
   }
 
   /**
@@ -696,7 +635,7 @@ export abstract class AbstractServer<Req> {
           (bytes, start, end, out) => this.#onFrame(bytes, start, end, state, out),
           {
             ...options,
-            framingFailure: this.#framingFailure(conn),
+            framingFailure: this.#log.framingFailure(conn),
           },
         );
         state.stopReading = () => session.stopReading();
@@ -710,7 +649,7 @@ export abstract class AbstractServer<Req> {
           conn,
           (frame) =>
             this.#onFrame(frame, 0, frame.length, state, null) as Uint8Array | Promise<Uint8Array>,
-          { ...options, framingFailure: this.#framingFailure(conn) },
+          { ...options, framingFailure: this.#log.framingFailure(conn) },
         );
         state.stopReading = () => session.stopReading();
         state.probe = session;
@@ -788,12 +727,12 @@ export abstract class AbstractServer<Req> {
           type = readFrameHeader(r);
           r.readInt64();
         } catch (err) {
-          if (logs(this.#logger, "warn")) this.#badFrame(state, err);
+          this.#log.badFrame(state.conn, err);
           return failedIncomingMessageFrame(err);
         }
         if (type !== MessageType.REQUEST) {
           const message = `Unexpected message type ${MESSAGE_TYPE_NAMES[type]}. Expected REQUEST.`;
-          if (logs(this.#logger, "warn")) this.#badFrame(state, new TypeError(message));
+          if (this.#log.warns) this.#log.badFrame(state.conn, new TypeError(message));
           return serverFailureFrame(javaThrowable("java.lang.IllegalArgumentException", message));
         }
       }
@@ -801,7 +740,7 @@ export abstract class AbstractServer<Req> {
       try {
         request = this.decodeRequestAt(bytes, start + 16, end);
       } catch (err) {
-        if (logs(this.#logger, "warn")) this.#badFrame(state, err);
+        this.#log.badFrame(state.conn, err);
         return failedIncomingMessageFrame(err);
       }
       this.#stats.reportRequest();
@@ -1015,25 +954,8 @@ export abstract class AbstractServer<Req> {
     }
     const host = state.conn === undefined ? "" : state.conn.remoteAddress?.hostname ?? "";
     text += ` from ${host === "" ? "an unknown peer" : quoted(host)}`;
-    if (logs(this.#logger, "warn")) this.#logDenied(d, state);
+    this.#log.denied(d, state.conn);
     return this.#failure(frame, BadRequestError.fromServer(this.serverName, text), "refused");
-  }
-
-  #logDenied(d: RequestDescription | undefined, state: ServedConnection): void {
-    let job: string | undefined;
-    let stateName: string | undefined;
-    try {
-      job = d?.jobId?.toString();
-      if (typeof d?.stateName === "string") stateName = d.stateName.slice(0, MAX_QUOTED_NAME);
-    } catch {
-      // A description that cannot be printed is left out.
-    }
-    logEvent(this.#logger, "warn", "request_denied", {
-      server: this.serverName,
-      peer: state.conn === undefined ? "unknown" : addressText(state.conn.remoteAddress),
-      job,
-      state: stateName,
-    });
   }
 
   /**
@@ -1231,9 +1153,7 @@ export abstract class AbstractServer<Req> {
     this.#deadlines.stop();
     this.#watchdog.stop();
     await this.onClose();
-    if (this.#started && logs(this.#logger, "info")) {
-      logEvent(this.#logger, "info", "server_stopped", { server: this.serverName });
-    }
+    if (this.#started) this.#log.stopped();
   }
 
   /** Same as {@linkcode AbstractServer.close}. */
