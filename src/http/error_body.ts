@@ -118,7 +118,7 @@ export function errorAnswer(err: unknown, maxText: number = DEFAULT_MAX_ERROR_TE
       error: {
         type: err.type,
         javaClass: null,
-        message: cut(err.message, maxText),
+        message: cutText(err.message, maxText),
         parameter: err.parameter,
       },
     };
@@ -126,7 +126,7 @@ export function errorAnswer(err: unknown, maxText: number = DEFAULT_MAX_ERROR_TE
   if (err instanceof GatewayError) {
     return {
       status: err.status,
-      error: { type: err.type, javaClass: null, message: cut(err.message, maxText) },
+      error: { type: err.type, javaClass: null, message: cutText(err.message, maxText) },
     };
   }
   if (err instanceof QueryableStateError) {
@@ -137,8 +137,8 @@ export function errorAnswer(err: unknown, maxText: number = DEFAULT_MAX_ERROR_TE
       status: notFound !== undefined ? 404 : unavailable !== undefined ? 503 : statusOf(err),
       error: {
         type: shown.name,
-        javaClass: cut(shown.javaClassName, maxText),
-        message: cut(shown.message, maxText),
+        javaClass: cutText(shown.javaClassName, maxText),
+        message: cutText(shown.message, maxText),
       },
     };
   }
@@ -185,6 +185,13 @@ function causeIn(
   return undefined;
 }
 
-function cut(text: string, max: number): string {
+/**
+ * @internal `text` cut to `max` characters, the cut marked with `…`.
+ *
+ * @param text The text.
+ * @param max The most characters kept (the mark included).
+ * @returns The text, whole or cut.
+ */
+export function cutText(text: string, max: number): string {
   return text.length > max ? text.slice(0, Math.max(0, max - 1)) + "…" : text;
 }

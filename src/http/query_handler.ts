@@ -9,7 +9,7 @@
 import { RequestQueueFullError } from "../wire/errors.ts";
 import { hasBearerToken } from "./bearer_token.ts";
 import { readBoundedText } from "./bounded_body.ts";
-import { DEFAULT_MAX_ERROR_TEXT, errorAnswer, errorJson } from "./error_body.ts";
+import { cutText, DEFAULT_MAX_ERROR_TEXT, errorAnswer, errorJson } from "./error_body.ts";
 import { BadParameterError, GatewayError } from "./gateway_errors.ts";
 import type { JsonValue } from "./json_values.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -405,8 +405,4 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
     for (const [k, v] of Object.entries(headers)) copy.headers.set(k, v);
     return copy;
   }
-}
-
-function cutText(text: string, max: number): string {
-  return text.length > max ? text.slice(0, max - 1) + "…" : text;
 }
