@@ -88,7 +88,9 @@ function batchBytes(batch: readonly Uint8Array[]): number {
  * out.flat().length; // => 2
  * ```
  */
-export class RequestHandlerStream implements ReadableWritablePair<Uint8Array[], Uint8Array[]> {
+export class RequestHandlerStream {
+  // A ReadableWritablePair by shape; not `implements` it: that name is in the
+  // DOM lib only, and Node TypeScript users without it would fail on it.
   /** Response batches. */
   readonly readable: ReadableStream<Uint8Array[]>;
   /** Request batches (frames without their length prefix). */
