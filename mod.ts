@@ -1,10 +1,73 @@
 /**
- * Apache Flink's Queryable State protocol, byte for byte, in TypeScript:
- * the wire codecs, the framing streams, and (in later layers) the state
- * server, the client proxy and the typed client.
+ * Apache Flink's Queryable State protocol, byte for byte, in TypeScript: the
+ * typed client ({@linkcode QueryableStateClient}) that queries a Flink job's
+ * state through a Queryable State proxy, the client proxy
+ * ({@linkcode KvStateClientProxy}), the state server
+ * ({@linkcode KvStateServer}) with ready-made in-memory states, the location
+ * oracles, the errors (Flink's Java exceptions as typed classes), and the
+ * wire codecs and framing streams under them.
  *
- * This entry point is web-standard only; sockets come from
- * `@kvstate/queryable-state/deno` or `@kvstate/queryable-state/node`.
+ * This entry point is web-standard only. Sockets come from
+ * `@kvstate/queryable-state/deno` (`denoTransport`) or
+ * `@kvstate/queryable-state/node` (`nodeTransport`, for Node, Bun and Deno);
+ * {@linkcode MemoryTransport} connects the roles in one process, with no
+ * sockets at all (tests, or a whole fake state plane).
+ *
+ * @example Query a Flink proxy (a TaskManager's, port 9069 by default)
+ * ```ts ignore
+ * import { JobId, QueryableStateClient } from "@kvstate/queryable-state";
+ * import { denoTransport } from "@kvstate/queryable-state/deno"; // Node, Bun: nodeTransport of ".../node"
+ *
+ * const client = new QueryableStateClient({ transport: denoTransport, proxy: "127.0.0.1:9069" });
+ * const job = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
+ * await client.getKvState(job, "word-counts", "hello", { keyType: "string", valueType: "long" }); // 42n
+ * await client.close();
+ * ```
+ *
+ * @example The same query against a state plane in process
+ * ```ts
+ * import {
+ *   InMemoryLocationRegistry,
+ *   InMemoryValueState,
+ *   JobId,
+ *   JobVertexId,
+ *   KvStateClientProxy,
+ *   KvStateServer,
+ *   MemoryTransport,
+ *   QueryableStateClient,
+ *   TYPE_SERIALIZERS,
+ * } from "@kvstate/queryable-state";
+ *
+ * const transport = new MemoryTransport();
+ * const server = new KvStateServer({ transport, port: 0 });
+ * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long);
+ * counts.set("hello", 42n);
+ * const kvStateId = server.registry.register(counts);
+ * const address = await server.start();
+ *
+ * const job = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
+ * const locations = new InMemoryLocationRegistry();
+ * locations.notifyKvStateRegistered({
+ *   jobId: job,
+ *   jobVertexId: JobVertexId.random(),
+ *   registrationName: "word-counts",
+ *   numKeyGroups: 128,
+ *   start: 0,
+ *   end: 127,
+ *   kvStateId,
+ *   address,
+ * });
+ * const proxy = new KvStateClientProxy({ transport, port: 0 });
+ * proxy.updateKvStateLocationOracle(job, locations);
+ *
+ * const client = new QueryableStateClient({ transport, proxy: await proxy.start() });
+ * const types = { keyType: "string", valueType: "long" } as const;
+ * await client.getKvState(job, "word-counts", "hello", types); // => 42n
+ * await client.getKvStateIfPresent(job, "word-counts", "nobody", types); // => undefined
+ * await client.close();
+ * await proxy.close();
+ * await server.close();
+ * ```
  *
  * @example Encode a request as Flink's QueryableStateClient does
  * ```ts
