@@ -37,6 +37,28 @@
  * stays open until that client leaves. See {@linkcode TlsServerOptions} and
  * {@linkcode TlsClientOptions}.
  *
+ * @example Give the roles sockets: a proxy on a loopback port, a client querying it
+ * ```ts
+ * import {
+ *   JobId,
+ *   KvStateClientProxy,
+ *   QueryableStateClient,
+ *   UnknownLocationError,
+ * } from "@kvstate/queryable-state";
+ * import { denoTransport } from "@kvstate/queryable-state/deno";
+ *
+ * const proxy = new KvStateClientProxy({ transport: denoTransport, host: "127.0.0.1", port: 0 });
+ * const client = new QueryableStateClient({ transport: denoTransport, proxy: await proxy.start() });
+ * const job = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
+ * // No oracle knows this job yet: the proxy answers with Flink's failure, typed.
+ * const failure = await client
+ *   .getKvState(job, "word-counts", "hello", { keyType: "string", valueType: "long" })
+ *   .catch((e: unknown) => e);
+ * failure instanceof UnknownLocationError; // => true
+ * await client.close();
+ * await proxy.close();
+ * ```
+ *
  * @example Echo server and client
  * ```ts
  * import { denoTransport } from "@kvstate/queryable-state/deno";

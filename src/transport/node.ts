@@ -41,6 +41,28 @@
  * failure (EMFILE) stops a `node:net` server for good without a word. Under
  * Node none of this applies; on Deno, `DenoTransport` has none of it.
  *
+ * @example Give the roles sockets: a proxy on a loopback port, a client querying it
+ * ```ts
+ * import {
+ *   JobId,
+ *   KvStateClientProxy,
+ *   QueryableStateClient,
+ *   UnknownLocationError,
+ * } from "@kvstate/queryable-state";
+ * import { nodeTransport } from "@kvstate/queryable-state/node";
+ *
+ * const proxy = new KvStateClientProxy({ transport: nodeTransport, host: "127.0.0.1", port: 0 });
+ * const client = new QueryableStateClient({ transport: nodeTransport, proxy: await proxy.start() });
+ * const job = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
+ * // No oracle knows this job yet: the proxy answers with Flink's failure, typed.
+ * const failure = await client
+ *   .getKvState(job, "word-counts", "hello", { keyType: "string", valueType: "long" })
+ *   .catch((e: unknown) => e);
+ * failure instanceof UnknownLocationError; // => true
+ * await client.close();
+ * await proxy.close();
+ * ```
+ *
  * @example Echo server and client
  * ```ts
  * import { nodeTransport } from "@kvstate/queryable-state/node";
