@@ -4,12 +4,17 @@
  * statistics hooks of servers and clients to metrics, and a structured
  * logger with per-event rate limiting. Web-standard only.
  *
- * @example
+ * @example Metrics for a role, rendered for Prometheus
  * ```ts
- * import { MetricsRegistry, MetricsStats, renderPrometheus } from "./mod.ts";
+ * import {
+ *   MetricsRegistry,
+ *   MetricsStats,
+ *   renderPrometheus,
+ * } from "@kvstate/queryable-state/observability";
  *
  * const registry = new MetricsRegistry();
- * const stats = new MetricsStats({ registry, role: "server" });
+ * const stats = new MetricsStats({ registry, role: "server" }); // a role's `stats` option
+ * // What a KvStateServer given `stats` reports for one request served in 0.3 ms:
  * stats.reportRequest();
  * stats.reportSuccessfulRequest(0.3);
  * renderPrometheus(registry).includes('qs_requests_total{role="server"} 1\n'); // => true
