@@ -133,6 +133,15 @@ async function tscConsumer(project: string, tscJs: string, source: string): Prom
   return await runTool("node", [tscJs, "-p", "tsconfig.json"], project);
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `bun` from the PATH, else from `npm install bun@1` into `dir`; `null` when neither works. */
 async function findOrInstallBun(dir: string): Promise<string | null> {
   if ((await toolVersion("bun", ["--version"])) !== null) return "bun";
@@ -188,6 +197,10 @@ Deno.test({
           }
         }
         assertEquals(pkg.dependencies, undefined);
+        // The Deno-only subpaths are left out, and nothing imports them.
+        for (const left of ["src/transport/deno.js", "src/cli/mod.js"]) {
+          assert(!(await exists(`${built.outDir}/${left}`)), `${left} is not built`);
+        }
         // Relative imports point at .js files, in code and declarations.
         const mod = await Deno.readTextFile(`${built.outDir}/mod.js`);
         assert(mod.includes('from "./src/wire/bytes.js"'), "mod.js imports .js files");
