@@ -4,9 +4,8 @@
  * @module
  */
 
-import { DEFAULT_MAX_LABEL_SETS, LabelSets } from "./label_sets.ts";
-import { checkLabelNames, checkMetricName, MetricDefinitionError } from "./metric_names.ts";
 import type { MetricOptions } from "./metric_options.ts";
+import { checkDefinition, MetricSeries } from "./metric_series.ts";
 
 /**
  * One series of a {@linkcode Counter}: a value that only goes up.
@@ -73,8 +72,7 @@ export class Counter {
   readonly help: string;
   /** The metric's label names. */
   readonly labelNames: readonly string[];
-  readonly #sets: LabelSets<CounterChild>;
-  readonly #unlabeled: CounterChild | undefined;
+  readonly #series: MetricSeries<CounterChild>;
 
   /**
    * Defines a counter (outside a registry; see `MetricsRegistry`).
@@ -83,15 +81,11 @@ export class Counter {
    * @throws {MetricDefinitionError} On an invalid name or label name.
    */
   constructor(options: MetricOptions) {
-    this.name = checkMetricName(options.name);
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], false);
-    this.#sets = new LabelSets(
-      this.labelNames,
-      options.maxLabelSets ?? DEFAULT_MAX_LABEL_SETS,
-      () => new CounterChild(),
-    );
-    this.#unlabeled = this.labelNames.length === 0 ? this.#sets.get({}) : undefined;
+    const definition = checkDefinition(options, false);
+    this.name = definition.name;
+    this.help = definition.help;
+    this.labelNames = definition.labelNames;
+    this.#series = new MetricSeries(definition, options.maxLabelSets, () => new CounterChild());
   }
 
   /**
@@ -103,7 +97,7 @@ export class Counter {
    * @throws {MetricDefinitionError} When the labels do not match the label names.
    */
   labels(labels: Readonly<Record<string, string>>): CounterChild {
-    return this.#sets.get(labels);
+    return this.#series.sets.get(labels);
   }
 
   /**
@@ -113,17 +107,17 @@ export class Counter {
    * @throws {MetricDefinitionError} When the metric has labels.
    */
   inc(amount = 1): void {
-    this.#single().inc(amount);
+    this.#series.single().inc(amount);
   }
 
   /** The value of a metric without labels. */
   get value(): number {
-    return this.#single().value;
+    return this.#series.single().value;
   }
 
   /** How many label sets were folded into the `other` set. */
   get foldedLabelSets(): number {
-    return this.#sets.folded;
+    return this.#series.sets.folded;
   }
 
   /**
@@ -132,13 +126,6 @@ export class Counter {
    * @returns Pairs of label values and series.
    */
   series(): IterableIterator<readonly [readonly string[], CounterChild]> {
-    return this.#sets.entries();
-  }
-
-  #single(): CounterChild {
-    if (this.#unlabeled === undefined) {
-      throw new MetricDefinitionError(`Metric ${this.name} has labels: use labels(…)`);
-    }
-    return this.#unlabeled;
+    return this.#series.sets.entries();
   }
 }

@@ -4,9 +4,8 @@
  * @module
  */
 
-import { DEFAULT_MAX_LABEL_SETS, LabelSets } from "./label_sets.ts";
-import { checkLabelNames, checkMetricName, MetricDefinitionError } from "./metric_names.ts";
 import type { MetricOptions } from "./metric_options.ts";
+import { checkDefinition, MetricSeries } from "./metric_series.ts";
 
 /**
  * One series of a {@linkcode Gauge}.
@@ -84,8 +83,7 @@ export class Gauge {
   readonly help: string;
   /** The metric's label names. */
   readonly labelNames: readonly string[];
-  readonly #sets: LabelSets<GaugeChild>;
-  readonly #unlabeled: GaugeChild | undefined;
+  readonly #series: MetricSeries<GaugeChild>;
 
   /**
    * Defines a gauge (outside a registry; see `MetricsRegistry`).
@@ -94,15 +92,11 @@ export class Gauge {
    * @throws {MetricDefinitionError} On an invalid name or label name.
    */
   constructor(options: MetricOptions) {
-    this.name = checkMetricName(options.name);
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], false);
-    this.#sets = new LabelSets(
-      this.labelNames,
-      options.maxLabelSets ?? DEFAULT_MAX_LABEL_SETS,
-      () => new GaugeChild(),
-    );
-    this.#unlabeled = this.labelNames.length === 0 ? this.#sets.get({}) : undefined;
+    const definition = checkDefinition(options, false);
+    this.name = definition.name;
+    this.help = definition.help;
+    this.labelNames = definition.labelNames;
+    this.#series = new MetricSeries(definition, options.maxLabelSets, () => new GaugeChild());
   }
 
   /**
@@ -114,7 +108,7 @@ export class Gauge {
    * @throws {MetricDefinitionError} When the labels do not match the label names.
    */
   labels(labels: Readonly<Record<string, string>>): GaugeChild {
-    return this.#sets.get(labels);
+    return this.#series.sets.get(labels);
   }
 
   /**
@@ -123,7 +117,7 @@ export class Gauge {
    * @param value The new value.
    */
   set(value: number): void {
-    this.#single().set(value);
+    this.#series.single().set(value);
   }
 
   /**
@@ -132,7 +126,7 @@ export class Gauge {
    * @param amount How much to add (default 1).
    */
   inc(amount = 1): void {
-    this.#single().inc(amount);
+    this.#series.single().inc(amount);
   }
 
   /**
@@ -141,17 +135,17 @@ export class Gauge {
    * @param amount How much to take away (default 1).
    */
   dec(amount = 1): void {
-    this.#single().dec(amount);
+    this.#series.single().dec(amount);
   }
 
   /** The value of a metric without labels. */
   get value(): number {
-    return this.#single().value;
+    return this.#series.single().value;
   }
 
   /** How many label sets were folded into the `other` set. */
   get foldedLabelSets(): number {
-    return this.#sets.folded;
+    return this.#series.sets.folded;
   }
 
   /**
@@ -160,13 +154,6 @@ export class Gauge {
    * @returns Pairs of label values and series.
    */
   series(): IterableIterator<readonly [readonly string[], GaugeChild]> {
-    return this.#sets.entries();
-  }
-
-  #single(): GaugeChild {
-    if (this.#unlabeled === undefined) {
-      throw new MetricDefinitionError(`Metric ${this.name} has labels: use labels(…)`);
-    }
-    return this.#unlabeled;
+    return this.#series.sets.entries();
   }
 }

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { DEFAULT_MAX_LABEL_SETS, LabelSets } from "./label_sets.ts";
-import { checkLabelNames, checkMetricName, MetricDefinitionError } from "./metric_names.ts";
+import { MetricDefinitionError } from "./metric_names.ts";
 import type { MetricOptions } from "./metric_options.ts";
+import { checkDefinition, MetricSeries } from "./metric_series.ts";
 
 /**
  * The default buckets of a histogram: upper bounds of request latencies in
@@ -210,8 +210,7 @@ export class Histogram {
   readonly labelNames: readonly string[];
   /** The buckets' upper bounds, `+Inf` not included. */
   readonly buckets: readonly number[];
-  readonly #sets: LabelSets<HistogramChild>;
-  readonly #unlabeled: HistogramChild | undefined;
+  readonly #series: MetricSeries<HistogramChild>;
 
   /**
    * Defines a histogram (outside a registry; see `MetricsRegistry`).
@@ -220,17 +219,17 @@ export class Histogram {
    * @throws {MetricDefinitionError} On an invalid name, label name or buckets.
    */
   constructor(options: HistogramOptions) {
-    this.name = checkMetricName(options.name);
-    this.help = String(options.help);
-    this.labelNames = checkLabelNames(options.labelNames ?? [], true);
+    const definition = checkDefinition(options, true);
+    this.name = definition.name;
+    this.help = definition.help;
+    this.labelNames = definition.labelNames;
     const buckets = checkBuckets(options.buckets ?? DEFAULT_LATENCY_BUCKETS_MS);
     this.buckets = buckets;
-    this.#sets = new LabelSets(
-      this.labelNames,
-      options.maxLabelSets ?? DEFAULT_MAX_LABEL_SETS,
+    this.#series = new MetricSeries(
+      definition,
+      options.maxLabelSets,
       () => new HistogramChild(buckets),
     );
-    this.#unlabeled = this.labelNames.length === 0 ? this.#sets.get({}) : undefined;
   }
 
   /**
@@ -242,7 +241,7 @@ export class Histogram {
    * @throws {MetricDefinitionError} When the labels do not match the label names.
    */
   labels(labels: Readonly<Record<string, string>>): HistogramChild {
-    return this.#sets.get(labels);
+    return this.#series.sets.get(labels);
   }
 
   /**
@@ -252,22 +251,22 @@ export class Histogram {
    * @throws {MetricDefinitionError} When the metric has labels.
    */
   observe(value: number): void {
-    this.#single().observe(value);
+    this.#series.single().observe(value);
   }
 
   /** How many values a metric without labels recorded. */
   get count(): number {
-    return this.#single().count;
+    return this.#series.single().count;
   }
 
   /** The sum of the values a metric without labels recorded. */
   get sum(): number {
-    return this.#single().sum;
+    return this.#series.single().sum;
   }
 
   /** How many label sets were folded into the `other` set. */
   get foldedLabelSets(): number {
-    return this.#sets.folded;
+    return this.#series.sets.folded;
   }
 
   /**
@@ -276,13 +275,6 @@ export class Histogram {
    * @returns Pairs of label values and series.
    */
   series(): IterableIterator<readonly [readonly string[], HistogramChild]> {
-    return this.#sets.entries();
-  }
-
-  #single(): HistogramChild {
-    if (this.#unlabeled === undefined) {
-      throw new MetricDefinitionError(`Metric ${this.name} has labels: use labels(…)`);
-    }
-    return this.#unlabeled;
+    return this.#series.sets.entries();
   }
 }
