@@ -52,6 +52,7 @@ export {
 } from "./prometheus.ts";
 /** The statistics hooks {@linkcode MetricsStats} implements (defined in the server layer). */
 export type { KvStateRequestStats } from "../server/stats.ts";
+export type { RequestFailureOutcome } from "../server/request_outcome.ts";
 export {
   ACTIVE_CONNECTIONS_METRIC,
   DENIED_REQUESTS_METRIC,
