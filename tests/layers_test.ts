@@ -1,9 +1,13 @@
-/** The layering rule of the design: no `Deno.*` or `node:*` in src/ outside the transport adapters. */
+/**
+ * The layering rule of the design: no `Deno.*`, `node:*` or `cloudflare:*` in src/ outside the
+ * transport adapters.
+ */
 import { assertEquals } from "./_assert.ts";
 
 const ADAPTERS = new Set([
   "src/transport/deno.ts",
   "src/transport/node.ts",
+  "src/transport/cloudflare.ts",
   "src/transport/node_http.ts",
 ]);
 /** The CLI's glue (files, signals, environment); its pure parts stay checked. */
@@ -38,7 +42,7 @@ Deno.test("layers: the core uses web APIs only", async () => {
     lines.forEach((line, i) => {
       const code = line.replace(/\/\/.*$/, "");
       if (/^\s*\*/.test(line)) return; // JSDoc
-      if (/\bDeno\./.test(code) || /["']node:/.test(code)) {
+      if (/\bDeno\./.test(code) || /["'](node|cloudflare):/.test(code)) {
         offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
       }
     });

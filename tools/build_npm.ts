@@ -4,7 +4,8 @@
  * `.ts` to `.js`, and a `package.json` (`"type": "module"`) whose `exports`
  * give `types` and `default` for every subpath a Node or Bun user can run.
  *
- * Subpaths built: `.`, `./node`, `./http`, `./http/node`, `./observability`.
+ * Subpaths built: `.`, `./node`, `./cloudflare`, `./http`, `./http/node`,
+ * `./observability`.
  * Left out on purpose, as Deno-only: `./deno` (the Deno transport calls
  * `Deno.connect`/`Deno.listen`) and `./cli` (the command line reads
  * `Deno.args`, signals and files through `Deno.*`). JSR still serves both
@@ -30,6 +31,7 @@ const ROOT = new URL("../", import.meta.url);
 export const NPM_SUBPATHS: readonly string[] = [
   ".",
   "./node",
+  "./cloudflare",
   "./http",
   "./http/node",
   "./observability",
