@@ -15,7 +15,9 @@
  * it and cannot be used by another. So make the `QueryableStateClient` in
  * each request's `fetch`, and close it before the response is done (or
  * with `ctx.waitUntil`): a client kept in a global across requests fails
- * ("Cannot perform I/O on behalf of a different request").
+ * ("Cannot perform I/O on behalf of a different request"). The gateway's
+ * `/watch` route streams after `fetch` returns, so it does not work with a
+ * client closed there.
  *
  * `cloudflare:sockets` is loaded on the first `connect`, with a dynamic
  * import, so this module also loads (and fails only on `connect`) outside
