@@ -20,6 +20,7 @@ import {
   writeJavaThrowable,
 } from "../mod.ts";
 import { type BenchState, buildBenchStates } from "./_dataset.ts";
+import type { OutBuffer } from "./_forwarder_core.ts";
 
 /** One answer frame without its request id. */
 export interface SplitAnswer {
@@ -111,4 +112,38 @@ export function buildBenchAnswers(keys: number): BenchAnswers {
     ),
   );
   return { states, entries, missing, unknownId, knownIds };
+}
+
+/**
+ * FNV-1a over `b[start, end)`: the hash the hand-written bench servers key
+ * their answer tables with.
+ *
+ * @param b The bytes.
+ * @param start Where to start.
+ * @param end Where to stop.
+ * @returns The 32-bit hash.
+ */
+export function fnv(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Appends `answer` to `out` with the request id of the request frame at
+ * `b[p..]` (length prefix included) patched in.
+ *
+ * @param out The output buffer.
+ * @param answer The answer.
+ * @param b The bytes holding the request frame.
+ * @param p Where the frame (its length prefix) starts.
+ */
+export function appendAnswer(out: OutBuffer, answer: SplitAnswer, b: Uint8Array, p: number): void {
+  const n = answer.head.length + 8 + answer.tail.length;
+  const w = out.reserve(n);
+  const o = out.len;
+  w.set(answer.head, o);
+  for (let i = 0; i < 8; i++) w[o + 12 + i] = b[p + 12 + i];
+  w.set(answer.tail, o + 20);
+  out.len = o + n;
 }

@@ -93,3 +93,32 @@ export async function readLoop(
     }
   }
 }
+
+/**
+ * Serves every connection of `listener` with `handle` (frames in, answers
+ * appended to the connection's sink; returns how many bytes it used), one
+ * write per read batch, until the listener closes.
+ *
+ * @param listener The listener.
+ * @param handle Handles the bytes read so far (see {@linkcode readLoop}).
+ * @returns Resolves when the listener is closed.
+ */
+export async function serveConnections(
+  listener: Deno.TcpListener,
+  handle: (sink: DenoSink, b: Uint8Array, end: number) => number,
+): Promise<void> {
+  for await (const conn of listener) {
+    conn.setNoDelay(true);
+    const close = () => {
+      try {
+        conn.close();
+      } catch {
+        // gone
+      }
+    };
+    const sink = new DenoSink(conn, close);
+    readLoop(conn, 64 * 1024, (b, end) => handle(sink, b, end), () => sink.flush())
+      .catch(() => {})
+      .finally(close);
+  }
+}

@@ -17,19 +17,13 @@
  */
 
 import { formatAddress } from "../mod.ts";
-import { buildBenchAnswers, type SplitAnswer } from "./_answers.ts";
-import { DenoSink, readLoop } from "./_deno_io.ts";
+import { appendAnswer, buildBenchAnswers, fnv, type SplitAnswer } from "./_answers.ts";
+import { type DenoSink, serveConnections } from "./_deno_io.ts";
 import { num, parseArgs, str } from "./_flags.ts";
 
 interface Entry extends SplitAnswer {
   /** The serialized key and namespace. */
   readonly kn: Uint8Array;
-}
-
-function fnv(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
 }
 
 function main(): Promise<number> {
@@ -73,14 +67,7 @@ function main(): Promise<number> {
           }
         }
       }
-      const out = sink.out;
-      const n = ans.head.length + 8 + ans.tail.length;
-      const w = out.reserve(n);
-      const o = out.len;
-      w.set(ans.head, o);
-      for (let i = 0; i < 8; i++) w[o + 12 + i] = b[p + 12 + i];
-      w.set(ans.tail, o + 20);
-      out.len = o + n;
+      appendAnswer(sink.out, ans, b, p);
       p = fend;
     }
     return p;
@@ -95,23 +82,7 @@ function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
-  return (async () => {
-    for await (const conn of listener) {
-      conn.setNoDelay(true);
-      const close = () => {
-        try {
-          conn.close();
-        } catch {
-          // gone
-        }
-      };
-      const sink = new DenoSink(conn, close);
-      readLoop(conn, 64 * 1024, (b, end) => handle(sink, b, end), () => sink.flush())
-        .catch(() => {})
-        .finally(close);
-    }
-    return 0;
-  })();
+  return serveConnections(listener, handle).then(() => 0);
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -16,8 +16,8 @@
 
 import { formatAddress } from "../mod.ts";
 import { benchLocations } from "./_dataset.ts";
-import { buildBenchAnswers } from "./_answers.ts";
-import { DenoSink, readLoop } from "./_deno_io.ts";
+import { appendAnswer, buildBenchAnswers, fnv } from "./_answers.ts";
+import { type DenoSink, serveConnections } from "./_deno_io.ts";
 import { num, parseArgs, str } from "./_flags.ts";
 
 interface Entry {
@@ -25,12 +25,6 @@ interface Entry {
   /** The answer frame without its request id: [len][version][type] + body after the id. */
   readonly head: Uint8Array;
   readonly tail: Uint8Array;
-}
-
-function fnv(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  return h >>> 0;
 }
 
 function hex(b: Uint8Array, at: number): string {
@@ -80,14 +74,7 @@ function main(): Promise<number> | number {
           else if (!isKnown(b, p + 20)) ans = unknownId;
         }
       }
-      const out = sink.out;
-      const n = ans.head.length + 8 + ans.tail.length;
-      const w = out.reserve(n);
-      const o = out.len;
-      w.set(ans.head, o);
-      for (let i = 0; i < 8; i++) w[o + 12 + i] = b[p + 12 + i];
-      w.set(ans.tail, o + 20);
-      out.len = o + n;
+      appendAnswer(sink.out, ans, b, p);
       p = fend;
     }
     return p;
@@ -120,28 +107,7 @@ function main(): Promise<number> | number {
   };
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);
-  return (async () => {
-    for await (const conn of listener) {
-      conn.setNoDelay(true);
-      const sink = new DenoSink(conn, () => {
-        try {
-          conn.close();
-        } catch {
-          // gone
-        }
-      });
-      readLoop(conn, 64 * 1024, (b, end) => handle(sink, b, end), () => sink.flush())
-        .catch(() => {})
-        .finally(() => {
-          try {
-            conn.close();
-          } catch {
-            // gone
-          }
-        });
-    }
-    return 0;
-  })();
+  return serveConnections(listener, handle).then(() => 0);
 }
 
 if (import.meta.main) Deno.exit(await main());
