@@ -1,26 +1,36 @@
 /**
- * Apache Flink's Queryable State protocol, byte for byte, in TypeScript: the
- * typed client ({@linkcode QueryableStateClient}) that queries a Flink job's
- * state through a Queryable State proxy, the client proxy
- * ({@linkcode KvStateClientProxy}), the state server
+ * Apache Flink's Queryable State protocol, byte for byte, in TypeScript.
+ * This entry point holds what applications use: the typed client
+ * ({@linkcode QueryableStateClient}) that queries a Flink job's state through
+ * a Queryable State proxy (a TaskManager's, port 9069 by default, or ours),
+ * the client proxy ({@linkcode KvStateClientProxy}), the state server
  * ({@linkcode KvStateServer}) with ready-made in-memory states, the location
- * oracles, the errors (Flink's Java exceptions as typed classes), and the
- * wire codecs and framing streams under them.
+ * oracles, the transports' types and {@linkcode MemoryTransport}, the errors
+ * (Flink's Java exceptions as typed classes), the ids, and the type names
+ * and serializers a query names its key and value types with.
  *
- * This entry point is web-standard only. Sockets come from
- * `@kvstate/queryable-state/deno` (`denoTransport`) or
- * `@kvstate/queryable-state/node` (`nodeTransport`, for Node, Bun and Deno);
- * {@linkcode MemoryTransport} connects the roles in one process, with no
- * sockets at all (tests, or a whole fake state plane).
+ * The other entry points:
  *
- * @example Query a Flink proxy (a TaskManager's, port 9069 by default)
+ * | Entry point | What it holds |
+ * | --- | --- |
+ * | `./deno`, `./node`, `./cloudflare` | the transports: sockets for the roles |
+ * | `./http`, `./http/node` | the HTTP/JSON gateway (a fetch handler), and `node:http` under it |
+ * | `./observability` | metrics, Prometheus text, a structured logger |
+ * | `./cli` | the command-line programs |
+ * | `./wire` | the protocol machinery: frame and message codecs, Java serialization, hash codes and key groups, type serializers, state content |
+ * | `./streams` | the framing streams: frame decoder and encoder, the request stage |
+ *
+ * This entry point is web-standard only; {@linkcode MemoryTransport}
+ * connects the roles in one process with no sockets at all (tests, or a
+ * whole fake state plane).
+ *
+ * @example Query a Flink proxy
  * ```ts ignore
  * import { JobId, QueryableStateClient } from "@kvstate/queryable-state";
- * import { denoTransport } from "@kvstate/queryable-state/deno"; // Node, Bun: nodeTransport of ".../node"
+ * import { nodeTransport } from "@kvstate/queryable-state/node"; // Deno: denoTransport of ".../deno"
  *
- * const client = new QueryableStateClient({ transport: denoTransport, proxy: "127.0.0.1:9069" });
- * const job = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
- * await client.getKvState(job, "word-counts", "hello", { keyType: "string", valueType: "long" }); // 42n
+ * const client = new QueryableStateClient({ transport: nodeTransport, proxy: "127.0.0.1:9069" });
+ * const count = await client.getKvState(JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8"), "word-counts", "hello", { keyType: "string", valueType: "long" }); // 42n
  * await client.close();
  * ```
  *
@@ -69,60 +79,67 @@
  * await server.close();
  * ```
  *
- * @example Encode a request as Flink's QueryableStateClient does
- * ```ts
- * import { encodeKvStateRequest, fromHex, JobId, toHex } from "@kvstate/queryable-state";
- *
- * const frame = encodeKvStateRequest(0n, {
- *   jobId: JobId.fromHex("fd72014d4c864993a2e5a9287b4a9c5d"),
- *   stateName: "query-name",
- *   keyHashCode: 99162322, // "hello".hashCode()
- *   serializedKeyAndNamespace: fromHex("0668656c6c6f2a00"),
- * });
- * toHex(frame.subarray(0, 12)); // => "0000003e79a1b71000000000"
- * ```
- *
  * @module
  */
 
-export * from "./src/wire/bytes.ts";
-export * from "./src/wire/errors.ts";
-export * from "./src/wire/ids.ts";
-export * from "./src/wire/java_throwable.ts";
-export * from "./src/wire/messages.ts";
-export * from "./src/wire/tick_clock.ts";
-export * from "./src/streams/frame_decoder_stream.ts";
-export * from "./src/streams/frame_encoder_stream.ts";
-export * from "./src/streams/request_handler_stream.ts";
-export * from "./src/streams/frame_budget.ts";
-export * from "./src/streams/shared_flow_limit.ts";
-export type * from "./src/transport/types.ts";
-export * from "./src/wire/java_serialization.ts";
-export * from "./src/wire/java_hash_code.ts";
-export * from "./src/wire/key_group.ts";
-export * from "./src/wire/type_serializers.ts";
-export * from "./src/wire/key_and_namespace.ts";
-export * from "./src/wire/state_content.ts";
-export * from "./src/transport/memory.ts";
-export * from "./src/transport/listen.ts";
-export * from "./src/server/stats.ts";
-export * from "./src/server/request_outcome.ts";
-export * from "./src/server/server_base.ts";
-/** The logger every role's `logger` option takes (the rest of logging is in `./observability`). */
-export { type Logger, SILENT_LOGGER } from "./src/observability/logger.ts";
-export type { LogFields, LogLevel } from "./src/observability/log_record.ts";
-export { IncompleteFrameTimeoutError } from "./src/server/connection_watchdog.ts";
+// The roles: the client, the proxy, the state server and its states.
+export * from "./src/client/queryable_state_client.ts";
+export * from "./src/client/network_client.ts";
+export * from "./src/proxy/kv_state_client_proxy.ts";
+export * from "./src/proxy/location_cache.ts";
 export * from "./src/server/kv_state_server.ts";
 export * from "./src/server/in_memory_states.ts";
+
+// The servers' extension points: the base class, options, statistics, access control.
+export * from "./src/server/server_base.ts";
+export * from "./src/server/stats.ts";
+export * from "./src/server/request_outcome.ts";
 export * from "./src/server/access_control.ts";
 export * from "./src/server/cidr.ts";
 export * from "./src/server/access_rules.ts";
-export * from "./src/client/network_client.ts";
+export { IncompleteFrameTimeoutError } from "./src/server/connection_watchdog.ts";
+/** The logger every role's `logger` option takes (the rest of logging is in `./observability`). */
+export { type Logger, SILENT_LOGGER } from "./src/observability/logger.ts";
+export type { LogFields, LogLevel } from "./src/observability/log_record.ts";
+
+// Oracles and locations: where each key group of a state is served.
 export * from "./src/oracle/kv_state_location.ts";
 export * from "./src/oracle/oracle_registry.ts";
 export * from "./src/oracle/in_memory_location_registry.ts";
 export * from "./src/oracle/locations_file.ts";
 export * from "./src/oracle/static_oracle.ts";
-export * from "./src/proxy/kv_state_client_proxy.ts";
-export * from "./src/proxy/location_cache.ts";
-export * from "./src/client/queryable_state_client.ts";
+
+// Transports: the interfaces, the in-process one, listening on several ports.
+export type * from "./src/transport/types.ts";
+export * from "./src/transport/memory.ts";
+export * from "./src/transport/listen.ts";
+
+// Errors (the same classes as every other entry point's) and ids.
+export * from "./src/wire/errors.ts";
+export * from "./src/wire/ids.ts";
+export type {
+  JavaStackFrame,
+  JavaThrowable,
+  ThrowableTextLimits,
+} from "./src/wire/java_throwable.ts";
+
+// Types that signatures above name; their machinery (and the classes as values) is in `./wire`.
+export type { ByteReader, ByteWriter } from "./src/wire/bytes.ts";
+export type { KvStateInternalRequest, KvStateRequest } from "./src/wire/messages.ts";
+export type { JavaSerializationLimits } from "./src/wire/java_serialization.ts";
+
+// Types: the names and serializers a query names its key and value types with.
+export {
+  type JsTypeMap,
+  type JsTypeOf,
+  serializerFor,
+  TYPE_SERIALIZERS,
+  type TypeName,
+  type TypeSerializer,
+  type TypeSerializerRegistry,
+} from "./src/wire/type_serializers.ts";
+// Type descriptors (issue 13): `types`, the descriptor interface, its errors.
+export * from "./src/types/type_descriptor.ts";
+export * from "./src/types/type_errors.ts";
+export * from "./src/types/basic_types.ts";
+export * from "./src/types/types.ts";

@@ -124,8 +124,11 @@ export type JsTypeOf<N extends TypeName> = JsTypeMap[N];
  * ```
  */
 export interface TypeSerializer<T> {
-  /** The type's name. */
-  readonly name: TypeName;
+  /**
+   * The type's name: a {@linkcode TypeName} for the basic serializers, the
+   * descriptor text (`tuple<string,long>`) for type descriptors.
+   */
+  readonly name: string;
   /**
    * Appends the value's bytes.
    *
