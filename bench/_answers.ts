@@ -18,7 +18,7 @@ import {
   UnknownKvStateIdError,
   VERSION,
   writeJavaThrowable,
-} from "../mod.ts";
+} from "../src/wire/mod.ts";
 import { type BenchState, buildBenchStates } from "./_dataset.ts";
 import type { OutBuffer } from "./_forwarder_core.ts";
 

@@ -13,21 +13,23 @@
  */
 
 import {
-  encodeKvStateInternalRequest,
-  encodeKvStateRequest,
   InMemoryListState,
   InMemoryMapState,
   InMemoryValueState,
   JobId,
-  keyGroupForKeyHash,
   KvStateId,
   type LocationsFile,
   type NetAddress,
   type QueryableState,
-  serializeKeyAndNamespace,
   TYPE_SERIALIZERS,
   type TypeSerializer,
 } from "../mod.ts";
+import {
+  encodeKvStateInternalRequest,
+  encodeKvStateRequest,
+  keyGroupForKeyHash,
+  serializeKeyAndNamespace,
+} from "../src/wire/mod.ts";
 import { Prng } from "../tests/_prng.ts";
 
 /** The bench job. */

@@ -18,14 +18,8 @@
  * @module
  */
 
-import {
-  javaThrowable,
-  JobId,
-  keyGroupForKeyHash,
-  parseLocations,
-  VERSION,
-  writeJavaThrowable,
-} from "../mod.ts";
+import { JobId, parseLocations } from "../mod.ts";
+import { javaThrowable, keyGroupForKeyHash, VERSION, writeJavaThrowable } from "../src/wire/mod.ts";
 
 /** A growable output buffer. */
 export class OutBuffer {

@@ -15,29 +15,30 @@
  */
 
 import {
+  InMemoryLocationRegistry,
+  JobVertexId,
+  KvStateClientProxy,
+  KvStateServer,
+  MemoryTransport,
+  TYPE_SERIALIZERS,
+  UnknownKeyOrNamespaceError,
+} from "../mod.ts";
+import {
   decodeKvStateInternalRequest,
   decodeKvStateRequest,
   decodeMessage,
-  DecoderState,
   encodeKvStateInternalRequest,
   encodeKvStateRequest,
   encodeKvStateResponse,
   encodeRequestFailure,
-  FrameDecoderStream,
-  InMemoryLocationRegistry,
-  JobVertexId,
   keyGroupForKeyHash,
-  KvStateClientProxy,
-  KvStateServer,
-  MemoryTransport,
   murmurHash,
   readJavaThrowable,
   serializeKeyAndNamespace,
   stringHashCode,
-  TYPE_SERIALIZERS,
-  UnknownKeyOrNamespaceError,
   writeJavaThrowable,
-} from "../mod.ts";
+} from "../src/wire/mod.ts";
+import { DecoderState, FrameDecoderStream } from "../src/streams/mod.ts";
 import { coalesce } from "../src/streams/frame_encoder_stream.ts";
 import { requestFailureFrame } from "../src/server/failure_frames.ts";
 import {

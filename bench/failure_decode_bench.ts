@@ -25,7 +25,7 @@ import {
   UnknownKeyOrNamespaceError,
   withSerializedThrowable,
   writeJavaThrowable,
-} from "../mod.ts";
+} from "../src/wire/mod.ts";
 import { FailureDecoder } from "../src/wire/failure_decoder.ts";
 import { FailureMemo } from "../src/wire/failure_memo.ts";
 

@@ -34,7 +34,8 @@
  * @module
  */
 
-import { parseLocations, readJavaThrowable } from "../mod.ts";
+import { parseLocations } from "../mod.ts";
+import { readJavaThrowable } from "../src/wire/mod.ts";
 import { LatencyHistogram } from "./_histogram.ts";
 import { BENCH_JOB_ID, buildBenchStates, buildRequestMix, type MixRequest } from "./_dataset.ts";
 import { hostPort, num, parseArgs, str } from "./_flags.ts";

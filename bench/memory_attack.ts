@@ -51,7 +51,6 @@
 
 import net from "node:net";
 import {
-  concatBytes,
   KvStateClientProxy,
   KvStateId,
   KvStateServer,
@@ -59,6 +58,7 @@ import {
   StaticLocationOracle,
   type Transport,
 } from "../mod.ts";
+import { concatBytes } from "../src/wire/mod.ts";
 import {
   BENCH_JOB_ID,
   benchLocations,

@@ -38,7 +38,8 @@
  * @module
  */
 
-import { encodeKvStateRequest, JobId, type NetAddress } from "../mod.ts";
+import { JobId, type NetAddress } from "../mod.ts";
+import { encodeKvStateRequest } from "../src/wire/mod.ts";
 import { RawPeer } from "../tests/_harness.ts";
 import { Prng } from "../tests/_prng.ts";
 import { checkAnswers, exchange, HostileSocket, transport } from "../tests/adversarial/_hostile.ts";

@@ -21,17 +21,19 @@
  */
 
 import {
-  deserializeKeyAndNamespace,
   InMemoryValueState,
   KvStateId,
   KvStateRegistry,
   type QueryableState,
-  serializeKeyAndNamespace,
-  serializeValue,
-  toHex,
   TYPE_SERIALIZERS as S,
   type TypeSerializer,
 } from "../mod.ts";
+import {
+  deserializeKeyAndNamespace,
+  serializeKeyAndNamespace,
+  serializeValue,
+  toHex,
+} from "../src/wire/mod.ts";
 
 const N = 1000;
 

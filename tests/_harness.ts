@@ -5,11 +5,7 @@
  */
 
 import {
-  concatBytes,
   type Connection,
-  DecoderState,
-  deserializeKeyAndNamespace,
-  fromHex,
   MemoryTransport,
   type NetAddress,
   type QueryableState,
@@ -17,6 +13,8 @@ import {
   TYPE_SERIALIZERS,
   type TypeSerializer,
 } from "../mod.ts";
+import { concatBytes, deserializeKeyAndNamespace, fromHex } from "../src/wire/mod.ts";
+import { DecoderState } from "../src/streams/mod.ts";
 
 /** A named transport factory. */
 export interface TransportCase {

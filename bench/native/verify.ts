@@ -14,7 +14,7 @@
  * @module
  */
 
-import { encodeKvStateInternalRequest, KvStateId } from "../../mod.ts";
+import { encodeKvStateInternalRequest, KvStateId } from "../../src/wire/mod.ts";
 import { buildBenchStates, buildRequestMix } from "../_dataset.ts";
 import { num, parseArgs } from "../_flags.ts";
 import { BENCH_DIR, DENO, ProcessGroup } from "../_procs.ts";

@@ -147,9 +147,13 @@ export type RawResponseHandler<C = undefined> = (
  * @example Query a state server directly
  * ```ts
  * import {
- *   InMemoryValueState, KvStateServer, MemoryTransport, NetworkClient,
- *   serializeKeyAndNamespace, TYPE_SERIALIZERS,
+ *   InMemoryValueState,
+ *   KvStateServer,
+ *   MemoryTransport,
+ *   NetworkClient,
+ *   TYPE_SERIALIZERS,
  * } from "@kvstate/queryable-state";
+ * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
  *
  * const transport = new MemoryTransport();
  * const state = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.long).set("hello", 42n);
@@ -279,9 +283,17 @@ export class NetworkClient {
    * @example A present and an absent key, through a proxy
    * ```ts
    * import {
-   *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
-   *   KvStateServer, MemoryTransport, NetworkClient, serializeKeyAndNamespace, TYPE_SERIALIZERS,
+   *   InMemoryLocationRegistry,
+   *   InMemoryValueState,
+   *   JobId,
+   *   JobVertexId,
+   *   KvStateClientProxy,
+   *   KvStateServer,
+   *   MemoryTransport,
+   *   NetworkClient,
+   *   TYPE_SERIALIZERS,
    * } from "@kvstate/queryable-state";
+   * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
    *
    * const transport = new MemoryTransport();
    * const string = TYPE_SERIALIZERS.string;

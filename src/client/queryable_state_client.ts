@@ -386,10 +386,17 @@ export class QueryableStateClient {
    * @example Raw content, or `undefined`
    * ```ts
    * import {
-   *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
-   *   KvStateServer, MemoryTransport, QueryableStateClient, serializeKeyAndNamespace,
+   *   InMemoryLocationRegistry,
+   *   InMemoryValueState,
+   *   JobId,
+   *   JobVertexId,
+   *   KvStateClientProxy,
+   *   KvStateServer,
+   *   MemoryTransport,
+   *   QueryableStateClient,
    *   TYPE_SERIALIZERS,
    * } from "@kvstate/queryable-state";
+   * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
    *
    * const transport = new MemoryTransport();
    * const string = TYPE_SERIALIZERS.string;

@@ -96,9 +96,13 @@ export interface MetricsStatsOptions {
  * @example Feeding a server's statistics to metrics
  * ```ts
  * import {
- *   InMemoryValueState, KvStateServer, MemoryTransport, NetworkClient,
- *   serializeKeyAndNamespace, TYPE_SERIALIZERS,
+ *   InMemoryValueState,
+ *   KvStateServer,
+ *   MemoryTransport,
+ *   NetworkClient,
+ *   TYPE_SERIALIZERS,
  * } from "@kvstate/queryable-state";
+ * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
  * import { MetricsRegistry, MetricsStats, renderPrometheus } from "./mod.ts";
  *
  * const registry = new MetricsRegistry();

@@ -48,12 +48,14 @@ const NO_BYTES = new Uint8Array(0);
  * ```ts
  * import {
  *   AbstractServer,
- *   decodeKvStateInternalRequest,
  *   type FastCall,
- *   type KvStateInternalRequest,
  *   MemoryTransport,
  *   resultFrameFor,
  * } from "@kvstate/queryable-state";
+ * import {
+ *   decodeKvStateInternalRequest,
+ *   type KvStateInternalRequest,
+ * } from "@kvstate/queryable-state/wire";
  *
  * class Fixed extends AbstractServer<KvStateInternalRequest> {
  *   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {

@@ -171,7 +171,8 @@ export abstract class InMemoryState<K, E> implements QueryableState {
    *
    * @example
    * ```ts
-   * import { InMemoryValueState, serializeKeyAndNamespace, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   * import { InMemoryValueState, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
    *
    * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int).set("a", 7);
    * counts.getSerializedValue(serializeKeyAndNamespace("a", TYPE_SERIALIZERS.string)); // => new Uint8Array([0, 0, 0, 7])
@@ -211,7 +212,8 @@ export abstract class InMemoryState<K, E> implements QueryableState {
    *
    * @example
    * ```ts
-   * import { InMemoryValueState, serializeKeyAndNamespace, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   * import { InMemoryValueState, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+   * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
    *
    * const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int).set("a", 7);
    * counts.getSerializedValueNow(serializeKeyAndNamespace("a", TYPE_SERIALIZERS.string)); // => new Uint8Array([0, 0, 0, 7])

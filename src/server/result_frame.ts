@@ -15,7 +15,8 @@ import type { AnswerBuffer } from "./answer_buffer.ts";
  *
  * @example
  * ```ts
- * import { encodeKvStateResponse, requestIdOf } from "@kvstate/queryable-state";
+ * import { requestIdOf } from "@kvstate/queryable-state";
+ * import { encodeKvStateResponse } from "@kvstate/queryable-state/wire";
  *
  * requestIdOf(encodeKvStateResponse(-7n, new Uint8Array(0)).subarray(4)); // => -7n
  * ```
@@ -33,7 +34,8 @@ export function requestIdOf(frame: Uint8Array): bigint {
  *
  * @example
  * ```ts
- * import { encodeKvStateInternalRequest, KvStateId, resultFrameFor, toHex } from "@kvstate/queryable-state";
+ * import { KvStateId, resultFrameFor } from "@kvstate/queryable-state";
+ * import { encodeKvStateInternalRequest, toHex } from "@kvstate/queryable-state/wire";
  *
  * const request = encodeKvStateInternalRequest(9n, { kvStateId: KvStateId.random(), serializedKeyAndNamespace: new Uint8Array(0) });
  * toHex(resultFrameFor(request.subarray(4), new Uint8Array([1])));
@@ -65,7 +67,7 @@ export function resultFrameFor(request: Uint8Array, content: Uint8Array): Uint8A
  * ```ts
  * import { AnswerBuffer } from "./answer_buffer.ts";
  * import { writeResultFrame } from "./result_frame.ts";
- * import { encodeKvStateInternalRequest, KvStateId, toHex } from "../../mod.ts";
+ * import { encodeKvStateInternalRequest, KvStateId, toHex } from "../wire/mod.ts";
  *
  * const request = encodeKvStateInternalRequest(9n, { kvStateId: KvStateId.random(), serializedKeyAndNamespace: new Uint8Array(0) });
  * const out = new AnswerBuffer();

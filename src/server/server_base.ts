@@ -108,12 +108,11 @@ const INTERNAL_ERROR = new Error("Internal server error");
  *
  * @example A server that answers every request with its key bytes
  * ```ts
+ * import { AbstractServer, MemoryTransport } from "@kvstate/queryable-state";
  * import {
- *   AbstractServer,
  *   decodeKvStateInternalRequest,
  *   type KvStateInternalRequest,
- *   MemoryTransport,
- * } from "@kvstate/queryable-state";
+ * } from "@kvstate/queryable-state/wire";
  *
  * class EchoServer extends AbstractServer<KvStateInternalRequest> {
  *   protected decodeRequest(body: Uint8Array): KvStateInternalRequest {

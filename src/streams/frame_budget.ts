@@ -18,7 +18,7 @@ export const DEFAULT_MAX_INCOMPLETE_FRAME_BYTES: number = 128 * 1024 * 1024;
  *
  * @example Two decoders on one 64-byte budget
  * ```ts
- * import { DecoderState, FrameBudget, FrameBudgetError } from "@kvstate/queryable-state";
+ * import { DecoderState, FrameBudget, FrameBudgetError } from "@kvstate/queryable-state/streams";
  *
  * const budget = new FrameBudget(64);
  * const a = new DecoderState(1024, budget);
@@ -94,7 +94,7 @@ export class FrameBudget {
  *
  * @example
  * ```ts
- * import { FrameBudgetError } from "@kvstate/queryable-state";
+ * import { FrameBudgetError } from "@kvstate/queryable-state/streams";
  *
  * new FrameBudgetError(70_000, 65_536).message;
  * // => "Frame of 70000 bytes cannot be buffered: incomplete frames of all connections are limited to 65536 bytes"

@@ -60,7 +60,7 @@ export interface FrameDecoderOptions {
  *
  * @example Two frames in one chunk, one split across chunks
  * ```ts
- * import { FrameDecoderStream } from "@kvstate/queryable-state";
+ * import { FrameDecoderStream } from "@kvstate/queryable-state/streams";
  *
  * const input = ReadableStream.from([
  *   new Uint8Array([0, 0, 0, 1, 0xaa, 0, 0, 0, 2, 0xbb]),
@@ -246,7 +246,7 @@ export class DecoderState {
    *
    * @example Frames handed out one at a time
    * ```ts
-   * import { DecoderState } from "@kvstate/queryable-state";
+   * import { DecoderState } from "@kvstate/queryable-state/streams";
    *
    * const d = new DecoderState(1024);
    * d.feed(new Uint8Array([0, 0, 0, 1, 0xaa, 0, 0, 0, 2, 0xbb])); // => 10
@@ -318,7 +318,7 @@ export class DecoderState {
    *
    * @example
    * ```ts
-   * import { DecoderState } from "@kvstate/queryable-state";
+   * import { DecoderState } from "@kvstate/queryable-state/streams";
    *
    * const d = new DecoderState(1024);
    * d.feed(new Uint8Array([0, 0, 0, 2, 0xaa, 0xbb]));

@@ -14,7 +14,8 @@ import { concatBytes } from "../wire/bytes.ts";
  *
  * @example
  * ```ts
- * import { encodeKvStateResponse, FrameEncoderStream } from "@kvstate/queryable-state";
+ * import { encodeKvStateResponse } from "@kvstate/queryable-state/wire";
+ * import { FrameEncoderStream } from "@kvstate/queryable-state/streams";
  *
  * const batches = ReadableStream.from([[
  *   encodeKvStateResponse(1n, new Uint8Array([1])),

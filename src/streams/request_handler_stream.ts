@@ -79,7 +79,7 @@ function batchBytes(batch: readonly Uint8Array[]): number {
  *
  * @example An echo stage
  * ```ts
- * import { RequestHandlerStream } from "@kvstate/queryable-state";
+ * import { RequestHandlerStream } from "@kvstate/queryable-state/streams";
  *
  * const stage = new RequestHandlerStream(async (frame) => frame);
  * const out = await Array.fromAsync(
@@ -364,7 +364,7 @@ export class RequestHandlerStream {
    *
    * @example
    * ```ts
-   * import { RequestHandlerStream, SharedFlowLimit } from "@kvstate/queryable-state";
+   * import { RequestHandlerStream, SharedFlowLimit } from "@kvstate/queryable-state/streams";
    *
    * const limit = new SharedFlowLimit(10, 1024);
    * const stage = new RequestHandlerStream((f) => f, { limit });
@@ -388,7 +388,7 @@ export class RequestHandlerStream {
    *
    * @example
    * ```ts
-   * import { RequestHandlerStream } from "@kvstate/queryable-state";
+   * import { RequestHandlerStream } from "@kvstate/queryable-state/streams";
    *
    * const stage = new RequestHandlerStream(() => new Promise(() => {}), { maxInFlight: 1 });
    * const writer = stage.writable.getWriter();

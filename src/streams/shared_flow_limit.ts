@@ -35,7 +35,7 @@ export const DEFAULT_MAX_BUFFERED_BYTES_TOTAL: number = 64 * 1024 * 1024;
  *
  * @example
  * ```ts
- * import { SharedFlowLimit } from "@kvstate/queryable-state";
+ * import { SharedFlowLimit } from "@kvstate/queryable-state/streams";
  *
  * const limit = new SharedFlowLimit(2, 1024);
  * limit.inFlight = 2;

@@ -22,7 +22,7 @@ const HEX_PAIRS: string[] = Array.from(
  *
  * @example Hex of three bytes
  * ```ts
- * import { toHex } from "@kvstate/queryable-state";
+ * import { toHex } from "@kvstate/queryable-state/wire";
  *
  * toHex(new Uint8Array([0x79, 0xa1, 0x0b])); // => "79a10b"
  * ```
@@ -48,7 +48,7 @@ function hexNibble(code: number): number {
  *
  * @example Round trip
  * ```ts
- * import { fromHex, toHex } from "@kvstate/queryable-state";
+ * import { fromHex, toHex } from "@kvstate/queryable-state/wire";
  *
  * toHex(fromHex("CAFEbabe")); // => "cafebabe"
  * ```
@@ -78,7 +78,7 @@ export function fromHex(hex: string): Uint8Array {
  *
  * @example Join two arrays
  * ```ts
- * import { concatBytes } from "@kvstate/queryable-state";
+ * import { concatBytes } from "@kvstate/queryable-state/wire";
  *
  * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // => new Uint8Array([1, 2, 3])
  * ```
@@ -103,7 +103,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
  *
  * @example Compare
  * ```ts
- * import { bytesEqual } from "@kvstate/queryable-state";
+ * import { bytesEqual } from "@kvstate/queryable-state/wire";
  *
  * bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])); // => true
  * ```
@@ -127,7 +127,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  *
  * @example Read a header
  * ```ts
- * import { ByteReader } from "@kvstate/queryable-state";
+ * import { ByteReader } from "@kvstate/queryable-state/wire";
  *
  * const r = new ByteReader(new Uint8Array([0x79, 0xa1, 0xb7, 0x10, 0, 0, 0, 1]));
  * r.readInt32(); // => 0x79a1b710
@@ -262,7 +262,7 @@ export class ByteReader {
  *
  * @example Write an int and a long
  * ```ts
- * import { ByteWriter, toHex } from "@kvstate/queryable-state";
+ * import { ByteWriter, toHex } from "@kvstate/queryable-state/wire";
  *
  * const w = new ByteWriter();
  * w.writeInt32(42);

@@ -341,7 +341,7 @@ export class UnknownJobManagerError extends QueryableStateError {
  *
  * @example
  * ```ts
- * import { decodeMessage, ProtocolError } from "@kvstate/queryable-state";
+ * import { decodeMessage, ProtocolError } from "@kvstate/queryable-state/wire";
  *
  * try {
  *   decodeMessage(new Uint8Array(16));
@@ -565,7 +565,7 @@ export class ClosedError extends QueryableStateError {
  *
  * @example
  * ```ts
- * import { javaThrowable, RemoteError } from "@kvstate/queryable-state";
+ * import { javaThrowable, RemoteError } from "@kvstate/queryable-state/wire";
  *
  * const e = new RemoteError(javaThrowable("java.lang.RuntimeException", "Failed request 3."));
  * e.javaClassName; // => "java.lang.RuntimeException"
@@ -668,7 +668,11 @@ export class RemoteError extends QueryableStateError {
  *
  * @example
  * ```ts
- * import { errorFromJavaThrowable, javaThrowable, UnknownKvStateIdError } from "@kvstate/queryable-state";
+ * import {
+ *   errorFromJavaThrowable,
+ *   javaThrowable,
+ *   UnknownKvStateIdError,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const e = errorFromJavaThrowable(javaThrowable(
  *   "org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException", "gone"));
@@ -689,7 +693,13 @@ export class RemoteError extends QueryableStateError {
  *
  * @example An unknown state behind Flink's proxy
  * ```ts
- * import { errorFromJavaThrowable, javaThrowable, RemoteError, toJavaThrowable, UnknownKvStateLocationError } from "@kvstate/queryable-state";
+ * import {
+ *   errorFromJavaThrowable,
+ *   javaThrowable,
+ *   RemoteError,
+ *   toJavaThrowable,
+ *   UnknownKvStateLocationError,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const t = javaThrowable("java.lang.RuntimeException", "Failed request 23.\n Caused by: " +
  *   "org.apache.flink.runtime.query.UnknownKvStateLocation: No KvStateLocation found for KvState instance with name 'x'.\n" +
@@ -744,7 +754,12 @@ const SURFACED: unique symbol = Symbol("surfacedFrom");
  *
  * @example
  * ```ts
- * import { errorFromJavaThrowable, javaThrowable, surfacedFrom, UnknownLocationError } from "@kvstate/queryable-state";
+ * import {
+ *   errorFromJavaThrowable,
+ *   javaThrowable,
+ *   surfacedFrom,
+ *   UnknownLocationError,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const e = errorFromJavaThrowable(javaThrowable("java.lang.RuntimeException", "Failed request 1.\n Caused by: " +
  *   "org.apache.flink.queryablestate.exceptions.UnknownLocationException: no oracle"));

@@ -41,7 +41,7 @@ function checkIntRange(v: unknown, min: number, max: number, javaType: string): 
  *
  * @example
  * ```ts
- * import { stringHashCode } from "@kvstate/queryable-state";
+ * import { stringHashCode } from "@kvstate/queryable-state/wire";
  *
  * stringHashCode("hello"); // => 99162322
  * stringHashCode(""); // => 0
@@ -68,7 +68,7 @@ export function stringHashCode(value: string): number {
  *
  * @example
  * ```ts
- * import { intHashCode } from "@kvstate/queryable-state";
+ * import { intHashCode } from "@kvstate/queryable-state/wire";
  *
  * intHashCode(-42); // => -42
  * ```
@@ -86,7 +86,7 @@ export function intHashCode(value: number): number {
  *
  * @example
  * ```ts
- * import { shortHashCode } from "@kvstate/queryable-state";
+ * import { shortHashCode } from "@kvstate/queryable-state/wire";
  *
  * shortHashCode(-32768); // => -32768
  * ```
@@ -104,7 +104,7 @@ export function shortHashCode(value: number): number {
  *
  * @example
  * ```ts
- * import { byteHashCode } from "@kvstate/queryable-state";
+ * import { byteHashCode } from "@kvstate/queryable-state/wire";
  *
  * byteHashCode(-1); // => -1
  * ```
@@ -122,7 +122,7 @@ export function byteHashCode(value: number): number {
  *
  * @example
  * ```ts
- * import { longHashCode } from "@kvstate/queryable-state";
+ * import { longHashCode } from "@kvstate/queryable-state/wire";
  *
  * longHashCode(4294967296n); // => 1
  * longHashCode(-1n); // => 0
@@ -148,7 +148,7 @@ export function longHashCode(value: bigint): number {
  *
  * @example
  * ```ts
- * import { booleanHashCode } from "@kvstate/queryable-state";
+ * import { booleanHashCode } from "@kvstate/queryable-state/wire";
  *
  * booleanHashCode(true); // => 1231
  * booleanHashCode(false); // => 1237
@@ -170,7 +170,7 @@ export function booleanHashCode(value: boolean): number {
  *
  * @example
  * ```ts
- * import { charHashCode } from "@kvstate/queryable-state";
+ * import { charHashCode } from "@kvstate/queryable-state/wire";
  *
  * charHashCode("a"); // => 97
  * charHashCode("\uffff"); // => 65535
@@ -196,7 +196,7 @@ export function charHashCode(value: string): number {
  *
  * @example
  * ```ts
- * import { doubleHashCode } from "@kvstate/queryable-state";
+ * import { doubleHashCode } from "@kvstate/queryable-state/wire";
  *
  * doubleHashCode(1.0); // => 1072693248
  * doubleHashCode(0); // => 0
@@ -224,7 +224,7 @@ export function doubleHashCode(value: number): number {
  *
  * @example
  * ```ts
- * import { floatHashCode } from "@kvstate/queryable-state";
+ * import { floatHashCode } from "@kvstate/queryable-state/wire";
  *
  * floatHashCode(1.0); // => 1065353216
  * floatHashCode(-0); // => -2147483648
@@ -254,7 +254,7 @@ export function floatHashCode(value: number): number {
  *
  * @example
  * ```ts
- * import { byteArrayHashCode } from "@kvstate/queryable-state";
+ * import { byteArrayHashCode } from "@kvstate/queryable-state/wire";
  *
  * byteArrayHashCode(new Uint8Array([])); // => 1
  * byteArrayHashCode(new Uint8Array([1, 2])); // => 994
@@ -286,7 +286,7 @@ export function byteArrayHashCode(value: Uint8Array | null): number {
  *
  * @example A `Tuple2<String, Integer>("a", 1)`
  * ```ts
- * import { stringHashCode, tupleHashCode } from "@kvstate/queryable-state";
+ * import { stringHashCode, tupleHashCode } from "@kvstate/queryable-state/wire";
  *
  * tupleHashCode([stringHashCode("a"), 1]); // => 3008
  * tupleHashCode([null, 7]); // => 7

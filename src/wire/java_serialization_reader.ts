@@ -52,7 +52,10 @@ import {
  *
  * @example Tighter limits for one call
  * ```ts
- * import { type JavaSerializationLimits, DEFAULT_JAVA_SERIALIZATION_LIMITS } from "@kvstate/queryable-state";
+ * import {
+ *   type JavaSerializationLimits,
+ *   DEFAULT_JAVA_SERIALIZATION_LIMITS,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const limits: JavaSerializationLimits = { ...DEFAULT_JAVA_SERIALIZATION_LIMITS, maxBytes: 65536 };
  * limits.maxDepth; // => 64
@@ -82,7 +85,7 @@ export interface JavaSerializationLimits {
  *
  * @example
  * ```ts
- * import { DEFAULT_JAVA_SERIALIZATION_LIMITS } from "@kvstate/queryable-state";
+ * import { DEFAULT_JAVA_SERIALIZATION_LIMITS } from "@kvstate/queryable-state/wire";
  *
  * DEFAULT_JAVA_SERIALIZATION_LIMITS.maxBytes; // => 16777216
  * ```
@@ -781,7 +784,11 @@ function resolveLimits(
  *
  * @example Round trip through the writer
  * ```ts
- * import { javaThrowable, readJavaThrowable, writeJavaThrowable } from "@kvstate/queryable-state";
+ * import {
+ *   javaThrowable,
+ *   readJavaThrowable,
+ *   writeJavaThrowable,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const t = readJavaThrowable(writeJavaThrowable(javaThrowable(
  *   "java.lang.RuntimeException", "outer",
@@ -796,7 +803,7 @@ function resolveLimits(
  *
  * @example Garbage is a JavaSerializationError
  * ```ts
- * import { JavaSerializationError, readJavaThrowable } from "@kvstate/queryable-state";
+ * import { JavaSerializationError, readJavaThrowable } from "@kvstate/queryable-state/wire";
  *
  * try {
  *   readJavaThrowable(new Uint8Array([0xac, 0xed, 0x00, 0x05, 0x73]));
@@ -859,7 +866,11 @@ const latin1 = new TextDecoder("latin1");
  *
  * @example
  * ```ts
- * import { javaThrowable, peekJavaClassName, writeJavaThrowable } from "@kvstate/queryable-state";
+ * import {
+ *   javaThrowable,
+ *   peekJavaClassName,
+ *   writeJavaThrowable,
+ * } from "@kvstate/queryable-state/wire";
  *
  * peekJavaClassName(writeJavaThrowable(javaThrowable("java.lang.RuntimeException", "x")));
  * // => "java.lang.RuntimeException"

@@ -282,7 +282,7 @@ class Out {
  *
  * @example Flink's "no state for this key" failure
  * ```ts
- * import { javaThrowable, toHex, writeJavaThrowable } from "@kvstate/queryable-state";
+ * import { javaThrowable, toHex, writeJavaThrowable } from "@kvstate/queryable-state/wire";
  *
  * const bytes = writeJavaThrowable(javaThrowable(
  *   "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException",

@@ -128,7 +128,7 @@ export const BAD_REQUEST_EXCEPTION = "org.apache.flink.queryablestate.network.Ba
  *
  * @example The chain of UnknownKvStateIdException
  * ```ts
- * import { javaClassChain } from "@kvstate/queryable-state";
+ * import { javaClassChain } from "@kvstate/queryable-state/wire";
  *
  * const chain = javaClassChain("org.apache.flink.queryablestate.exceptions.UnknownKvStateIdException");
  * chain.map((c) => c.name.split(".").pop());
@@ -162,7 +162,7 @@ export function javaClassChain(className: string): JavaExceptionClass[] {
  *
  * @example
  * ```ts
- * import { isBadRequest, javaThrowable } from "@kvstate/queryable-state";
+ * import { isBadRequest, javaThrowable } from "@kvstate/queryable-state/wire";
  *
  * isBadRequest(javaThrowable(
  *   "org.apache.flink.queryablestate.exceptions.UnknownKeyOrNamespaceException", "x")); // => true
@@ -187,7 +187,7 @@ export function isBadRequest(t: JavaThrowable): boolean {
  *
  * @example
  * ```ts
- * import { javaThrowable } from "@kvstate/queryable-state";
+ * import { javaThrowable } from "@kvstate/queryable-state/wire";
  *
  * const t = javaThrowable("java.lang.RuntimeException", "boom");
  * t.classHierarchy; // => ["java.lang.RuntimeException", "java.lang.Exception", "java.lang.Throwable"]
@@ -230,7 +230,10 @@ export function javaThrowable(
  *
  * @example Tighter limits for one call
  * ```ts
- * import { DEFAULT_THROWABLE_TEXT_LIMITS, type ThrowableTextLimits } from "@kvstate/queryable-state";
+ * import {
+ *   DEFAULT_THROWABLE_TEXT_LIMITS,
+ *   type ThrowableTextLimits,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const limits: ThrowableTextLimits = { ...DEFAULT_THROWABLE_TEXT_LIMITS, maxLength: 4096 };
  * limits.maxFrames; // => 1024
@@ -271,7 +274,7 @@ export interface ThrowableTextLimits {
  *
  * @example
  * ```ts
- * import { DEFAULT_THROWABLE_TEXT_LIMITS } from "@kvstate/queryable-state";
+ * import { DEFAULT_THROWABLE_TEXT_LIMITS } from "@kvstate/queryable-state/wire";
  *
  * DEFAULT_THROWABLE_TEXT_LIMITS.maxLength; // => 65536
  * ```
@@ -353,7 +356,7 @@ function cutParts(parts: readonly string[], max: number): string {
  *
  * @example
  * ```ts
- * import { truncateText } from "@kvstate/queryable-state";
+ * import { truncateText } from "@kvstate/queryable-state/wire";
  *
  * truncateText("abc", 10); // => "abc"
  * truncateText("x".repeat(100), 40); // => "xxxxxxxxxx... [90 characters truncated]"
@@ -446,7 +449,7 @@ function causesMarker(from: JavaThrowable | null, seen: Set<JavaThrowable>): str
  *
  * @example No stack, one cause
  * ```ts
- * import { javaThrowable, stringifyJavaThrowable } from "@kvstate/queryable-state";
+ * import { javaThrowable, stringifyJavaThrowable } from "@kvstate/queryable-state/wire";
  *
  * const t = javaThrowable("java.lang.RuntimeException", "outer",
  *   javaThrowable("java.lang.IllegalStateException", "inner"));
@@ -456,7 +459,7 @@ function causesMarker(from: JavaThrowable | null, seen: Set<JavaThrowable>): str
  *
  * @example A huge message is cut and marked
  * ```ts
- * import { javaThrowable, stringifyJavaThrowable } from "@kvstate/queryable-state";
+ * import { javaThrowable, stringifyJavaThrowable } from "@kvstate/queryable-state/wire";
  *
  * const t = javaThrowable("java.lang.RuntimeException", "x".repeat(1_000_000));
  * const text = stringifyJavaThrowable(t, { maxMessageLength: 40 });

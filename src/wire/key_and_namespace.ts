@@ -16,7 +16,7 @@ import type { TypeSerializer } from "./type_serializers.ts";
  *
  * @example
  * ```ts
- * import { KEY_NAMESPACE_MAGIC } from "@kvstate/queryable-state";
+ * import { KEY_NAMESPACE_MAGIC } from "@kvstate/queryable-state/wire";
  *
  * KEY_NAMESPACE_MAGIC; // => 42
  * ```
@@ -28,7 +28,7 @@ export const KEY_NAMESPACE_MAGIC = 42;
  *
  * @example
  * ```ts
- * import { VOID_NAMESPACE_BYTES } from "@kvstate/queryable-state";
+ * import { VOID_NAMESPACE_BYTES } from "@kvstate/queryable-state/wire";
  *
  * VOID_NAMESPACE_BYTES; // => new Uint8Array([0])
  * ```
@@ -41,7 +41,7 @@ export const VOID_NAMESPACE_BYTES: Uint8Array = new Uint8Array([0]);
  *
  * @example
  * ```ts
- * import { KEY_AND_NAMESPACE_MISMATCH_MESSAGE } from "@kvstate/queryable-state";
+ * import { KEY_AND_NAMESPACE_MISMATCH_MESSAGE } from "@kvstate/queryable-state/wire";
  *
  * KEY_AND_NAMESPACE_MISMATCH_MESSAGE.startsWith("Unable to deserialize key and namespace."); // => true
  * ```
@@ -56,7 +56,11 @@ export const KEY_AND_NAMESPACE_MISMATCH_MESSAGE =
  *
  * @example The String key "hello" (PROTOCOL 2.7)
  * ```ts
- * import { serializeKeyAndNamespace, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import {
+ *   serializeKeyAndNamespace,
+ *   toHex,
+ *   TYPE_SERIALIZERS,
+ * } from "@kvstate/queryable-state/wire";
  *
  * toHex(serializeKeyAndNamespace("hello", TYPE_SERIALIZERS.string)); // => "0668656c6c6f2a00"
  * toHex(serializeKeyAndNamespace(42, TYPE_SERIALIZERS.int)); // => "0000002a2a00"
@@ -88,7 +92,11 @@ function mismatch(cause: unknown): ProtocolError {
  *
  * @example
  * ```ts
- * import { deserializeKeyAndNamespace, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import {
+ *   deserializeKeyAndNamespace,
+ *   fromHex,
+ *   TYPE_SERIALIZERS,
+ * } from "@kvstate/queryable-state/wire";
  *
  * deserializeKeyAndNamespace(fromHex("0668656c6c6f2a00"), TYPE_SERIALIZERS.string); // => "hello"
  * ```

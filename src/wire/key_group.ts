@@ -19,7 +19,7 @@ import { ProtocolError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { UPPER_BOUND_MAX_PARALLELISM } from "@kvstate/queryable-state";
+ * import { UPPER_BOUND_MAX_PARALLELISM } from "@kvstate/queryable-state/wire";
  *
  * UPPER_BOUND_MAX_PARALLELISM; // => 32768
  * ```
@@ -31,7 +31,7 @@ export const UPPER_BOUND_MAX_PARALLELISM = 32768;
  *
  * @example
  * ```ts
- * import { DEFAULT_LOWER_BOUND_MAX_PARALLELISM } from "@kvstate/queryable-state";
+ * import { DEFAULT_LOWER_BOUND_MAX_PARALLELISM } from "@kvstate/queryable-state/wire";
  *
  * DEFAULT_LOWER_BOUND_MAX_PARALLELISM; // => 128
  * ```
@@ -56,7 +56,7 @@ function illegalArgument(message: string): ProtocolError {
  *
  * @example The key group of the String key "hello" (hash 99162322)
  * ```ts
- * import { murmurHash } from "@kvstate/queryable-state";
+ * import { murmurHash } from "@kvstate/queryable-state/wire";
  *
  * murmurHash(42); // => 1134849565
  * murmurHash(99162322); // => 1715862179
@@ -94,7 +94,7 @@ export function murmurHash(code: number): number {
  *
  * @example
  * ```ts
- * import { keyGroupForKeyHash } from "@kvstate/queryable-state";
+ * import { keyGroupForKeyHash } from "@kvstate/queryable-state/wire";
  *
  * keyGroupForKeyHash(99162322, 128); // => 35
  * keyGroupForKeyHash(1, 32768); // => 16342
@@ -126,7 +126,7 @@ export function keyGroupForKeyHash(keyHash: number, numKeyGroups: number): numbe
  *
  * @example
  * ```ts
- * import { KeyGroupRange } from "@kvstate/queryable-state";
+ * import { KeyGroupRange } from "@kvstate/queryable-state/wire";
  *
  * const r = new KeyGroupRange(43, 85);
  * r.size; // => 43
@@ -247,7 +247,7 @@ function checkMaxAndParallelism(maxParallelism: number, parallelism: number): vo
  *
  * @example 128 key groups over 3 subtasks
  * ```ts
- * import { computeKeyGroupRangeForOperatorIndex } from "@kvstate/queryable-state";
+ * import { computeKeyGroupRangeForOperatorIndex } from "@kvstate/queryable-state/wire";
  *
  * computeKeyGroupRangeForOperatorIndex(128, 3, 0).toString();
  * // => "KeyGroupRange{startKeyGroup=0, endKeyGroup=42}"
@@ -293,7 +293,7 @@ export function computeKeyGroupRangeForOperatorIndex(
  *
  * @example
  * ```ts
- * import { computeKeyGroupRanges } from "@kvstate/queryable-state";
+ * import { computeKeyGroupRanges } from "@kvstate/queryable-state/wire";
  *
  * computeKeyGroupRanges(128, 2).map((r) => [r.start, r.end]); // => [[0, 63], [64, 127]]
  * ```
@@ -324,7 +324,7 @@ export function computeKeyGroupRanges(
  *
  * @example
  * ```ts
- * import { computeOperatorIndexForKeyGroup } from "@kvstate/queryable-state";
+ * import { computeOperatorIndexForKeyGroup } from "@kvstate/queryable-state/wire";
  *
  * computeOperatorIndexForKeyGroup(128, 3, 42); // => 0
  * computeOperatorIndexForKeyGroup(128, 3, 43); // => 1
@@ -360,7 +360,7 @@ export function computeOperatorIndexForKeyGroup(
  *
  * @example
  * ```ts
- * import { computeDefaultMaxParallelism } from "@kvstate/queryable-state";
+ * import { computeDefaultMaxParallelism } from "@kvstate/queryable-state/wire";
  *
  * computeDefaultMaxParallelism(1); // => 128
  * computeDefaultMaxParallelism(86); // => 256

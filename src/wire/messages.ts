@@ -133,7 +133,7 @@ function nameOfBytes(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { ByteReader, readFrameHeader } from "@kvstate/queryable-state";
+ * import { ByteReader, readFrameHeader } from "@kvstate/queryable-state/wire";
  *
  * readFrameHeader(new ByteReader(new Uint8Array([0x79, 0xa1, 0xb7, 0x10, 0, 0, 0, 1]))); // => 1
  * ```
@@ -159,7 +159,7 @@ export function readFrameHeader(r: ByteReader): MessageType {
  *
  * @example
  * ```ts
- * import { decodeMessage, encodeKvStateResponse } from "@kvstate/queryable-state";
+ * import { decodeMessage, encodeKvStateResponse } from "@kvstate/queryable-state/wire";
  *
  * const frame = encodeKvStateResponse(7n, new Uint8Array([1, 2]));
  * const m = decodeMessage(frame.subarray(4));
@@ -197,7 +197,7 @@ function encodeUtf8(s: string): Uint8Array {
  *
  * @example The worked example of PROTOCOL §2.7
  * ```ts
- * import { encodeKvStateRequest, fromHex, JobId, toHex } from "@kvstate/queryable-state";
+ * import { encodeKvStateRequest, fromHex, JobId, toHex } from "@kvstate/queryable-state/wire";
  *
  * const frame = encodeKvStateRequest(0n, {
  *   jobId: JobId.fromHex("fd72014d4c864993a2e5a9287b4a9c5d"),
@@ -237,7 +237,12 @@ export function encodeKvStateRequest(requestId: bigint, req: KvStateRequest): Ui
  *
  * @example
  * ```ts
- * import { decodeKvStateRequest, decodeMessage, encodeKvStateRequest, JobId } from "@kvstate/queryable-state";
+ * import {
+ *   decodeKvStateRequest,
+ *   decodeMessage,
+ *   encodeKvStateRequest,
+ *   JobId,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const frame = encodeKvStateRequest(1n, {
  *   jobId: JobId.DEFAULT, stateName: "s", keyHashCode: 5, serializedKeyAndNamespace: new Uint8Array([2, 0x61, 42, 0]),
@@ -260,7 +265,11 @@ export function decodeKvStateRequest(body: Uint8Array): KvStateRequest {
  *
  * @example
  * ```ts
- * import { decodeKvStateRequestAt, encodeKvStateRequest, JobId } from "@kvstate/queryable-state";
+ * import {
+ *   decodeKvStateRequestAt,
+ *   encodeKvStateRequest,
+ *   JobId,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const frame = encodeKvStateRequest(1n, {
  *   jobId: JobId.DEFAULT, stateName: "s", keyHashCode: 5, serializedKeyAndNamespace: new Uint8Array([2, 0x61, 42, 0]),
@@ -333,7 +342,7 @@ function decodeKvStateRequestChecked(body: Uint8Array): KvStateRequest {
  *
  * @example The worked example of PROTOCOL §2.7
  * ```ts
- * import { encodeKvStateInternalRequest, fromHex, KvStateId } from "@kvstate/queryable-state";
+ * import { encodeKvStateInternalRequest, fromHex, KvStateId } from "@kvstate/queryable-state/wire";
  *
  * encodeKvStateInternalRequest(5n, {
  *   kvStateId: KvStateId.fromHex("0123456789abcdef0011223344556677"),
@@ -366,7 +375,12 @@ export function encodeKvStateInternalRequest(
  *
  * @example
  * ```ts
- * import { decodeKvStateInternalRequest, decodeMessage, encodeKvStateInternalRequest, KvStateId } from "@kvstate/queryable-state";
+ * import {
+ *   decodeKvStateInternalRequest,
+ *   decodeMessage,
+ *   encodeKvStateInternalRequest,
+ *   KvStateId,
+ * } from "@kvstate/queryable-state/wire";
  *
  * const id = KvStateId.random();
  * const frame = encodeKvStateInternalRequest(5n, { kvStateId: id, serializedKeyAndNamespace: new Uint8Array(3) });
@@ -397,7 +411,7 @@ export function decodeKvStateInternalRequest(body: Uint8Array): KvStateInternalR
  *
  * @example PROTOCOL §2.7: ValueState<Long> = 42
  * ```ts
- * import { encodeKvStateResponse, fromHex, toHex } from "@kvstate/queryable-state";
+ * import { encodeKvStateResponse, fromHex, toHex } from "@kvstate/queryable-state/wire";
  *
  * toHex(encodeKvStateResponse(0n, fromHex("000000000000002a")));
  * // => "0000001c79a1b71000000001000000000000000000000008000000000000002a"
@@ -423,7 +437,7 @@ export function encodeKvStateResponse(requestId: bigint, content: Uint8Array): U
  *
  * @example
  * ```ts
- * import { decodeKvStateResponse } from "@kvstate/queryable-state";
+ * import { decodeKvStateResponse } from "@kvstate/queryable-state/wire";
  *
  * decodeKvStateResponse(new Uint8Array([0, 0, 0, 1, 0xff])); // => Uint8Array [ 255 ]
  * ```
@@ -453,7 +467,7 @@ export function decodeKvStateResponse(body: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeRequestFailure } from "@kvstate/queryable-state";
+ * import { encodeRequestFailure } from "@kvstate/queryable-state/wire";
  *
  * encodeRequestFailure(7n, new Uint8Array([0xac, 0xed, 0, 5])).length; // => 24
  * ```
@@ -481,7 +495,7 @@ export function encodeRequestFailure(
  *
  * @example
  * ```ts
- * import { encodeServerFailure } from "@kvstate/queryable-state";
+ * import { encodeServerFailure } from "@kvstate/queryable-state/wire";
  *
  * encodeServerFailure(new Uint8Array([0xac, 0xed, 0, 5])).length; // => 16
  * ```

@@ -29,7 +29,7 @@ import { deserializeValue, serializeValue, type TypeSerializer } from "./type_se
  *
  * @example
  * ```ts
- * import { LIST_ELEMENT_SEPARATOR } from "@kvstate/queryable-state";
+ * import { LIST_ELEMENT_SEPARATOR } from "@kvstate/queryable-state/wire";
  *
  * LIST_ELEMENT_SEPARATOR; // => 0x2c
  * ```
@@ -42,7 +42,7 @@ export const LIST_ELEMENT_SEPARATOR = 0x2c;
  *
  * @example
  * ```ts
- * import { encodeValueContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { encodeValueContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * toHex(encodeValueContent(TYPE_SERIALIZERS.long, 42n)); // => "000000000000002a"
  * ```
@@ -62,7 +62,7 @@ export function encodeValueContent<T>(serializer: TypeSerializer<T>, value: T): 
  *
  * @example
  * ```ts
- * import { decodeValueContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { decodeValueContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * decodeValueContent(TYPE_SERIALIZERS.int, fromHex("fffffffe")); // => -2
  * ```
@@ -84,7 +84,7 @@ export function decodeValueContent<T>(serializer: TypeSerializer<T>, content: Ui
  *
  * @example ListState<Integer> [1, 2, 3]
  * ```ts
- * import { encodeListContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { encodeListContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * toHex(encodeListContent(TYPE_SERIALIZERS.int, [1, 2, 3]));
  * // => "000000012c000000022c00000003"
@@ -121,7 +121,7 @@ export function encodeListContent<T>(
  *
  * @example
  * ```ts
- * import { decodeListContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { decodeListContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * decodeListContent(TYPE_SERIALIZERS.int, fromHex("000000012c000000022c00000003")); // => [1, 2, 3]
  * decodeListContent(TYPE_SERIALIZERS.int, new Uint8Array(0)); // => []
@@ -160,7 +160,7 @@ export function decodeListContent<T>(serializer: TypeSerializer<T>, content: Uin
  *
  * @example MapState<String, Integer> {a: 1, b: null}
  * ```ts
- * import { encodeMapContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { encodeMapContent, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * toHex(encodeMapContent(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int, [["a", 1], ["b", null]]));
  * // => "02610000000001026201"
@@ -200,7 +200,7 @@ export function encodeMapContent<K, V>(
  *
  * @example
  * ```ts
- * import { decodeMapContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { decodeMapContent, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * decodeMapContent(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int, fromHex("02610000000001026201"));
  * // => [["a", 1], ["b", null]]
@@ -241,7 +241,7 @@ export function decodeMapContent<K, V>(
  *
  * @example
  * ```ts
- * import { decodeMapContentToMap, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { decodeMapContentToMap, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * const m = decodeMapContentToMap(
  *   TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.int, fromHex("02610000000001026201"));

@@ -14,7 +14,7 @@ let tickTime: number | undefined;
  *
  * @example
  * ```ts
- * import { tickNow } from "@kvstate/queryable-state";
+ * import { tickNow } from "@kvstate/queryable-state/wire";
  *
  * tickNow() === tickNow(); // => true
  * ```

@@ -113,7 +113,7 @@ export type JsTypeOf<N extends TypeName> = JsTypeMap[N];
  *
  * @example
  * ```ts
- * import { ByteReader, ByteWriter, serializerFor, toHex } from "@kvstate/queryable-state";
+ * import { ByteReader, ByteWriter, serializerFor, toHex } from "@kvstate/queryable-state/wire";
  *
  * const ser = serializerFor("int");
  * const w = new ByteWriter();
@@ -526,7 +526,7 @@ const BYTES: TypeSerializer<Uint8Array> = Object.freeze({
  *
  * @example
  * ```ts
- * import { ByteWriter, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { ByteWriter, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * const w = new ByteWriter();
  * TYPE_SERIALIZERS.string.serialize("é", w);
@@ -553,7 +553,7 @@ export const TYPE_SERIALIZERS: TypeSerializerRegistry = Object.freeze({
  *
  * @example
  * ```ts
- * import { TYPE_NAMES } from "@kvstate/queryable-state";
+ * import { TYPE_NAMES } from "@kvstate/queryable-state/wire";
  *
  * TYPE_NAMES.includes("long"); // => true
  * ```
@@ -567,7 +567,7 @@ export const TYPE_NAMES: readonly TypeName[] = Object.freeze(
  *
  * @example
  * ```ts
- * import { isTypeName } from "@kvstate/queryable-state";
+ * import { isTypeName } from "@kvstate/queryable-state/wire";
  *
  * isTypeName("int"); // => true
  * isTypeName("Integer"); // => false
@@ -611,7 +611,7 @@ export function serializerFor<N extends TypeName>(name: N): TypeSerializer<JsTyp
  *
  * @example
  * ```ts
- * import { serializeValue, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { serializeValue, toHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * toHex(serializeValue(TYPE_SERIALIZERS.long, 42n)); // => "000000000000002a"
  * toHex(serializeValue(TYPE_SERIALIZERS.string, "hello")); // => "0668656c6c6f"
@@ -635,7 +635,7 @@ export function serializeValue<T>(serializer: TypeSerializer<T>, value: T): Uint
  *
  * @example
  * ```ts
- * import { deserializeValue, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state";
+ * import { deserializeValue, fromHex, TYPE_SERIALIZERS } from "@kvstate/queryable-state/wire";
  *
  * deserializeValue(TYPE_SERIALIZERS.long, fromHex("000000000000002a")); // => 42n
  * ```

@@ -12,27 +12,29 @@
 
 import { denoTransport } from "../../src/transport/deno.ts";
 import {
+  type JobId,
+  type KvStateId,
+  KvStateServer,
+  type NetAddress,
+  type ServerOptions,
+  TYPE_SERIALIZERS,
+} from "../../mod.ts";
+import {
   bytesEqual,
   concatBytes,
   decodeMessage,
-  DecoderState,
   encodeKvStateInternalRequest,
   encodeKvStateRequest,
   encodeKvStateResponse,
   encodeRequestFailure,
   javaThrowable,
-  type JobId,
-  type KvStateId,
-  KvStateServer,
   MessageType,
-  type NetAddress,
   readJavaThrowable,
   serializeKeyAndNamespace,
-  type ServerOptions,
   toHex,
-  TYPE_SERIALIZERS,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
+import { DecoderState } from "../../src/streams/mod.ts";
 import { AssertionError } from "../_assert.ts";
 import { RawPeer, RawState } from "../_harness.ts";
 import { Prng } from "../_prng.ts";

@@ -8,13 +8,8 @@
  * their timeouts), and many partial frames at once (the shared budget of
  * incomplete frames holds).
  */
-import {
-  encodeKvStateRequest,
-  JobId,
-  readJavaThrowable,
-  type ServerOptions,
-  toHex,
-} from "../../mod.ts";
+import { JobId, type ServerOptions } from "../../mod.ts";
+import { encodeKvStateRequest, readJavaThrowable, toHex } from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer } from "../_harness.ts";
 import { Prng } from "../_prng.ts";

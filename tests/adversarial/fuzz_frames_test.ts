@@ -11,6 +11,7 @@
  * ADVERSARIAL_SEED replays a run; ADVERSARIAL_SCALE multiplies the number of
  * hostile connections.
  */
+import { JobId, type KvStateId, type NetAddress } from "../../mod.ts";
 import {
   concatBytes,
   encodeKvStateInternalRequest,
@@ -18,11 +19,8 @@ import {
   encodeKvStateResponse,
   encodeServerFailure,
   javaThrowable,
-  JobId,
-  type KvStateId,
-  type NetAddress,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay } from "../_harness.ts";
 import { Prng } from "../_prng.ts";

@@ -6,22 +6,24 @@
  * and keep its memory bounded. Real sockets (Deno transport, 127.0.0.1:0).
  */
 import {
-  concatBytes,
-  DEFAULT_THROWABLE_TEXT_LIMITS,
-  encodeKvStateRequest,
-  encodeKvStateResponse,
-  encodeRequestFailure,
   InMemoryLocationRegistry,
   JobId,
   JobVertexId,
   KvStateClientProxy,
   type KvStateClientProxyOptions,
   KvStateId,
-  MessageType,
   NetworkClient,
+} from "../../mod.ts";
+import {
+  concatBytes,
+  DEFAULT_THROWABLE_TEXT_LIMITS,
+  encodeKvStateRequest,
+  encodeKvStateResponse,
+  encodeRequestFailure,
+  MessageType,
   readJavaThrowable,
   toHex,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { RawPeer } from "../_harness.ts";

@@ -14,13 +14,8 @@
  */
 
 import { denoTransport } from "../../src/transport/deno.ts";
-import {
-  InMemoryValueState,
-  KvStateServer,
-  NetworkClient,
-  serializeKeyAndNamespace,
-  TYPE_SERIALIZERS,
-} from "../../mod.ts";
+import { InMemoryValueState, KvStateServer, NetworkClient, TYPE_SERIALIZERS } from "../../mod.ts";
+import { serializeKeyAndNamespace } from "../../src/wire/mod.ts";
 
 const DEPTH = 128;
 const after = Number(Deno.args[0] ?? 200_000);

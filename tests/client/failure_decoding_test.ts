@@ -6,12 +6,9 @@
  */
 
 import {
-  decodeMessage,
-  encodeRequestFailure,
   errorFromJavaThrowable,
   InMemoryLocationRegistry,
   InMemoryValueState,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
@@ -20,14 +17,19 @@ import {
   MemoryTransport,
   QueryableStateClient,
   QueryableStateError,
-  readJavaThrowable,
   RemoteError,
   serializedThrowableOf,
   toJavaThrowable,
   TYPE_SERIALIZERS,
   UnknownKeyOrNamespaceError,
-  writeJavaThrowable,
 } from "../../mod.ts";
+import {
+  decodeMessage,
+  encodeRequestFailure,
+  javaThrowable,
+  readJavaThrowable,
+  writeJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { TRANSPORTS } from "../_harness.ts";
 import { HAVE_VECTORS, readVector } from "../_vectors.ts";

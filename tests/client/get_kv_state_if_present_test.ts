@@ -7,15 +7,11 @@
  */
 
 import {
-  decodeMessage,
-  encodeKvStateResponse,
-  encodeRequestFailure,
   InMemoryListState,
   InMemoryLocationRegistry,
   InMemoryMapState,
   InMemoryValueState,
   JavaSerializationError,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
@@ -27,13 +23,19 @@ import {
   QueryableStateError,
   RemoteError,
   serializedThrowableOf,
-  serializeKeyAndNamespace,
   toJavaThrowable,
   type Transport,
   TYPE_SERIALIZERS,
   UnknownKeyOrNamespaceError,
-  writeJavaThrowable,
 } from "../../mod.ts";
+import {
+  decodeMessage,
+  encodeKvStateResponse,
+  encodeRequestFailure,
+  javaThrowable,
+  serializeKeyAndNamespace,
+  writeJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { FailureDecoder } from "../../src/wire/failure_decoder.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { FakeServer, TRANSPORTS } from "../_harness.ts";

@@ -7,15 +7,17 @@
 import {
   type ConnectOptions,
   DeadlineExceededError,
-  decodeKvStateInternalRequest,
-  decodeMessage,
-  encodeKvStateResponse,
   KvStateId,
   MemoryTransport,
   NetworkClient,
   RequestQueueFullError,
   type Transport,
 } from "../../mod.ts";
+import {
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateResponse,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, type RawPeer, SOCKET_TRANSPORTS } from "../_harness.ts";
 import { Prng } from "../_prng.ts";

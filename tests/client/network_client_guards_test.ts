@@ -11,7 +11,6 @@ import {
   ConnectionClosedError,
   DeadlineExceededError,
   type DirectHandler,
-  encodeKvStateResponse,
   KvStateId,
   type KvStateRequestStats,
   MemoryTransport,
@@ -19,6 +18,7 @@ import {
   RequestStats,
   type Transport,
 } from "../../mod.ts";
+import { encodeKvStateResponse } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, TRANSPORTS } from "../_harness.ts";
 import { withClient } from "./_with_client.ts";

@@ -3,21 +3,23 @@ import {
   ConnectError,
   ConnectionClosedError,
   DeadlineExceededError,
+  KvStateId,
+  NetworkClient,
+  ProtocolError,
+  RemoteError,
+  RequestStats,
+  UnknownKeyOrNamespaceError,
+} from "../../mod.ts";
+import {
   decodeKvStateInternalRequest,
   decodeMessage,
   encodeKvStateResponse,
   encodeRequestFailure,
   encodeServerFailure,
   javaThrowable,
-  KvStateId,
-  NetworkClient,
-  ProtocolError,
-  RemoteError,
-  RequestStats,
   toHex,
-  UnknownKeyOrNamespaceError,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, FakeServer, TRANSPORTS } from "../_harness.ts";
 

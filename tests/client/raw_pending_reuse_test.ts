@@ -6,12 +6,8 @@
  * the old request settles nothing.
  */
 
-import {
-  DeadlineExceededError,
-  encodeKvStateResponse,
-  KvStateId,
-  MemoryTransport,
-} from "../../mod.ts";
+import { DeadlineExceededError, KvStateId, MemoryTransport } from "../../mod.ts";
+import { encodeKvStateResponse } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { delay } from "../_harness.ts";
 import { withClient } from "./_with_client.ts";

@@ -8,11 +8,9 @@
  */
 
 import {
-  encodeRequestFailure,
   FlinkJobNotFoundError,
   InMemoryLocationRegistry,
   InMemoryValueState,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
@@ -28,8 +26,8 @@ import {
   UnknownKeyOrNamespaceError,
   UnknownKvStateLocationError,
   UnknownLocationError,
-  writeJavaThrowable,
 } from "../../mod.ts";
+import { encodeRequestFailure, javaThrowable, writeJavaThrowable } from "../../src/wire/mod.ts";
 import { requestIdOf } from "../../src/server/result_frame.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { FakeServer } from "../_harness.ts";

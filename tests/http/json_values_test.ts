@@ -1,6 +1,6 @@
 /** The gateway's JSON encoding of values and the parsing of keys, per type name. */
 
-import { TYPE_NAMES } from "../../mod.ts";
+import { TYPE_NAMES } from "../../src/wire/mod.ts";
 import {
   BadParameterError,
   parseKeyJson,

@@ -18,7 +18,7 @@ import {
   errorFromJavaThrowable,
   javaThrowable,
   RequestQueueFullError,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import {
   createQueryHandler,
   metricsRoute,

@@ -16,7 +16,7 @@ import {
   UnknownKvStateIdError,
   UnknownKvStateLocationError,
   UnknownLocationError,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { createQueryHandler, type StateQueryClient } from "../../src/http/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { BASE, batchRequest, JOB, read, startPlane, valueUrl } from "./_plane.ts";

@@ -11,7 +11,7 @@ import {
   RemoteError,
   UnknownJobManagerError,
   UnknownKvStateLocationError,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { createQueryHandler, errorAnswer, type StateQueryClient } from "../../src/http/mod.ts";
 import { assertEquals } from "../_assert.ts";
 import { BASE, batchRequest, JOB, read, valueUrl } from "./_plane.ts";

@@ -16,10 +16,10 @@ import {
   NetworkClient,
   QueryableStateClient,
   RequestQueueFullError,
-  serializeKeyAndNamespace,
   type Transport,
   TYPE_SERIALIZERS as S,
 } from "../../mod.ts";
+import { serializeKeyAndNamespace } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { FakeServer, TRANSPORTS } from "../_harness.ts";
 import { Capture, hostPort } from "./_capture.ts";

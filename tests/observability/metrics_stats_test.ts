@@ -5,11 +5,11 @@ import {
   MemoryTransport,
   NetworkClient,
   type QueryableState,
-  serializeKeyAndNamespace,
   TYPE_SERIALIZERS,
   UnknownKeyOrNamespaceError,
   UnknownKvStateIdError,
 } from "../../mod.ts";
+import { serializeKeyAndNamespace } from "../../src/wire/mod.ts";
 import {
   ACTIVE_CONNECTIONS_METRIC,
   DENIED_REQUESTS_METRIC,

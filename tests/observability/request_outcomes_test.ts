@@ -24,7 +24,6 @@ import {
   requestFailureOutcome,
   RequestQueueFullError,
   RequestStats,
-  serializeKeyAndNamespace,
   TYPE_SERIALIZERS,
   UnknownKeyOrNamespaceError,
   UnknownKvStateIdError,
@@ -32,6 +31,7 @@ import {
   UnknownKvStateLocationError,
   UnknownLocationError,
 } from "../../mod.ts";
+import { serializeKeyAndNamespace } from "../../src/wire/mod.ts";
 import { FrameBudgetError } from "../../src/streams/frame_budget.ts";
 import {
   MetricsRegistry,

@@ -7,16 +7,18 @@
  */
 
 import {
-  encodeKvStateInternalRequest,
   InMemoryValueState,
   type KvStateId,
   KvStateServer,
   type KvStateServerOptions,
-  MessageType,
-  serializeKeyAndNamespace,
   type Transport,
   TYPE_SERIALIZERS as S,
 } from "../../mod.ts";
+import {
+  encodeKvStateInternalRequest,
+  MessageType,
+  serializeKeyAndNamespace,
+} from "../../src/wire/mod.ts";
 import type { Logger, LogLevel } from "../../src/observability/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";

@@ -1,10 +1,7 @@
 import {
   ConnectionClosedError,
   DeadlineExceededError,
-  encodeKvStateRequest,
   FlinkJobNotFoundError,
-  FrameDecoderStream,
-  FrameEncoderStream,
   InMemoryValueState,
   JobId,
   KvStateClientProxy,
@@ -14,8 +11,6 @@ import {
   memoryConnectionPair,
   QueryableStateClient,
   RemoteError,
-  serializeKeyAndNamespace,
-  stringHashCode,
   TYPE_SERIALIZERS as S,
   UnknownKeyOrNamespaceError,
   UnknownKvStateIdError,
@@ -23,6 +18,12 @@ import {
   UnknownKvStateLocationError,
   UnknownLocationError,
 } from "../../mod.ts";
+import {
+  encodeKvStateRequest,
+  serializeKeyAndNamespace,
+  stringHashCode,
+} from "../../src/wire/mod.ts";
+import { FrameDecoderStream, FrameEncoderStream } from "../../src/streams/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";
 import { JOB, Plane } from "./_plane.ts";

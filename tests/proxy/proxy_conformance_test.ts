@@ -4,14 +4,6 @@
  * aside, which no non-JVM peer can produce).
  */
 import {
-  decodeKvStateInternalRequest,
-  decodeKvStateRequest,
-  decodeMessage,
-  encodeKvStateRequest,
-  encodeKvStateResponse,
-  encodeRequestFailure,
-  fromHex,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
@@ -20,12 +12,22 @@ import {
   KvStateServer,
   MemoryTransport,
   QueryableStateClient,
+  TYPE_SERIALIZERS as S,
+} from "../../mod.ts";
+import {
+  decodeKvStateInternalRequest,
+  decodeKvStateRequest,
+  decodeMessage,
+  encodeKvStateRequest,
+  encodeKvStateResponse,
+  encodeRequestFailure,
+  fromHex,
+  javaThrowable,
   readJavaThrowable,
   stringHashCode,
   toHex,
-  TYPE_SERIALIZERS as S,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { FakeServer, RawPeer, RawState, withoutStackFrames } from "../_harness.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
@@ -56,7 +58,7 @@ vectorTest(
           const req = decodeKvStateRequest(
             decodeMessage(fromHex(e.requestFramesHex[0]).subarray(4)).body,
           );
-          const key = (await import("../../mod.ts")).deserializeKeyAndNamespace(
+          const key = (await import("../../src/wire/mod.ts")).deserializeKeyAndNamespace(
             req.serializedKeyAndNamespace,
             S.string,
           );

@@ -5,10 +5,7 @@
  * nothing a peer or an oracle does escapes to the runtime.
  */
 import {
-  encodeKvStateRequest,
-  encodeRequestFailure,
   InMemoryValueState,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
@@ -18,20 +15,25 @@ import {
   type KvStateLocationOracle,
   KvStateServer,
   MemoryTransport,
-  MessageType,
   NetworkClient,
   QueryableStateClient,
-  readJavaThrowable,
   RemoteError,
-  serializeKeyAndNamespace,
-  stringHashCode,
   surfacedFrom,
-  toHex,
   type Transport,
   TYPE_SERIALIZERS as S,
   UnknownKvStateLocationError,
-  writeJavaThrowable,
 } from "../../mod.ts";
+import {
+  encodeKvStateRequest,
+  encodeRequestFailure,
+  javaThrowable,
+  MessageType,
+  readJavaThrowable,
+  serializeKeyAndNamespace,
+  stringHashCode,
+  toHex,
+  writeJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 
 /**

@@ -9,20 +9,22 @@
  */
 
 import {
-  encodeKvStateRequest,
-  encodeRequestFailure,
   type JavaThrowable,
-  javaThrowable,
   JobId,
   JobVertexId,
   KvStateClientProxy,
   KvStateId,
   KvStateLocation,
   MemoryTransport,
+} from "../../mod.ts";
+import {
+  encodeKvStateRequest,
+  encodeRequestFailure,
+  javaThrowable,
   readJavaThrowable,
   toHex,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { RawPeer } from "../_harness.ts";
 import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";

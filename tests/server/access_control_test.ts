@@ -7,29 +7,31 @@
 import {
   accessFilter,
   type AccessRequest,
-  BAD_REQUEST_EXCEPTION,
   BadRequestError,
-  decodeKvStateResponse,
-  decodeMessage,
-  encodeKvStateInternalRequest,
-  encodeKvStateRequest,
   InMemoryListState,
   InMemoryValueState,
   JobId,
   KvStateId,
   KvStateRegistry,
   KvStateServer,
-  MessageType,
   parseAccessRules,
   type QueryableStateClient,
-  readJavaThrowable,
   type RequestFilter,
-  serializeKeyAndNamespace,
-  stringHashCode,
-  toHex,
   type Transport,
   TYPE_SERIALIZERS as S,
 } from "../../mod.ts";
+import {
+  BAD_REQUEST_EXCEPTION,
+  decodeKvStateResponse,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  encodeKvStateRequest,
+  MessageType,
+  readJavaThrowable,
+  serializeKeyAndNamespace,
+  stringHashCode,
+  toHex,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";
 import { JOB, Plane } from "../proxy/_plane.ts";

@@ -2,7 +2,8 @@
 
 import { AnswerBuffer } from "../../src/server/answer_buffer.ts";
 import { writeResultFrame } from "../../src/server/result_frame.ts";
-import { encodeKvStateInternalRequest, KvStateId, resultFrameFor } from "../../mod.ts";
+import { KvStateId, resultFrameFor } from "../../mod.ts";
+import { encodeKvStateInternalRequest } from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 
 Deno.test("AnswerBuffer: one appended answer is handed over as it is; two are joined in order", () => {

@@ -6,15 +6,17 @@
  */
 
 import {
-  encodeKvStateInternalRequest,
   InMemoryValueState,
   type KvStateId,
   KvStateServer,
   type QueryableState,
-  serializeKeyAndNamespace,
-  toHex,
   TYPE_SERIALIZERS,
 } from "../../mod.ts";
+import {
+  encodeKvStateInternalRequest,
+  serializeKeyAndNamespace,
+  toHex,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { RawPeer, TRANSPORTS } from "../_harness.ts";
 

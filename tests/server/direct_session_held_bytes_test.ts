@@ -4,7 +4,8 @@
  * handler, returned, or settled (even from inside another frame's handler).
  */
 
-import { type DirectChannel, FrameBudget, SharedFlowLimit } from "../../mod.ts";
+import { type DirectChannel } from "../../mod.ts";
+import { FrameBudget, SharedFlowLimit } from "../../src/streams/mod.ts";
 import { DirectSession, PENDING } from "../../src/server/direct_session.ts";
 import { connectionOver } from "./_direct_conn.ts";
 import { assertEquals } from "../_assert.ts";

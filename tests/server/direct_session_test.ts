@@ -7,13 +7,8 @@
  * shared counter back to zero.
  */
 
-import {
-  type Connection,
-  type DirectChannel,
-  FrameBudget,
-  FrameLengthError,
-  SharedFlowLimit,
-} from "../../mod.ts";
+import { type Connection, type DirectChannel, FrameLengthError } from "../../mod.ts";
+import { FrameBudget, SharedFlowLimit } from "../../src/streams/mod.ts";
 import { DirectSession, PENDING } from "../../src/server/direct_session.ts";
 import type { InputHold } from "../../src/server/input_hold.ts";
 import { connectionOver } from "./_direct_conn.ts";

@@ -6,17 +6,19 @@
 
 import {
   AbstractServer,
-  decodeKvStateInternalRequest,
-  decodeMessage,
-  encodeKvStateInternalRequest,
   type FastCall,
   KvStateId,
-  type KvStateInternalRequest,
   type KvStateRequestStats,
-  readJavaThrowable,
   requestIdOf,
   resultFrameFor,
 } from "../../mod.ts";
+import {
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  type KvStateInternalRequest,
+  readJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { RawPeer, TRANSPORTS } from "../_harness.ts";
 

@@ -10,19 +10,17 @@
  * in front of a slow state server).
  */
 
+import { AbstractServer, KvStateId, requestIdOf } from "../../mod.ts";
 import {
-  AbstractServer,
   concatBytes,
   decodeKvStateInternalRequest,
   decodeMessage,
   encodeKvStateInternalRequest,
   encodeKvStateRequest,
-  KvStateId,
   type KvStateInternalRequest,
   MessageType,
   readJavaThrowable,
-  requestIdOf,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer, SOCKET_TRANSPORTS } from "../_harness.ts";
 import { JOB, Plane } from "../proxy/_plane.ts";

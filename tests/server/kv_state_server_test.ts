@@ -1,8 +1,4 @@
 import {
-  decodeMessage,
-  encodeKvStateInternalRequest,
-  encodeKvStateResponse,
-  fromHex,
   InMemoryListState,
   InMemoryMapState,
   InMemoryValueState,
@@ -11,14 +7,20 @@ import {
   KvStateServer,
   NetworkClient,
   type QueryableState,
-  readJavaThrowable,
   requestIdOf,
-  serializeKeyAndNamespace,
-  toHex,
   TYPE_SERIALIZERS,
   UnknownKeyOrNamespaceError,
   UnknownKvStateIdError,
 } from "../../mod.ts";
+import {
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  encodeKvStateResponse,
+  fromHex,
+  readJavaThrowable,
+  serializeKeyAndNamespace,
+  toHex,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import {
   capturedServerStates,
@@ -525,9 +527,8 @@ Deno.test("KvStateServer: maxConnections closes extra connections; registry reje
 });
 
 Deno.test("KvStateServer: deadlines and close also cover requests served through requestStream()", async () => {
-  const { FrameDecoderStream, FrameEncoderStream, memoryConnectionPair } = await import(
-    "../../mod.ts"
-  );
+  const { FrameDecoderStream, FrameEncoderStream } = await import("../../src/streams/mod.ts");
+  const { memoryConnectionPair } = await import("../../mod.ts");
   const server = new KvStateServer({ requestTimeoutMs: 50 });
   const id = server.registry.register({ getSerializedValue: () => new Promise(() => {}) });
   const [a, b] = memoryConnectionPair();

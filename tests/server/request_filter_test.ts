@@ -8,21 +8,23 @@
 import {
   AbstractServer,
   type AccessRequest,
-  BAD_REQUEST_EXCEPTION,
-  decodeKvStateInternalRequest,
-  decodeMessage,
-  encodeKvStateInternalRequest,
   type FastCall,
   JobId,
   KvStateId,
-  type KvStateInternalRequest,
-  MessageType,
-  readJavaThrowable,
   type RequestDescription,
   type RequestFilter,
   requestIdOf,
   resultFrameFor,
 } from "../../mod.ts";
+import {
+  BAD_REQUEST_EXCEPTION,
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  type KvStateInternalRequest,
+  MessageType,
+  readJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { RawPeer, TRANSPORTS } from "../_harness.ts";
 

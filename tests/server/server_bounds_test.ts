@@ -10,19 +10,21 @@
 import {
   AbstractServer,
   type Connection,
-  decodeKvStateInternalRequest,
-  decodeMessage,
-  encodeKvStateInternalRequest,
   KvStateId,
-  type KvStateInternalRequest,
   type Listener,
   MemoryTransport,
-  MessageType,
-  readJavaThrowable,
   requestIdOf,
   type ServerOptions,
   type Transport,
 } from "../../mod.ts";
+import {
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  type KvStateInternalRequest,
+  MessageType,
+  readJavaThrowable,
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { delay, RawPeer, TRANSPORTS } from "../_harness.ts";
 

@@ -8,21 +8,21 @@
 import {
   AbstractServer,
   type Connection,
-  decodeKvStateInternalRequest,
-  decodeMessage,
   type DirectChannel,
-  encodeKvStateInternalRequest,
   type FastCall,
-  FrameBudget,
   KvStateId,
-  type KvStateInternalRequest,
   type Listener,
-  MessageType,
-  RequestHandlerStream,
   requestIdOf,
   resultFrameFor,
-  SharedFlowLimit,
 } from "../../mod.ts";
+import {
+  decodeKvStateInternalRequest,
+  decodeMessage,
+  encodeKvStateInternalRequest,
+  type KvStateInternalRequest,
+  MessageType,
+} from "../../src/wire/mod.ts";
+import { FrameBudget, RequestHandlerStream, SharedFlowLimit } from "../../src/streams/mod.ts";
 import { AcceptLoop } from "../../src/server/accept_loop.ts";
 import { DeadlineSweeper } from "../../src/server/deadline_sweeper.ts";
 import { DirectSession, type DirectSessionOptions } from "../../src/server/direct_session.ts";

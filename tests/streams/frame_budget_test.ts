@@ -9,7 +9,7 @@ import {
   FrameBudgetError,
   FrameDecoderStream,
   SharedFlowLimit,
-} from "../../mod.ts";
+} from "../../src/streams/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 
 /** A frame of `n` body bytes, with its prefix. */

@@ -1,13 +1,12 @@
 import {
   concatBytes,
-  DecoderState,
   encodeKvStateRequest,
   encodeKvStateResponse,
-  FrameDecoderStream,
   FrameLengthError,
   JobId,
   toHex,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
+import { DecoderState, FrameDecoderStream } from "../../src/streams/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "../_assert.ts";
 import { Prng } from "../_prng.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
@@ -231,7 +230,7 @@ Deno.test("DecoderState lazily: the frames before a bad length are handed out fi
 });
 
 Deno.test("DecoderState lazily with a budget: the tail is carried over (and reserved) only at endChunk; feed counts a completed carry-over", async () => {
-  const { FrameBudget, FrameBudgetError } = await import("../../mod.ts");
+  const { FrameBudget, FrameBudgetError } = await import("../../src/streams/mod.ts");
   const budget = new FrameBudget(100_000);
   const d = new DecoderState(1 << 20, budget);
   const small = new Uint8Array([0, 0, 0, 2, 1, 2]);

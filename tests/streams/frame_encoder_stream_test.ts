@@ -1,11 +1,9 @@
+import { concatBytes, encodeKvStateResponse, toHex } from "../../src/wire/mod.ts";
 import {
-  concatBytes,
-  encodeKvStateResponse,
   FrameDecoderStream,
   FrameEncoderStream,
   RequestHandlerStream,
-  toHex,
-} from "../../mod.ts";
+} from "../../src/streams/mod.ts";
 import { coalesce } from "../../src/streams/frame_encoder_stream.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 

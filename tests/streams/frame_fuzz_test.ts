@@ -10,7 +10,6 @@ import {
   decodeKvStateRequest,
   decodeKvStateResponse,
   decodeMessage,
-  DecoderState,
   encodeKvStateInternalRequest,
   encodeKvStateRequest,
   encodeKvStateResponse,
@@ -22,7 +21,8 @@ import {
   QueryableStateError,
   readJavaThrowable,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
+import { DecoderState } from "../../src/streams/mod.ts";
 import { assert } from "../_assert.ts";
 import { Prng } from "../_prng.ts";
 

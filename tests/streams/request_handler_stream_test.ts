@@ -4,7 +4,7 @@
  * waiting for room before reading more input.
  */
 
-import { RequestHandlerStream, SharedFlowLimit } from "../../mod.ts";
+import { RequestHandlerStream, SharedFlowLimit } from "../../src/streams/mod.ts";
 import { assert, assertEquals } from "../_assert.ts";
 
 const frame = (n: number) => new Uint8Array([n, n]);

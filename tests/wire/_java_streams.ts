@@ -5,7 +5,7 @@
  * referenced after, as Java's ObjectOutputStream does.
  */
 
-import { JAVA_EXCEPTION_CLASSES, type JavaExceptionClass } from "../../mod.ts";
+import { JAVA_EXCEPTION_CLASSES, type JavaExceptionClass } from "../../src/wire/mod.ts";
 
 const enc = new TextEncoder();
 

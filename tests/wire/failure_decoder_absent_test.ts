@@ -14,7 +14,7 @@ import {
   toJavaThrowable,
   UnknownKeyOrNamespaceError,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { FailureDecoder } from "../../src/wire/failure_decoder.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, HAVE_VECTORS, readVector } from "../_vectors.ts";

@@ -12,7 +12,7 @@ import {
   UnknownKeyOrNamespaceError,
   withSerializedThrowable,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import {
   DEFAULT_FAILURE_DECODER_MEMO_CAPACITY,
   DEFAULT_FAILURE_DECODER_MEMO_MAX_BODY_LENGTH,

@@ -16,7 +16,7 @@ import {
   ProtocolError,
   toHex,
   VERSION,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
 

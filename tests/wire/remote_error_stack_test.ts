@@ -15,7 +15,7 @@ import {
   UnknownKvStateKeyGroupLocationError,
   UnknownKvStateLocationError,
   UnknownLocationError,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "../_assert.ts";
 import { entries, readVector, vectorTest } from "../_vectors.ts";
 

@@ -27,7 +27,7 @@ import {
   UnknownKvStateLocationError,
   UnknownLocationError,
   writeJavaThrowable,
-} from "../../mod.ts";
+} from "../../src/wire/mod.ts";
 import { FailureDecoder } from "../../src/wire/failure_decoder.ts";
 import { isBadRequestError, requestFailureFrame } from "../../src/server/failure_frames.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
