@@ -5,7 +5,7 @@
  * give `types` and `default` for every subpath a Node or Bun user can run.
  *
  * Subpaths built: `.`, `./node`, `./cloudflare`, `./http`, `./http/node`,
- * `./observability`.
+ * `./observability`, `./wire`, `./streams`.
  * Left out on purpose, as Deno-only: `./deno` (the Deno transport calls
  * `Deno.connect`/`Deno.listen`) and `./cli` (the command line reads
  * `Deno.args`, signals and files through `Deno.*`). JSR still serves both
@@ -35,6 +35,8 @@ export const NPM_SUBPATHS: readonly string[] = [
   "./http",
   "./http/node",
   "./observability",
+  "./wire",
+  "./streams",
 ];
 
 /** The subpaths deliberately left out, as Deno-only. */

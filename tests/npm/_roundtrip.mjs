@@ -5,20 +5,24 @@
 // per fact; the test asserts on them. Node-20-safe: no `await using`.
 import {
   BindError,
+  FrameLengthError,
   InMemoryLocationRegistry,
   InMemoryValueState,
   JobId,
   JobVertexId,
   KvStateClientProxy,
   KvStateServer,
+  ProtocolError,
   QueryableStateClient,
   TlsError,
   TYPE_SERIALIZERS,
 } from "@kvstate/queryable-state";
 import { nodeTransport, TlsError as NodeTlsError } from "@kvstate/queryable-state/node";
-import { createQueryHandler } from "@kvstate/queryable-state/http";
+import { createQueryHandler, errorAnswer } from "@kvstate/queryable-state/http";
 import { serveNode } from "@kvstate/queryable-state/http/node";
 import { createLogger } from "@kvstate/queryable-state/observability";
+import * as wire from "@kvstate/queryable-state/wire";
+import { FrameDecoderStream } from "@kvstate/queryable-state/streams";
 
 console.log(`runtime: ${globalThis.Bun ? "bun" : "node"}, Deno global: ${typeof globalThis.Deno}`);
 const transport = nodeTransport;
@@ -60,13 +64,17 @@ try {
   console.log(`http: ${response.status} ${await response.text()}`);
 
   // One copy of each error class across subpaths: a BindError thrown
-  // through ./node and through ./http/node is the one of ".".
+  // through ./node and through ./http/node is the one of "." and of ./wire,
+  // and ./http's error answers know it (a copy would be an "InternalError").
   try {
     const listener = await transport.listen(serverAddress);
     await listener.close();
     console.log("node bind: no error");
   } catch (err) {
-    console.log(`node bind: ${err instanceof BindError} ${err?.constructor?.name}`);
+    console.log(
+      `node bind: ${err instanceof BindError} ${err instanceof wire.BindError} ` +
+        `${errorAnswer(err).error.type}`,
+    );
   }
   try {
     const again = await serveNode({ handler: () => new Response("x"), port: served.address.port });
@@ -76,6 +84,38 @@ try {
     console.log(`http bind: ${err instanceof BindError} ${err?.constructor?.name}`);
   }
   console.log(`same TlsError: ${TlsError === NodeTlsError}`);
+  // A ProtocolError thrown by ./wire's decoder is the one of "." and ./http.
+  try {
+    wire.decodeMessage(new Uint8Array(16));
+    console.log("wire decode: no error");
+  } catch (err) {
+    console.log(
+      `wire decode: ${err instanceof ProtocolError} ${errorAnswer(err).error.type}`,
+    );
+  }
+  // A FrameLengthError failing a ./streams decoder is the one of "." and ./wire.
+  try {
+    const bytes = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array([0, 0, 0, 9, 1])); // a length of 9 over the bound
+        controller.close();
+      },
+    });
+    for await (const _ of bytes.pipeThrough(new FrameDecoderStream({ maxFrameLength: 4 }))) {
+      // no frame comes
+    }
+    console.log("streams decode: no error");
+  } catch (err) {
+    const inWire = err instanceof wire.FrameLengthError && err instanceof wire.ProtocolError;
+    console.log(`streams decode: ${err instanceof FrameLengthError} ${inWire}`);
+  }
+  const frame = wire.encodeKvStateRequest(0n, {
+    jobId: wire.JobId.fromHex("fd72014d4c864993a2e5a9287b4a9c5d"),
+    stateName: "query-name",
+    keyHashCode: wire.stringHashCode("hello"),
+    serializedKeyAndNamespace: wire.serializeKeyAndNamespace("hello", TYPE_SERIALIZERS.string),
+  });
+  console.log(`wire frame: ${wire.toHex(frame.subarray(0, 12))} ${wire.JobId === JobId}`);
   console.log(`logger: ${typeof createLogger}`);
 } finally {
   await served?.close();

@@ -76,9 +76,12 @@ const EXPECTED_LINES = [
   "value: 42",
   "absent: undefined",
   'http: 200 {"value":"42"}',
-  "node bind: true BindError",
+  "node bind: true true BindError",
   "http bind: true BindError",
   "same TlsError: true",
+  "wire decode: true ProtocolError",
+  "streams decode: true true",
+  "wire frame: 0000003e79a1b71000000000 true",
   "logger: function",
   "closed",
 ];
@@ -96,6 +99,58 @@ import { nodeTransport, type NodeTransportOptions } from "@kvstate/queryable-sta
 import { createQueryHandler, type StateKind } from "@kvstate/queryable-state/http";
 import { type NodeHttpServer, serveNode } from "@kvstate/queryable-state/http/node";
 import { createLogger } from "@kvstate/queryable-state/observability";
+import {
+  cloudflareTransport,
+  type CloudflareTransportOptions,
+} from "@kvstate/queryable-state/cloudflare";
+import {
+  ByteWriter,
+  decodeValueContent,
+  encodeKvStateRequest,
+  type KvStateRequest,
+  serializeKeyAndNamespace,
+  stringHashCode,
+  TYPE_SERIALIZERS,
+} from "@kvstate/queryable-state/wire";
+import {
+  FrameDecoderStream,
+  FrameEncoderStream,
+  RequestHandlerStream,
+} from "@kvstate/queryable-state/streams";
+
+/** A request frame by hand (./wire), decoded back to frames (./streams). */
+export async function frames(): Promise<Uint8Array[]> {
+  const request: KvStateRequest = {
+    jobId: JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8"),
+    stateName: "word-counts",
+    keyHashCode: stringHashCode("hello"),
+    serializedKeyAndNamespace: serializeKeyAndNamespace("hello", TYPE_SERIALIZERS.string),
+  };
+  const writer = new ByteWriter();
+  writer.writeBytes(encodeKvStateRequest(1n, request));
+  const value: bigint = decodeValueContent(TYPE_SERIALIZERS.long, new Uint8Array(8));
+  void value;
+  const out: Uint8Array[] = [];
+  const bytes = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(writer.toBytes());
+      controller.close();
+    },
+  });
+  const echoed = bytes
+    .pipeThrough(new FrameDecoderStream())
+    .pipeThrough(new RequestHandlerStream((frame) => frame))
+    .pipeThrough(new FrameEncoderStream());
+  for await (const chunk of echoed) out.push(chunk);
+  return out;
+}
+
+/** A Worker's client (./cloudflare): a type and a transport, not run here. */
+export function workerClient(proxy: string): QueryableStateClient {
+  const options: CloudflareTransportOptions = {};
+  void options;
+  return new QueryableStateClient({ transport: cloudflareTransport, proxy });
+}
 
 export async function main(): Promise<bigint | undefined> {
   const options: NodeTransportOptions = {};
@@ -203,7 +258,7 @@ Deno.test({
         }
         // Relative imports point at .js files, in code and declarations.
         const mod = await Deno.readTextFile(`${built.outDir}/mod.js`);
-        assert(mod.includes('from "./src/wire/bytes.js"'), "mod.js imports .js files");
+        assert(mod.includes('from "./src/wire/errors.js"'), "mod.js imports .js files");
         assert(!/from "\.[^"]*\.ts"/.test(mod), "mod.js imports no .ts file");
         const dts = await Deno.readTextFile(`${built.outDir}/mod.d.ts`);
         assert(!/from "\.[^"]*\.ts"/.test(dts), "mod.d.ts imports no .ts file");
