@@ -4,7 +4,7 @@
  * handler, returned, or settled (even from inside another frame's handler).
  */
 
-import { type DirectChannel } from "../../mod.ts";
+import type { DirectChannel } from "../../mod.ts";
 import { FrameBudget, SharedFlowLimit } from "../../src/streams/mod.ts";
 import { DirectSession, PENDING } from "../../src/server/direct_session.ts";
 import { connectionOver } from "./_direct_conn.ts";
