@@ -57,6 +57,21 @@ function recorder(): { logger: Logger; events: Event[] } {
 
 const text = (ms: readonly NetAddress[]): string[] => ms.map((m) => `${m.hostname}:${m.port}`);
 
+/** `p`, or a failure when it has not settled within `ms` (a bound against hangs, not a timing assert). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Listeners on three successive free ports p, p+1, p+2: p and p+1 kept, p+2 released. */
 async function successivePorts(): Promise<{ start: number; listeners: Listener[] }> {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -481,7 +496,8 @@ Deno.test("close during a refresh: the request is aborted, the refresh rejects C
     rest.mode = { kind: "hang" };
     const running = discovery.refresh();
     await rest.held();
-    await discovery.close();
+    // Far less than the 60 s request timeout: close aborted the request.
+    await within(discovery.close(), 10_000, "close");
     await assertRejects(() => running, ClosedError);
     await assertRejects(() => discovery.refresh(), ClosedError);
     await assertRejects(() => discovery.start(), ClosedError);
@@ -513,7 +529,8 @@ Deno.test("close during probing: the probes are aborted, no timer or socket is l
   });
   const running = discovery.refresh();
   await started;
-  await discovery.close();
+  // Far less than the 60 s probe timeout: close aborted the probes.
+  await within(discovery.close(), 10_000, "close");
   await assertRejects(() => running, ClosedError);
   // Let the aborted connects settle.
   for (let i = 0; i < 20 && transport.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -526,7 +543,6 @@ Deno.test("start(): a first refresh, then more on the timer until close (a chang
   const lists: string[][] = [];
   let changed!: () => void;
   const second = new Promise<void>((r) => (changed = r));
-  let deadline: ReturnType<typeof setTimeout> | undefined;
   try {
     await using discovery = new FlinkRestDiscovery(rest.base, {
       refreshIntervalMs: 10,
@@ -539,16 +555,10 @@ Deno.test("start(): a first refresh, then more on the timer until close (a chang
     assertEquals(discovery.start(), first);
     assertEquals(text(await first), ["10.0.0.5:9069"]);
     rest.taskManagers = [TM_B];
-    // Event-driven wait, bounded at 10 s in case the timer never fires.
-    await Promise.race([
-      second,
-      new Promise((_, reject) => {
-        deadline = setTimeout(() => reject(new Error("no refresh on the timer in 10 s")), 10_000);
-      }),
-    ]);
+    // Event-driven wait, bounded in case the timer never fires.
+    await within(second, 10_000, "a refresh on the timer");
     assertEquals(lists, [["10.0.0.5:9069"], ["10.0.0.6:9069"]]);
   } finally {
-    clearTimeout(deadline);
     await rest.close();
   }
 });
