@@ -25,19 +25,19 @@ import { type FlinkTaskManager, parseTaskManagersInfo } from "./flink_rest_taskm
 import { DEFAULT_MAX_PORTS_PER_RANGE, parsePortRange } from "./port_range.ts";
 
 /** The default of {@linkcode FlinkRestDiscoveryOptions.proxyPort}: Flink's `queryable-state.proxy.ports` default. */
-export const DEFAULT_FLINK_PROXY_PORT = 9069;
+const DEFAULT_FLINK_PROXY_PORT = 9069;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.refreshIntervalMs}: 10 s. */
-export const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
+const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.requestTimeoutMs}: 5 s. */
-export const DEFAULT_REST_REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_REST_REQUEST_TIMEOUT_MS = 5_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.maxBodyBytes}: 1 MiB. */
-export const DEFAULT_REST_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_REST_MAX_BODY_BYTES = 1024 * 1024;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.maxHosts}: 1024 hosts. */
-export const DEFAULT_MAX_HOSTS = 1024;
+const DEFAULT_MAX_HOSTS = 1024;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.probeTimeoutMs}: 1 s. */
-export const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.probeConcurrency}: 16 connects at once. */
-export const DEFAULT_PROBE_CONCURRENCY = 16;
+const DEFAULT_PROBE_CONCURRENCY = 16;
 
 /** Options of {@linkcode FlinkRestDiscovery}. */
 export interface FlinkRestDiscoveryOptions {
@@ -325,7 +325,8 @@ export class FlinkRestDiscovery implements AsyncDisposable {
    * first call's promise.
    *
    * @returns The members after the first refresh; rejects with its error
-   * (the refreshes go on either way).
+   * (the refreshes go on either way, so a caller that only wants the loop
+   * may ignore the outcome: `discovery.start().catch(() => {})`).
    * @throws {ClosedError} When the discovery is closed.
    */
   start(): Promise<readonly NetAddress[]> {
