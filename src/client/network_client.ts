@@ -422,6 +422,68 @@ export class NetworkClient {
   }
 
   /**
+   * The forwarding path of a proxy in front of other proxies (see
+   * `ProxyPool`): sends a whole request, its body copied after a REQUEST
+   * header with the id the connection assigns, and hands the peer's
+   * complete response frame to `handler`, as
+   * {@linkcode NetworkClient.forwardInternalRequest} does (no promise, no
+   * decoding; local failures as `(null, error)`, a full queue and a closed
+   * client answered before this method returns).
+   *
+   * @example Forward an encoded `KvStateRequest` to a proxy
+   * ```ts
+   * import {
+   *   JobId, KvStateClientProxy, MemoryTransport, NetworkClient, serializeKeyAndNamespace,
+   *   TYPE_SERIALIZERS,
+   * } from "@kvstate/queryable-state";
+   * import { encodeKvStateRequest } from "@kvstate/queryable-state/wire";
+   *
+   * const transport = new MemoryTransport();
+   * await using proxy = new KvStateClientProxy({ transport });
+   * const address = await proxy.start();
+   * const body = encodeKvStateRequest(0n, {
+   *   jobId: JobId.random(), stateName: "absent", keyHashCode: 0,
+   *   serializedKeyAndNamespace: serializeKeyAndNamespace("k", TYPE_SERIALIZERS.string),
+   * }).subarray(20); // the bytes after the request id
+   * await using client = new NetworkClient({ transport });
+   * const type = await new Promise<number>((resolve) =>
+   *   client.forwardRequest(address, body, (frame) => resolve(frame?.[11] ?? -1), undefined)
+   * );
+   * type; // => 2
+   * ```
+   *
+   * @param address The peer.
+   * @param body The request body: the bytes after the request id (kept
+   * unchanged by the caller until `handler` is called).
+   * @param handler Receives the response frame or the error, and `context`,
+   * exactly once.
+   * @param context The handler's third argument.
+   * @param timeoutMs This request's deadline in ms (0: none). Default the
+   * client's `requestTimeoutMs`.
+   */
+  forwardRequest<C>(
+    address: NetAddress,
+    body: Uint8Array,
+    handler: RawResponseHandler<C>,
+    context: C,
+    timeoutMs: number = this.requestTimeoutMs,
+  ): void {
+    const now = tickNow();
+    const pending = rawPending(
+      handler as RawResponseHandler<unknown>,
+      context,
+      now,
+      timeoutMs > 0 ? now + timeoutMs : Infinity,
+    );
+    if (this.#closing !== undefined) {
+      settleErr(this, pending, ClosedError.shutDown(this.clientName));
+      return;
+    }
+    if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
+    this.#connectionFor(address).sendRequest(pending, body);
+  }
+
+  /**
    * A request settled through a promise. With `absentIsUndefined`, a miss
    * (an `UnknownKeyOrNamespaceException` failure) resolves `undefined`
    * instead of rejecting; otherwise the promise never resolves `undefined`.

@@ -166,6 +166,27 @@ export class Outbox {
   }
 
   /**
+   * Appends a REQUEST frame whose body (the bytes after the request id, e.g.
+   * an encoded `KvStateRequest`) is copied from `body`.
+   *
+   * @param id The request id.
+   * @param body The request body.
+   */
+  appendRequest(id: number, body: Uint8Array): void {
+    const size = 20 + body.length;
+    this.#reserve(size);
+    const v = this.#view;
+    const p = this.#len;
+    v.setInt32(p, size - 4);
+    v.setInt32(p + 4, VERSION);
+    v.setInt32(p + 8, MessageType.REQUEST);
+    v.setInt32(p + 12, Math.floor(id / 4294967296));
+    v.setUint32(p + 16, id >>> 0);
+    this.#buf.set(body, p + 20);
+    this.#len = p + size;
+  }
+
+  /**
    * Marks the frame of an abandoned request for removal (the last frame goes
    * at once); nothing if a write took it already.
    *

@@ -328,7 +328,9 @@ export class ServerConnection {
   sendInternal(pending: Pending, kvStateId: KvStateId, kn: Uint8Array): void {
     pending.connection = this;
     const out = this.#out;
-    if (out.length > 0 && out.length + 40 + kn.length > this.#maxQueued && this.#full(kn)) {
+    if (
+      out.length > 0 && out.length + 40 + kn.length > this.#maxQueued && this.#full(40 + kn.length)
+    ) {
       this.#client.statsSink?.reportFailedRequest("refused");
       settleErr(this.#client, pending, this.#queueFull(40 + kn.length));
       this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
@@ -346,11 +348,38 @@ export class ServerConnection {
     this.#track(pending, id, mark);
   }
 
-  /** Whether an internal request for `kn` is refused, once abandoned frames are cut out. */
-  #full(kn: Uint8Array): boolean {
+  /**
+   * A whole request (its body copied after a REQUEST header with the id this
+   * connection assigns): registered and encoded without a closure, as
+   * {@linkcode ServerConnection.sendInternal}.
+   */
+  sendRequest(pending: Pending, body: Uint8Array): void {
+    pending.connection = this;
+    const out = this.#out;
+    const size = 20 + body.length;
+    if (out.length > 0 && out.length + size > this.#maxQueued && this.#full(size)) {
+      this.#client.statsSink?.reportFailedRequest("refused");
+      settleErr(this.#client, pending, this.#queueFull(size));
+      this.#client.logConnection?.("request_queue_full", this.address, undefined, this.#maxQueued);
+      return;
+    }
+    const mark = out.length;
+    const id = this.#nextId++;
+    try {
+      out.appendRequest(id, body);
+    } catch (err) {
+      out.truncate(mark);
+      settleErr(this.#client, pending, err);
+      return;
+    }
+    this.#track(pending, id, mark);
+  }
+
+  /** Whether a frame of `size` bytes is refused, once abandoned frames are cut out. */
+  #full(size: number): boolean {
     if (this.#out.holeBytes > 0) this.#compact();
     const n = this.#out.length;
-    return n > 0 && n + 40 + kn.length > this.#maxQueued;
+    return n > 0 && n + size > this.#maxQueued;
   }
 
   #track(pending: Pending, id: number, at: number): void {

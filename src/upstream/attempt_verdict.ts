@@ -1,0 +1,51 @@
+/**
+ * What a proxy pool does after one attempt of a request failed: return the
+ * failure, or send the request again to another member (and whether the
+ * member is taken out).
+ *
+ * @module
+ */
+
+import {
+  ConnectError,
+  ConnectionClosedError,
+  DeadlineExceededError,
+  FrameLengthError,
+  ProtocolError,
+  RequestQueueFullError,
+  serializedThrowableOf,
+} from "../wire/errors.ts";
+
+/**
+ * @internal The verdict on a failed attempt: `answer`, the member answered
+ * (a failure it sent), returned as is, the member is alive; `final`,
+ * returned as is (the request's own deadline or abort, a closed pool, a
+ * bug); `down`, no answer and the member's fault: it is taken out, and the
+ * request goes elsewhere; `elsewhere`, no answer but not the member's
+ * health (its queue bound): the request goes elsewhere.
+ */
+export type Verdict = "answer" | "final" | "down" | "elsewhere";
+
+/**
+ * @internal The verdict on an attempt that failed with `err`. A failure the
+ * member sent (a REQUEST_FAILURE or SERVER_FAILURE, which carries its
+ * serialized bytes) is an answer, whatever its class: never sent again. No
+ * answer: a failed connect, a connection closed or broken under the request
+ * (bytes that are not the protocol; but not a frame over the length bound,
+ * which another member would send as well), or the attempt's own timeout
+ * (`attemptCut`: shorter than what was left of the request's deadline) take
+ * the member out; a full queue sends the request elsewhere only.
+ *
+ * @param err The attempt's error.
+ * @param attemptCut Whether the attempt had a deadline of its own, shorter
+ *   than the request's.
+ * @returns The verdict.
+ */
+export function verdictOf(err: unknown, attemptCut: boolean): Verdict {
+  if (serializedThrowableOf(err) !== undefined) return "answer";
+  if (err instanceof ConnectError || err instanceof ConnectionClosedError) return "down";
+  if (err instanceof ProtocolError && !(err instanceof FrameLengthError)) return "down";
+  if (err instanceof DeadlineExceededError) return attemptCut ? "down" : "final";
+  if (err instanceof RequestQueueFullError) return "elsewhere";
+  return "final";
+}
