@@ -143,3 +143,16 @@ export * from "./src/types/type_descriptor.ts";
 export * from "./src/types/type_errors.ts";
 export * from "./src/types/basic_types.ts";
 export * from "./src/types/types.ts";
+
+// Upstream pool and discovery (issue 14): a pool of Queryable State proxies with failover, and
+// the discovery of a Flink cluster's proxies through its REST API.
+export * from "./src/upstream/proxy_pool.ts";
+export type { PoolMemberSnapshot } from "./src/upstream/pool_member.ts";
+export {
+  DEFAULT_PROXY_PORT,
+  parseProxyAddresses,
+  type ProxyAddresses,
+} from "./src/upstream/proxy_addresses.ts";
+export * from "./src/upstream/flink_rest_discovery.ts";
+export * from "./src/upstream/flink_rest_errors.ts";
+export { PortRangeError } from "./src/upstream/port_range.ts";
