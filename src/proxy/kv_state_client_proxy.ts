@@ -60,6 +60,7 @@ import {
   type LocationCacheOptions,
   type LocationCacheSize,
 } from "./location_cache.ts";
+import { ProxyPool, type ProxyPoolOptions } from "../upstream/proxy_pool.ts";
 
 /** Flink's name for the proxy, used in its messages. */
 export const KV_STATE_PROXY_NAME = "Queryable State Proxy Server";
@@ -143,7 +144,31 @@ export interface KvStateClientProxyOptions extends ServerOptions {
    * logged per request.
    */
   readonly logger?: Logger;
+  /**
+   * Upstream mode: every request is forwarded whole to a pool of proxies
+   * (Flink's, one per TaskManager, or ours) instead of being routed through
+   * the oracles (which then go unused), and the member's answer is relayed
+   * as it came with only the request id patched (a failure too, once its
+   * bytes parse as a Java throwable within `javaSerializationLimits`; each
+   * distinct failure body is parsed once). Failover and deadlines are the
+   * pool's (see {@linkcode ProxyPool}); a request the pool gives up on is
+   * answered with the pool's error.
+   *
+   * A `ProxyPool` given here is used, not owned: the proxy does not close
+   * it. Pool options instead make a pool that the proxy owns and closes
+   * with itself; it uses `upstreamTransport` (or `transport`) unless the
+   * options give one, the proxy's `logger`, and the proxy's
+   * `requestTimeoutMs` (default 30,000) and `maxFrameLength` unless given.
+   * Default: none (the oracle path).
+   */
+  readonly upstream?: ProxyPool | UpstreamPoolOptions;
 }
+
+/** Options of a pool that {@linkcode KvStateClientProxy} makes (and owns) for upstream mode. */
+export type UpstreamPoolOptions = Omit<ProxyPoolOptions, "transport"> & {
+  /** The pool's transport. Default the proxy's `upstreamTransport`, else its `transport`. */
+  readonly transport?: Transport;
+};
 
 /** The most failed lookups remembered, for `oracle_lookup_recovered`. */
 const MAX_FAILED_LOOKUPS = 1024;
@@ -265,6 +290,11 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   readonly oracles: KvStateLocationOracleRegistry;
   /** The client that reaches the state servers. */
   readonly client: NetworkClient;
+  /** In upstream mode, the pool every request is forwarded to; else `undefined`. */
+  readonly upstream: ProxyPool | undefined;
+  readonly #ownsUpstream: boolean;
+  /** Upstream mode: the failure bodies already checked (they parse), each with its outcome. */
+  readonly #upstreamFailures = new FailureMemo<RequestFailureOutcome>();
   readonly #ownsClient: boolean;
   readonly #retries: number;
   readonly #backoffMs: number;
@@ -342,6 +372,27 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         transport: upstream,
       });
       this.#ownsClient = true;
+    }
+    const pool = options.upstream;
+    if (pool instanceof ProxyPool) {
+      this.upstream = pool;
+      this.#ownsUpstream = false;
+    } else if (pool !== undefined) {
+      const transport = pool.transport ?? upstream;
+      if (transport === undefined) {
+        throw new TypeError(`${KV_STATE_PROXY_NAME}: a transport is needed for the upstream pool`);
+      }
+      this.upstream = new ProxyPool({
+        logger: options.logger,
+        requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+        maxFrameLength: options.maxFrameLength,
+        ...pool,
+        transport,
+      });
+      this.#ownsUpstream = true;
+    } else {
+      this.upstream = undefined;
+      this.#ownsUpstream = false;
     }
   }
 
@@ -505,6 +556,12 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
       call.fail(this.#refuseName(request));
       return true;
     }
+    const pool = this.upstream;
+    if (pool !== undefined) {
+      // Upstream mode: the whole request goes to a member of the pool.
+      pool.forward(call.frame.subarray(16), this.#relayUpstream, call);
+      return true;
+    }
     const location = this.#cache.locationOf(request.jobId.toString(), request.stateName);
     if (location === undefined || location.numKeyGroups === 0) return false;
     const keyGroup = keyGroupForKeyHash(request.keyHashCode, location.numKeyGroups);
@@ -572,6 +629,44 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
   };
 
   /**
+   * A pool member's answer to a request of upstream mode, relayed with the
+   * request id patched (one function for all of them); a failure body that
+   * does not parse is answered with the parse error instead.
+   */
+  #relayUpstream = (
+    response: Uint8Array | null,
+    error: unknown,
+    call: FastCall<KvStateRequest>,
+  ): void => {
+    try {
+      if (response === null) {
+        call.fail(error);
+        return;
+      }
+      let outcome: RequestFailureOutcome | undefined;
+      if (response[11] !== 1) {
+        outcome = this.#upstreamFailures.get(response, 20);
+        if (outcome === undefined) {
+          const body = response.subarray(20);
+          let failure: unknown;
+          try {
+            failure = errorFromJavaThrowable(readJavaThrowable(body, this.#serializationLimits));
+          } catch (e) {
+            call.fail(e);
+            return;
+          }
+          outcome = requestFailureOutcome(failure, true);
+          this.#upstreamFailures.add(body, outcome);
+        }
+      }
+      call.copyRequestId(response, 12);
+      call.send(response, outcome);
+    } catch (err) {
+      this.#failCall(call, err, true);
+    }
+  };
+
+  /**
    * Remembers an upstream failure body when the failure frame the regular
    * path builds for its error is that body itself (a bad-request failure
    * relayed unchanged, within the size bound): the same bytes can then be
@@ -623,6 +718,7 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     if (request instanceof OversizedNameRequest) {
       return Promise.reject(this.#refuseName(request));
     }
+    if (this.upstream !== undefined) return this.upstream.request(request);
     // Fast path: the location is cached and resolved, so route at once.
     const location = this.#cache.locationOf(request.jobId.toString(), request.stateName);
     if (location !== undefined) {
@@ -824,6 +920,8 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
     this.#cache.clear();
     this.#relayable.clear();
     this.#failedLookups.clear();
+    this.#upstreamFailures.clear();
+    if (this.#ownsUpstream) await this.upstream?.close();
     if (this.#ownsClient) await this.client.close();
   }
 }

@@ -100,8 +100,8 @@ export interface ProxyPoolOptions
   extends Omit<NetworkClientOptions, "clientName">, ProxyPoolFailoverOptions {
   /**
    * The first members: `"h1:p1,h2:p2"` (`host` alone: port 9069), an
-   * address, or an array of either (see {@linkcode parseProxyAddresses}).
-   * Default none (see {@linkcode ProxyPool.setMembers}).
+   * address, or an array of either (see {@linkcode parseProxyAddresses}; an
+   * empty array for none). Default none (see {@linkcode ProxyPool.setMembers}).
    */
   readonly members?: ProxyAddresses;
   /** The name in messages and log events. Default `Queryable State Proxy Pool`. */
@@ -259,7 +259,10 @@ export class ProxyPool {
     this.#backoffMaxMs = positive(options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, "backoffMaxMs");
     // Validates the members' client options once, before any member exists.
     this.connectTimeoutMs = new NetworkClient(this.#clientOptions()).connectTimeoutMs;
-    if (options.members !== undefined) this.setMembers(parseProxyAddresses(options.members));
+    const members = options.members;
+    if (members !== undefined && !(Array.isArray(members) && members.length === 0)) {
+      this.setMembers(parseProxyAddresses(members));
+    }
   }
 
   /**
