@@ -4,11 +4,13 @@
  * @module
  */
 
-import { parseAddress } from "../oracle/locations_file.ts";
 import type { NetAddress } from "../transport/types.ts";
+import { parseProxyAddresses, type ProxyAddresses } from "../upstream/proxy_addresses.ts";
+import { ProxyPool, type ProxyPoolFailoverOptions } from "../upstream/proxy_pool.ts";
 import { JobId } from "../wire/ids.ts";
 import { serializeKeyAndNamespace } from "../wire/key_and_namespace.ts";
 import { decodeListContent, decodeMapContent, decodeValueContent } from "../wire/state_content.ts";
+import { errorAtRoot, TypeDecodeError } from "../types/type_errors.ts";
 import {
   type JsTypeOf,
   serializerFor,
@@ -17,7 +19,15 @@ import {
 } from "../wire/type_serializers.ts";
 import { NetworkClient, type NetworkClientOptions, type RequestOptions } from "./network_client.ts";
 
-/** A type given by name (`"string"`, `"long"`, …) or as a serializer. */
+/**
+ * A type given by name (`"string"`, `"long"`, …) or as a serializer: a
+ * type descriptor (`types.tuple(types.string, types.long)`, `types.pojo({…})`;
+ * from text with `parseType("tuple<string,long>")`) or any
+ * {@linkcode TypeSerializer}. With a descriptor, TypeScript infers the
+ * decoded value's type, and errors name their path: the key's from `key`
+ * (`key[1]`), the value's from `value` (`value.customer.age`), a map key's
+ * from `mapKey`.
+ */
 export type TypeSpec = TypeName | TypeSerializer<unknown>;
 
 /** The JavaScript type a {@linkcode TypeSpec} stands for. */
@@ -68,12 +78,68 @@ export interface MapStateQuery<K extends TypeSpec, MK extends TypeSpec, V extend
  * {@linkcode NetworkClientOptions}).
  */
 export interface QueryableStateClientOptions extends Omit<NetworkClientOptions, "clientName"> {
-  /** The proxy to query: an address or `"host:port"`. */
-  readonly proxy: NetAddress | string;
+  /**
+   * The proxy to query, or several: an address, `"host:port"` (`"host"`
+   * alone: port 9069, Flink's default; `"[v6]:port"` for IPv6), several
+   * separated by commas (`"tm-1:9069,tm-2:9069"`), or an array of these.
+   * With several, queries go through a {@linkcode ProxyPool}: to the proxy
+   * with the fewest queries in flight, and to another one when a proxy does
+   * not answer (a failed connect, a connection lost under the query, an
+   * attempt past `failover.attemptTimeoutMs`), within the query's deadline;
+   * a proxy that fails is left out and probed back with backoff. With one,
+   * the client talks to it directly, as Flink's client does.
+   */
+  readonly proxy: ProxyAddresses;
+  /**
+   * With several proxies: attempts per query (default 3), the deadline of
+   * one attempt (default 10,000 ms), the probes' timeout (default 5,000 ms)
+   * and backoff (250 ms doubling to 10,000 ms); see
+   * {@linkcode ProxyPoolFailoverOptions}. Ignored with one proxy.
+   */
+  readonly failover?: ProxyPoolFailoverOptions;
 }
 
 function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
   return typeof spec === "string" ? serializerFor(spec) as TypeSerializer<unknown> : spec;
+}
+
+/**
+ * A decoding failure with its path rooted where it happened: `value` (an
+ * element's cause for list state), or `mapKey` when a map key's bytes fail
+ * (found by decoding again, on this error path only).
+ */
+function decodeErrorAtRoot(
+  err: unknown,
+  kind: StateKind,
+  mapKeySerializer: TypeSerializer<unknown> | null,
+  valueSerializer: TypeSerializer<unknown>,
+  content: Uint8Array,
+): unknown {
+  if (kind === "list") {
+    const cause = (err as { cause?: unknown })?.cause;
+    return errorAtRoot(cause instanceof TypeDecodeError ? cause : err, "value");
+  }
+  if (kind !== "map" || mapKeySerializer === null) return errorAtRoot(err, "value");
+  let root = "value";
+  const keys: TypeSerializer<unknown> = {
+    name: mapKeySerializer.name,
+    serialize: (v, out) => mapKeySerializer.serialize(v, out),
+    deserialize: (input) => {
+      try {
+        return mapKeySerializer.deserialize(input);
+      } catch (e) {
+        root = "mapKey";
+        throw e;
+      }
+    },
+    hashCode: (v) => mapKeySerializer.hashCode(v),
+  };
+  try {
+    decodeMapContent(keys, valueSerializer, content);
+  } catch {
+    // The same failure again: `root` now says whose bytes failed.
+  }
+  return errorAtRoot(err, root);
 }
 
 /**
@@ -124,29 +190,52 @@ function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
  * ```
  */
 export class QueryableStateClient {
-  /** The proxy queried. */
+  /** The proxy queried (with several, the first). */
   readonly proxy: NetAddress;
-  readonly #client: NetworkClient;
+  /** The proxies queried (one, or the members of the pool). */
+  readonly proxies: readonly NetAddress[];
+  /** One proxy: the client that talks to it; else `undefined`. */
+  readonly #client: NetworkClient | undefined;
+  /** Several proxies: their pool; else `undefined`. */
+  readonly #pool: ProxyPool | undefined;
 
   /**
    * Creates a QueryableStateClient.
    *
-   * @param options The transport, the proxy's address, and network bounds.
+   * @param options The transport, the proxy's address (or several), and network bounds.
    * @throws {RangeError} For a negative timeout or a bound that is not positive.
+   * @throws {TypeError} For a proxy that is not an address.
    */
   constructor(options: QueryableStateClientOptions) {
-    this.proxy = typeof options.proxy === "string" ? parseAddress(options.proxy) : options.proxy;
-    this.#client = new NetworkClient({ ...options, clientName: "Queryable State Client" });
+    const proxy = options.proxy;
+    const proxies = typeof proxy === "object" && !Array.isArray(proxy)
+      ? [proxy as NetAddress]
+      : parseProxyAddresses(proxy);
+    this.proxies = Object.freeze(proxies);
+    this.proxy = proxies[0];
+    if (proxies.length === 1) {
+      this.#client = new NetworkClient({ ...options, clientName: "Queryable State Client" });
+      this.#pool = undefined;
+    } else {
+      const { proxy: _, failover, ...network } = options;
+      this.#client = undefined;
+      this.#pool = new ProxyPool({
+        ...network,
+        ...failover,
+        name: "Queryable State Client",
+        members: proxies,
+      });
+    }
   }
 
   /** The deadline of a query that gives none, in ms (0: none). Default 30,000. */
   get requestTimeoutMs(): number {
-    return this.#client.requestTimeoutMs;
+    return this.#client?.requestTimeoutMs ?? this.#pool!.requestTimeoutMs;
   }
 
   /** How long a connection attempt may take, in ms (0: no limit). Default 10,000. */
   get connectTimeoutMs(): number {
-    return this.#client.connectTimeoutMs;
+    return this.#client?.connectTimeoutMs ?? this.#pool!.connectTimeoutMs;
   }
 
   /**
@@ -323,8 +412,14 @@ export class QueryableStateClient {
       if (kind !== "value" && kind !== "list" && kind !== "map") {
         throw new TypeError(`Unknown state kind ${JSON.stringify(kind)}: use value, list or map`);
       }
-      const keyHashCode = keySerializer.hashCode(key);
-      const serializedKeyAndNamespace = serializeKeyAndNamespace(key, keySerializer);
+      let keyHashCode: number;
+      let serializedKeyAndNamespace: Uint8Array;
+      try {
+        keyHashCode = keySerializer.hashCode(key);
+        serializedKeyAndNamespace = serializeKeyAndNamespace(key, keySerializer);
+      } catch (e) {
+        throw errorAtRoot(e, "key"); // paths name the key: `key[1]`
+      }
       return this.#bytes(
         jobId,
         stateName,
@@ -334,13 +429,17 @@ export class QueryableStateClient {
         ifPresent,
       ).then((content) => {
         if (content === undefined) return undefined; // a miss, with ifPresent only
-        switch (kind) {
-          case "list":
-            return decodeListContent(valueSerializer, content);
-          case "map":
-            return decodeMapContent(mapKeySerializer!, valueSerializer, content);
-          default:
-            return decodeValueContent(valueSerializer, content);
+        try {
+          switch (kind) {
+            case "list":
+              return decodeListContent(valueSerializer, content);
+            case "map":
+              return decodeMapContent(mapKeySerializer!, valueSerializer, content);
+            default:
+              return decodeValueContent(valueSerializer, content);
+          }
+        } catch (e) {
+          throw decodeErrorAtRoot(e, kind, mapKeySerializer, valueSerializer, content);
         }
       });
     } catch (e) {
@@ -451,9 +550,15 @@ export class QueryableStateClient {
     const id = typeof jobId === "string" ? JobId.fromHex(jobId) : jobId;
     const request = { jobId: id, stateName, keyHashCode, serializedKeyAndNamespace };
     const own = { signal: options?.signal, timeoutMs: options?.timeoutMs };
+    const client = this.#client;
+    if (client === undefined) {
+      return ifPresent
+        ? this.#pool!.requestIfPresent(request, own)
+        : this.#pool!.request(request, own);
+    }
     return ifPresent
-      ? this.#client.sendKvStateRequestIfPresent(this.proxy, request, own)
-      : this.#client.sendKvStateRequest(this.proxy, request, own);
+      ? client.sendKvStateRequestIfPresent(this.proxy, request, own)
+      : client.sendKvStateRequest(this.proxy, request, own);
   }
 
   /**
@@ -463,7 +568,7 @@ export class QueryableStateClient {
    * @returns Resolves when the connection is released.
    */
   close(): Promise<void> {
-    return this.#client.close();
+    return this.#client?.close() ?? this.#pool!.close();
   }
 
   /** Same as {@linkcode QueryableStateClient.close}. */
