@@ -183,9 +183,14 @@ export function errorAtRoot(err: unknown, root: string): unknown {
     });
   }
   if (err instanceof TypeDecodeError) {
-    return new TypeDecodeError(err.problem, root + below(err.path, DEFAULT_ROOT), err.javaClassName, {
-      cause: err.cause,
-    });
+    return new TypeDecodeError(
+      err.problem,
+      root + below(err.path, DEFAULT_ROOT),
+      err.javaClassName,
+      {
+        cause: err.cause,
+      },
+    );
   }
   const under = errorUnder(err, "");
   return under === err ? err : errorAtRoot(under, root);
