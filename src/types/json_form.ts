@@ -1,0 +1,482 @@
+/**
+ * The JSON form of typed values: how the HTTP gateway answers state values
+ * and reads keys, how the CLI prints composite values and how fixture files
+ * hold them. It is a public contract: the gateway's answers keep it.
+ *
+ * | kind                                          | JSON value                                                        |
+ * |-----------------------------------------------|-------------------------------------------------------------------|
+ * | `long`                                        | a decimal string, exact (`"9007199254740993"`); read: also a safe-integer number |
+ * | `int`, `short`, `byte`                        | a number; read: also its decimal string                           |
+ * | `double`, `float`                             | a number; `"NaN"`, `"Infinity"`, `"-Infinity"` as strings; read: also its text |
+ * | `boolean`                                     | `true` / `false`                                                  |
+ * | `string`, `char`                              | a string (`string` may be `null`)                                 |
+ * | `bytes` (`byte[]`)                            | base64 (RFC 4648, with padding); read: also base64url, padding optional |
+ * | `tuple<A,B,…>`                                | an array of the fields (`["acme", "42"]`)                         |
+ * | `pojo<…>`                                     | an object, keys in serialization order, or `null`; read: every field named, no others |
+ * | `row<…>`                                      | `{"kind": "+I", "fields": [ … ]}` (fields may be `null`); read: also a plain array (`+I`) |
+ * | `nullable<T>`                                 | the value of `T` or `null`                                        |
+ * | `enum<…>`                                     | the constant's name (`"RED"`)                                     |
+ * | `array<T>`, `list<T>`                         | an array                                                          |
+ * | `map<K,V>`                                    | an array of `[key, value]` pairs in serialized order              |
+ * | `either<L,R>`                                 | `{"left": …}` or `{"right": …}`                                   |
+ * | `decimal`                                     | a string, as Java's `BigDecimal.toString()` (`"1E+3"`, `"0.00"`)  |
+ * | `biginteger`                                  | a decimal string; read: also a safe-integer number                |
+ * | `date`, `timestamp`, `instant`                | an ISO-8601 UTC string (`"2024-03-28T12:00:00.123Z"`)             |
+ * | `localdate`, `localtime`, `localdatetime`     | Java's `toString()` (`"2024-03-28"`, `"12:34:56.789"`)            |
+ * | Java `null`                                   | `null`                                                            |
+ *
+ * Reading ({@linkcode fromJsonValue}) gives the JS value the descriptor
+ * serializes (`bigint` for `long`, `Uint8Array` for `bytes`, …) and throws
+ * {@linkcode TypeValueError} naming the path (`key[1]`,
+ * `value.customer.age`) at the first value that does not fit.
+ *
+ * @module
+ */
+
+import { ByteWriter } from "../wire/bytes.ts";
+import { isTypeName, type TypeName, type TypeSerializer } from "../wire/type_serializers.ts";
+import { BASIC_TYPES } from "./basic_types.ts";
+import type { DescriptorParts, TypeDescriptor } from "./type_descriptor.ts";
+import { errorAtRoot, TypeValueError } from "./type_errors.ts";
+
+/**
+ * A JSON value, as `JSON.parse` gives and `JSON.stringify` takes.
+ *
+ * @example
+ * ```ts
+ * import type { JsonValue } from "@kvstate/queryable-state";
+ *
+ * const v: JsonValue = { value: ["9007199254740993", null] };
+ * JSON.stringify(v); // => '{"value":["9007199254740993",null]}'
+ * ```
+ */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** A type as the JSON form takes it: a basic type name, a descriptor or a basic serializer. */
+type JsonType = TypeName | TypeSerializer<unknown>;
+
+const INT_RANGES: Readonly<Record<"int" | "short" | "byte", readonly [number, number]>> = {
+  int: [-2147483648, 2147483647],
+  short: [-32768, 32767],
+  byte: [-128, 127],
+};
+const LONG_MIN = -(1n << 63n);
+const LONG_MAX = (1n << 63n) - 1n;
+const DECIMAL = /^-?[0-9]+$/;
+/** Base64 or base64url, padding optional. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+/** The longest text shown of a bad value in an error message. */
+const SHOWN = 64;
+const ROW_KINDS: readonly string[] = ["+I", "-U", "+U", "-D"];
+
+/** The descriptor of a type, or an error naming it. */
+function descriptorOf(type: JsonType): DescriptorParts {
+  if (typeof type === "string") {
+    if (isTypeName(type)) return BASIC_TYPES[type] as DescriptorParts;
+  } else if (typeof type === "object" && type !== null) {
+    const k = (type as Partial<TypeDescriptor<unknown>>).kind;
+    if (typeof k === "string") return type as DescriptorParts;
+    if (isTypeName(type.name)) return BASIC_TYPES[type.name] as DescriptorParts;
+  }
+  throw new TypeError(
+    `No JSON form for the type ${show(typeof type === "string" ? type : type?.name)}: ` +
+      "give a type name or a type descriptor",
+  );
+}
+
+/**
+ * The JSON form of a value of a type (see the module table). `null` gives
+ * `null` at every level.
+ *
+ * @example
+ * ```ts
+ * import { toJsonValue, types } from "@kvstate/queryable-state";
+ *
+ * toJsonValue("long", 9007199254740993n); // => "9007199254740993"
+ * toJsonValue("double", NaN); // => "NaN"
+ * toJsonValue("bytes", new Uint8Array([1, 2, 255])); // => "AQL/"
+ * toJsonValue(types.tuple(types.string, types.long), ["acme", 42n]); // => ["acme", "42"]
+ * ```
+ *
+ * @param type A basic type name or a type descriptor.
+ * @param value The value as the client decodes it.
+ * @returns The JSON value.
+ * @throws {TypeValueError} When the value does not have the descriptor's
+ *   shape (naming the path under `value`).
+ */
+export function toJsonValue(type: JsonType, value: unknown): JsonValue {
+  return toJson(descriptorOf(type), value, "value");
+}
+
+function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
+  if (v === null || v === undefined) return null;
+  switch (d.kind) {
+    case "long":
+    case "biginteger":
+      return String(v);
+    case "double":
+    case "float": {
+      const n = v as number;
+      return Number.isFinite(n) ? n : String(n);
+    }
+    case "bytes":
+      if (!(v instanceof Uint8Array)) throw new TypeValueError("expected a Uint8Array", path);
+      return bytesToBase64(v);
+    case "int":
+    case "short":
+    case "byte":
+    case "boolean":
+    case "string":
+    case "char":
+    case "decimal":
+    case "date":
+    case "timestamp":
+    case "instant":
+    case "localdate":
+    case "localtime":
+    case "localdatetime":
+    case "enum":
+      return v as JsonValue;
+    case "nullable":
+      return toJson(d.inner as DescriptorParts, v, path);
+    case "tuple": {
+      const a = arrayOf(v, path);
+      return d.fields.map((f, i) => toJson(f as DescriptorParts, a[i], `${path}[${i}]`));
+    }
+    case "row": {
+      const a = arrayOf(v, path);
+      return {
+        kind: (v as { kind?: string }).kind ?? "+I",
+        fields: d.fields.map((f, i) => toJson(f as DescriptorParts, a[i], `${path}[${i}]`)),
+      };
+    }
+    case "pojo": {
+      if (typeof v !== "object") throw new TypeValueError("expected an object", path);
+      const o = v as Record<string, unknown>;
+      const out: { [key: string]: JsonValue } = {};
+      for (const f of d.fields) {
+        put(out, f.name, toJson(f.type as DescriptorParts, o[f.name], `${path}.${f.name}`));
+      }
+      return out;
+    }
+    case "array":
+    case "list": {
+      const out: JsonValue[] = [];
+      let i = 0;
+      for (const x of iterableOf(v, path)) {
+        out.push(toJson(d.element as DescriptorParts, x, `${path}[${i}]`));
+        i++;
+      }
+      return out;
+    }
+    case "map": {
+      const out: JsonValue[] = [];
+      let i = 0;
+      for (const entry of iterableOf(v, path)) {
+        const [k, x] = arrayOf(entry, `${path}[${i}]`);
+        out.push([
+          toJson(d.key as DescriptorParts, k, `${path}[${i}].key`),
+          toJson(d.value as DescriptorParts, x, `${path}[${i}].value`),
+        ]);
+        i++;
+      }
+      return out;
+    }
+    case "either": {
+      const o = v as { left?: unknown; right?: unknown };
+      if (typeof o !== "object") throw new TypeValueError("expected { left } or { right }", path);
+      return "left" in o
+        ? { left: toJson(d.left as DescriptorParts, o.left, `${path}.left`) }
+        : { right: toJson(d.right as DescriptorParts, o.right, `${path}.right`) };
+    }
+  }
+}
+
+/**
+ * The JS value of a JSON value of a type (see the module table): what the
+ * descriptor serializes. Every value is checked; the first that does not fit
+ * throws {@linkcode TypeValueError} naming its path under `path`.
+ *
+ * @example
+ * ```ts
+ * import { fromJsonValue, types, TypeValueError } from "@kvstate/queryable-state";
+ *
+ * const key = types.tuple(types.string, types.long);
+ * fromJsonValue(key, ["acme", 42], "key"); // => ["acme", 42n]
+ * fromJsonValue("bytes", "AQL_"); // => new Uint8Array([1, 2, 255])
+ * try {
+ *   fromJsonValue(key, ["acme", "forty-two"], "key");
+ * } catch (e) {
+ *   (e as TypeValueError).path; // => "key[1]"
+ * }
+ * ```
+ *
+ * @param type A basic type name or a type descriptor.
+ * @param json The JSON value (as `JSON.parse` gives it).
+ * @param path The root of the paths in errors (default `"value"`).
+ * @returns The JS value.
+ * @throws {TypeValueError} At the first value that does not fit.
+ */
+export function fromJsonValue(type: JsonType, json: unknown, path = "value"): unknown {
+  return fromJson(descriptorOf(type), json, path);
+}
+
+function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
+  const bad = (what: string): TypeValueError =>
+    new TypeValueError(`expected ${what} for ${d.text}, got ${show(j)}`, path);
+  if (j === undefined) throw new TypeValueError(`missing (expected a value for ${d.text})`, path);
+  if (j === null) {
+    switch (d.kind) {
+      case "string":
+      case "pojo":
+      case "nullable":
+      case "biginteger":
+      case "decimal":
+      case "date":
+      case "timestamp":
+      case "instant":
+      case "localdate":
+      case "localtime":
+      case "localdatetime":
+        return checked(d, null, path);
+      default:
+        throw new TypeValueError(`${d.text} has no null`, path);
+    }
+  }
+  switch (d.kind) {
+    case "string":
+      if (typeof j !== "string") throw bad("a string");
+      return j;
+    case "char":
+      if (typeof j !== "string" || j.length !== 1) throw bad("one UTF-16 unit");
+      return j;
+    case "boolean":
+      if (typeof j !== "boolean") throw bad("true or false");
+      return j;
+    case "long":
+    case "biginteger": {
+      if (typeof j === "number") {
+        if (!Number.isSafeInteger(j)) {
+          throw bad("a safe integer (give larger ones as a decimal string)");
+        }
+        return BigInt(j);
+      }
+      if (typeof j !== "string" || !DECIMAL.test(j) || j.length > 10_000) {
+        throw bad("a decimal string");
+      }
+      const n = BigInt(j);
+      if (d.kind === "long" && (n < LONG_MIN || n > LONG_MAX)) {
+        throw new TypeValueError(`${show(j)} is out of the long range`, path);
+      }
+      return n;
+    }
+    case "int":
+    case "short":
+    case "byte": {
+      const [min, max] = INT_RANGES[d.kind];
+      const n = typeof j === "string" && DECIMAL.test(j) && j.length <= 20 ? Number(j) : j;
+      if (typeof n !== "number" || !Number.isInteger(n)) throw bad("an integer");
+      if (n < min || n > max) {
+        throw new TypeValueError(`${show(j)} is out of the ${d.kind} range`, path);
+      }
+      return n;
+    }
+    case "double":
+    case "float": {
+      if (typeof j === "number") return j;
+      if (typeof j === "string") {
+        if (j === "NaN") return NaN;
+        const n = j.trim() === "" || j !== j.trim() ? NaN : Number(j);
+        if (!Number.isNaN(n)) return n;
+      }
+      throw bad('a number (or "NaN", "Infinity", "-Infinity")');
+    }
+    case "bytes":
+      if (typeof j !== "string") throw bad("a base64 string");
+      return base64ToBytes(j, path);
+    case "decimal":
+    case "date":
+    case "timestamp":
+    case "instant":
+    case "localdate":
+    case "localtime":
+    case "localdatetime":
+      if (typeof j !== "string") throw bad("a string");
+      return checked(d, j, path);
+    case "enum":
+      if (typeof j !== "string" || !d.constants.includes(j)) {
+        throw bad(`one of ${d.constants.join(", ")}`);
+      }
+      return j;
+    case "nullable":
+      return fromJson(d.inner as DescriptorParts, j, path);
+    case "tuple": {
+      if (!Array.isArray(j) || j.length !== d.fields.length) {
+        throw bad(`an array of ${d.fields.length}`);
+      }
+      return d.fields.map((f, i) => fromJson(f as DescriptorParts, j[i], `${path}[${i}]`));
+    }
+    case "row": {
+      let fields: unknown = j;
+      let kind = "+I";
+      if (!Array.isArray(j)) {
+        if (typeof j !== "object") throw bad('{"kind", "fields"} or an array');
+        const o = j as Record<string, unknown>;
+        for (const k of Object.keys(o)) {
+          if (k !== "kind" && k !== "fields") {
+            throw new TypeValueError(`unknown member (a row has kind and fields)`, `${path}.${k}`);
+          }
+        }
+        if (o.kind !== undefined) {
+          if (typeof o.kind !== "string" || !ROW_KINDS.includes(o.kind)) {
+            throw new TypeValueError(
+              `expected one of ${ROW_KINDS.join(", ")}, got ${show(o.kind)}`,
+              `${path}.kind`,
+            );
+          }
+          kind = o.kind;
+        }
+        fields = o.fields;
+      }
+      if (!Array.isArray(fields) || fields.length !== d.fields.length) {
+        throw bad(`fields: an array of ${d.fields.length}`);
+      }
+      const out = d.fields.map((f, i) =>
+        fields[i] === null ? null : fromJson(f as DescriptorParts, fields[i], `${path}[${i}]`)
+      );
+      return Object.assign(out, { kind });
+    }
+    case "pojo": {
+      if (typeof j !== "object" || Array.isArray(j)) throw bad("an object or null");
+      const o = j as Record<string, unknown>;
+      const names = new Set(d.fields.map((f) => f.name));
+      for (const k of Object.keys(o)) {
+        if (!names.has(k)) {
+          throw new TypeValueError(
+            `unknown field (${d.text} has ${[...names].join(", ")})`,
+            `${path}.${k}`,
+          );
+        }
+      }
+      const out: Record<string, unknown> = {};
+      for (const f of d.fields) {
+        if (!Object.hasOwn(o, f.name)) {
+          throw new TypeValueError(`missing field (give null for a null)`, `${path}.${f.name}`);
+        }
+        const x = o[f.name];
+        put(
+          out,
+          f.name,
+          x === null ? null : fromJson(f.type as DescriptorParts, x, `${path}.${f.name}`),
+        );
+      }
+      return out;
+    }
+    case "array":
+    case "list": {
+      if (!Array.isArray(j)) throw bad("an array");
+      return j.map((x, i) => fromJson(d.element as DescriptorParts, x, `${path}[${i}]`));
+    }
+    case "map": {
+      if (!Array.isArray(j)) throw bad("an array of [key, value] pairs");
+      return j.map((e, i): [unknown, unknown] => {
+        if (!Array.isArray(e) || e.length !== 2) {
+          throw new TypeValueError(`expected a [key, value] pair, got ${show(e)}`, `${path}[${i}]`);
+        }
+        return [
+          fromJson(d.key as DescriptorParts, e[0], `${path}[${i}].key`),
+          e[1] === null ? null : fromJson(d.value as DescriptorParts, e[1], `${path}[${i}].value`),
+        ];
+      });
+    }
+    case "either": {
+      if (typeof j !== "object" || Array.isArray(j)) throw bad('{"left": …} or {"right": …}');
+      const keys = Object.keys(j as object);
+      const o = j as { left?: unknown; right?: unknown };
+      if (keys.length === 1 && keys[0] === "left") {
+        return { left: fromJson(d.left as DescriptorParts, o.left, `${path}.left`) };
+      }
+      if (keys.length === 1 && keys[0] === "right") {
+        return { right: fromJson(d.right as DescriptorParts, o.right, `${path}.right`) };
+      }
+      throw bad('{"left": …} or {"right": …}');
+    }
+  }
+}
+
+/** A value of a leaf kind checked by writing it once (its own checks, with the path). */
+function checked(d: DescriptorParts, v: unknown, path: string): unknown {
+  try {
+    d.serialize(v, new ByteWriter(16));
+  } catch (e) {
+    throw errorAtRoot(e, path);
+  }
+  return v;
+}
+
+/** Sets a key, `__proto__` included (a Java field may be called so). */
+function put<V>(o: Record<string, V>, key: string, value: V): void {
+  if (key === "__proto__") {
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  } else o[key] = value;
+}
+
+function arrayOf(v: unknown, path: string): readonly unknown[] {
+  if (!Array.isArray(v)) throw new TypeValueError(`expected an array, got ${show(v)}`, path);
+  return v;
+}
+
+function iterableOf(v: unknown, path: string): Iterable<unknown> {
+  if (
+    typeof v !== "object" || v === null ||
+    typeof (v as Iterable<unknown>)[Symbol.iterator] !== "function"
+  ) {
+    throw new TypeValueError(`expected an array, got ${show(v)}`, path);
+  }
+  return v as Iterable<unknown>;
+}
+
+/** Base64 of the bytes (RFC 4648, with padding). */
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}
+
+/** The bytes of base64 or base64url text, padding optional. */
+function base64ToBytes(text: string, path: string): Uint8Array {
+  const bad = () => new TypeValueError(`expected base64, got ${show(text)}`, path);
+  if (!BASE64.test(text) || text.length % 4 === 1) throw bad();
+  let std = text.replaceAll("-", "+").replaceAll("_", "/");
+  while (std.length % 4 !== 0) std += "=";
+  let binary: string;
+  try {
+    binary = atob(std);
+  } catch {
+    throw bad();
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** A bad value for a message: JSON, at most {@linkcode SHOWN} characters. */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_k, x) => typeof x === "bigint" ? x.toString() : x) ??
+      String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > SHOWN ? text.slice(0, SHOWN) + "…" : text;
+}
