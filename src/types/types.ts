@@ -7,7 +7,18 @@
 
 import type { JsTypeOf } from "../wire/type_serializers.ts";
 import { BASIC_TYPES } from "./basic_types.ts";
-import type { TypeDescriptor } from "./type_descriptor.ts";
+import type { RowValue, TypeDescriptor } from "./type_descriptor.ts";
+// -- composite kinds' imports
+import { array, type ArrayDescriptor } from "./array_types.ts";
+import { either, type EitherDescriptor, type EitherValue } from "./either_type.ts";
+import { type EnumDescriptor, enumOf } from "./enum_type.ts";
+import { list, type ListDescriptor } from "./list_type.ts";
+import { map, type MapDescriptor, type MapEntries } from "./map_type.ts";
+import { nullable, type NullableDescriptor, type NullableOptions } from "./nullable_type.ts";
+import { pojo, type PojoDescriptor, type PojoObject, type PojoOptions } from "./pojo_type.ts";
+import { row, type RowDescriptor, type RowFields, rowLegacy } from "./row_type.ts";
+import { tuple, type TupleDescriptor, type TupleValues } from "./tuple_type.ts";
+// -- end of composite kinds' imports
 
 /**
  * The shape of {@linkcode types}.
@@ -42,6 +53,68 @@ export interface Types {
   /** `byte[]` (`Uint8Array`). */
   readonly bytes: TypeDescriptor<JsTypeOf<"bytes">>;
   // -- composite kinds (tuple, pojo, row, nullable, enumOf, array, list, map, either) below
+  /**
+   * `TupleN<…>` (TupleSerializer), 0 to 25 fields: the value is the array of
+   * the fields (see {@linkcode tuple}).
+   */
+  tuple<D extends readonly TypeDescriptor<unknown>[]>(
+    ...fields: D
+  ): TupleDescriptor<TupleValues<D>>;
+  /**
+   * A POJO (PojoSerializer), fields by name, serialized sorted by name: the
+   * value is an object or `null` (see {@linkcode pojo}).
+   */
+  pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>>(
+    fields: F,
+    options?: PojoOptions<PojoObject<F>>,
+  ): PojoDescriptor<PojoObject<F> | null>;
+  /**
+   * `Row` in Flink 1.19's format (with the row kind): the value is the array
+   * of the fields with `kind` (see {@linkcode row}).
+   */
+  row<D extends readonly TypeDescriptor<unknown>[]>(
+    ...fields: D
+  ): RowDescriptor<RowValue<RowFields<D>>>;
+  /** `Row` in the legacy format, without row kind (see {@linkcode rowLegacy}). */
+  rowLegacy<D extends readonly TypeDescriptor<unknown>[]>(
+    ...fields: D
+  ): RowDescriptor<RowValue<RowFields<D>>>;
+  /** NullableSerializer: the value or `null` (see {@linkcode nullable}). */
+  nullable<T>(inner: TypeDescriptor<T>, options?: NullableOptions): NullableDescriptor<T | null>;
+  /** A Java enum (EnumSerializer): the constant's name (see {@linkcode enumOf}). */
+  enumOf<const C extends readonly string[]>(...constants: C): EnumDescriptor<C[number]>;
+  /**
+   * A Java array: primitive, `String[]` or, for `nullable<X>` elements,
+   * generic (see {@linkcode array}).
+   */
+  array<E extends TypeDescriptor<unknown>>(
+    element: E,
+  ): ArrayDescriptor<Array<E extends TypeDescriptor<infer T> ? T : never>>;
+  /** A `java.util.List` (ListSerializer): an array (see {@linkcode list}). */
+  list<E extends TypeDescriptor<unknown>>(
+    element: E,
+  ): ListDescriptor<Array<E extends TypeDescriptor<infer T> ? T : never>>;
+  /** A `java.util.Map` (MapSerializer): `[key, value]` pairs (see {@linkcode map}). */
+  map<K extends TypeDescriptor<unknown>, V extends TypeDescriptor<unknown>>(
+    key: K,
+    value: V,
+  ): MapDescriptor<
+    MapEntries<
+      K extends TypeDescriptor<infer A> ? A : never,
+      V extends TypeDescriptor<infer B> ? B : never
+    >
+  >;
+  /** `Either<L, R>` (EitherSerializer): `{ left }` or `{ right }` (see {@linkcode either}). */
+  either<L extends TypeDescriptor<unknown>, R extends TypeDescriptor<unknown>>(
+    left: L,
+    right: R,
+  ): EitherDescriptor<
+    EitherValue<
+      Exclude<L extends TypeDescriptor<infer A> ? A : never, null>,
+      Exclude<R extends TypeDescriptor<infer B> ? B : never, null>
+    >
+  >;
+  // -- end of composite kinds
   // -- big numbers and time (decimal, biginteger, date, timestamp, instant, local*) below
 }
 
@@ -61,5 +134,16 @@ export interface Types {
 export const types: Types = Object.freeze({
   ...BASIC_TYPES,
   // -- composite kinds
+  tuple,
+  pojo,
+  row,
+  rowLegacy,
+  nullable,
+  enumOf,
+  array,
+  list,
+  map,
+  either,
+  // -- end of composite kinds
   // -- big numbers and time
 });
