@@ -156,3 +156,19 @@ export {
 export * from "./src/upstream/flink_rest_discovery.ts";
 export * from "./src/upstream/flink_rest_errors.ts";
 export { PortRangeError } from "./src/upstream/port_range.ts";
+// Type descriptors (issue 13), the composite kinds: their descriptor and value types, options
+// and helpers (the builders themselves are reached through `types`).
+export { MAX_TUPLE_ARITY, type TupleDescriptor, type TupleValues } from "./src/types/tuple_type.ts";
+export {
+  javaObjectsHash,
+  type PojoDescriptor,
+  type PojoObject,
+  type PojoOptions,
+} from "./src/types/pojo_type.ts";
+export type { RowDescriptor, RowFields } from "./src/types/row_type.ts";
+export type { NullableDescriptor, NullableOptions } from "./src/types/nullable_type.ts";
+export type { EnumDescriptor } from "./src/types/enum_type.ts";
+export type { ArrayDescriptor } from "./src/types/array_types.ts";
+export type { ListDescriptor } from "./src/types/list_type.ts";
+export type { MapDescriptor, MapEntries } from "./src/types/map_type.ts";
+export type { EitherDescriptor, EitherValue } from "./src/types/either_type.ts";
