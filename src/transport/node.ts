@@ -117,7 +117,19 @@ import type {
 } from "./types.ts";
 
 export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
-export { TlsError } from "../wire/errors.ts";
+export { ConnectError, QueryableStateError, TlsError } from "../wire/errors.ts";
+export type { QueryableStateErrorOptions } from "../wire/errors.ts";
+export type { JavaStackFrame, JavaThrowable, ThrowableTextLimits } from "../wire/java_throwable.ts";
+/** The transport interface this adapter implements (the same types as `.`'s). */
+export type {
+  Connection,
+  ConnectOptions,
+  DirectChannel,
+  DirectHandler,
+  Listener,
+  NetAddress,
+  Transport,
+} from "./types.ts";
 
 /** Default bytes a connection's readable holds before the socket is paused. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
