@@ -19,6 +19,13 @@ import { pojo, type PojoDescriptor, type PojoObject, type PojoOptions } from "./
 import { row, type RowDescriptor, type RowFields, rowLegacy } from "./row_type.ts";
 import { tuple, type TupleDescriptor, type TupleValues } from "./tuple_type.ts";
 // -- end of composite kinds' imports
+// -- big numbers and time imports
+import { BIG_INTEGER_TYPE } from "./big_integer_type.ts";
+import { DATE_TYPE, TIMESTAMP_TYPE } from "./date_types.ts";
+import { DECIMAL_TYPE } from "./decimal_type.ts";
+import { INSTANT_TYPE } from "./instant_type.ts";
+import { LOCAL_DATE_TIME_TYPE, LOCAL_DATE_TYPE, LOCAL_TIME_TYPE } from "./local_time_types.ts";
+// -- end of big numbers and time imports
 
 /**
  * The shape of {@linkcode types}.
@@ -116,6 +123,37 @@ export interface Types {
   >;
   // -- end of composite kinds
   // -- big numbers and time (decimal, biginteger, date, timestamp, instant, local*) below
+  /**
+   * `java.math.BigDecimal` (`BigDecSerializer`): a string exactly as Java's
+   * `toString()` prints it (`"1.50"`, `"1E+3"`), or `null`; written from
+   * any `new BigDecimal(String)` text, scale kept.
+   */
+  readonly decimal: TypeDescriptor<string | null>;
+  /** `java.math.BigInteger` (`BigIntSerializer`): a `bigint` or `null`. */
+  readonly biginteger: TypeDescriptor<bigint | null>;
+  /**
+   * `java.util.Date` (`DateSerializer`): an ISO-8601 UTC string of whole
+   * milliseconds as `Instant.toString()` prints it
+   * (`"2024-03-28T12:00:00.123Z"`), or `null`.
+   */
+  readonly date: TypeDescriptor<string | null>;
+  /**
+   * `java.sql.Timestamp` (`SqlTimestampSerializer`): an ISO-8601 UTC string
+   * to the nanosecond (`"2024-03-28T12:00:00.123456789Z"`), or `null`.
+   */
+  readonly timestamp: TypeDescriptor<string | null>;
+  /**
+   * `java.time.Instant` (`InstantSerializer`): an ISO-8601 UTC string as
+   * `Instant.toString()` prints it, or `null`.
+   */
+  readonly instant: TypeDescriptor<string | null>;
+  /** `java.time.LocalDate` (`LocalDateSerializer`): `"2024-03-28"` or `null`. */
+  readonly localdate: TypeDescriptor<string | null>;
+  /** `java.time.LocalTime` (`LocalTimeSerializer`): `"12:34:56.789"` or `null`. */
+  readonly localtime: TypeDescriptor<string | null>;
+  /** `java.time.LocalDateTime` (`LocalDateTimeSerializer`): `"2024-03-28T12:00"` or `null`. */
+  readonly localdatetime: TypeDescriptor<string | null>;
+  // -- end of big numbers and time
 }
 
 /**
@@ -146,4 +184,13 @@ export const types: Types = Object.freeze({
   either,
   // -- end of composite kinds
   // -- big numbers and time
+  decimal: DECIMAL_TYPE,
+  biginteger: BIG_INTEGER_TYPE,
+  date: DATE_TYPE,
+  timestamp: TIMESTAMP_TYPE,
+  instant: INSTANT_TYPE,
+  localdate: LOCAL_DATE_TYPE,
+  localtime: LOCAL_TIME_TYPE,
+  localdatetime: LOCAL_DATE_TIME_TYPE,
+  // -- end of big numbers and time
 });
