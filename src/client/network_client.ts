@@ -433,10 +433,9 @@ export class NetworkClient {
    * @example Forward an encoded `KvStateRequest` to a proxy
    * ```ts
    * import {
-   *   JobId, KvStateClientProxy, MemoryTransport, NetworkClient, serializeKeyAndNamespace,
-   *   TYPE_SERIALIZERS,
+   *   JobId, KvStateClientProxy, MemoryTransport, NetworkClient, TYPE_SERIALIZERS,
    * } from "@kvstate/queryable-state";
-   * import { encodeKvStateRequest } from "@kvstate/queryable-state/wire";
+   * import { encodeKvStateRequest, serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
    *
    * const transport = new MemoryTransport();
    * await using proxy = new KvStateClientProxy({ transport });

@@ -168,8 +168,9 @@ class Forwarded {
  * ```ts
  * import {
  *   InMemoryLocationRegistry, InMemoryValueState, JobId, JobVertexId, KvStateClientProxy,
- *   KvStateServer, MemoryTransport, ProxyPool, serializeKeyAndNamespace, TYPE_SERIALIZERS,
+ *   KvStateServer, MemoryTransport, ProxyPool, TYPE_SERIALIZERS,
  * } from "@kvstate/queryable-state";
+ * import { serializeKeyAndNamespace } from "@kvstate/queryable-state/wire";
  *
  * const transport = new MemoryTransport();
  * const string = TYPE_SERIALIZERS.string;

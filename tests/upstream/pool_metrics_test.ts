@@ -1,0 +1,160 @@
+/**
+ * The pool's members as metrics, and its log events, over real sockets.
+ */
+
+import { assert, assertEquals } from "../_assert.ts";
+import { MetricsRegistry } from "../../src/observability/registry.ts";
+import { renderPrometheus } from "../../src/observability/prometheus.ts";
+import { addProxyPoolMetrics } from "../../src/upstream/pool_metrics.ts";
+import { ProxyPool } from "../../src/upstream/proxy_pool.ts";
+import type { LogFields } from "../../src/observability/log_record.ts";
+import { Plane, Relay, requestFor, SilentMember, transport, until } from "./_members.ts";
+
+function recorder() {
+  const events: Array<[string, string, LogFields | undefined]> = [];
+  const log = (level: string) => (event: string, fields?: LogFields) =>
+    void events.push([level, event, fields]);
+  return {
+    events,
+    logger: {
+      enabled: () => true,
+      debug: log("debug"),
+      info: log("info"),
+      warn: log("warn"),
+      error: log("error"),
+    },
+  };
+}
+
+function sample(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+Deno.test("pool metrics: members by state, per-member up, outstanding and counters; a member that left reads 0", async () => {
+  const plane = await Plane.start(2);
+  const a = new Relay(plane.addresses[0]);
+  a.start();
+  const registry = new MetricsRegistry();
+  try {
+    await using pool = new ProxyPool({
+      transport,
+      name: "p",
+      members: [a.address, plane.addresses[1]],
+      backoffInitialMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    const stop = addProxyPoolMetrics(registry, pool);
+    const A = `pool="p",member="127.0.0.1:${a.port}"`;
+    const B = `pool="p",member="127.0.0.1:${plane.addresses[1].port}"`;
+    for (let i = 0; i < 4; i++) await pool.request(requestFor(`k${i}`));
+    let text = renderPrometheus(registry);
+    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 2);
+    assertEquals(sample(text, `qs_upstream_member_requests_total{${A}}`), 2);
+    assertEquals(sample(text, `qs_upstream_member_requests_total{${B}}`), 2);
+    assertEquals(sample(text, `qs_upstream_member_up{${A}}`), 1);
+    await a.kill();
+    for (let i = 0; i < 2; i++) await pool.request(requestFor(`k${i}`));
+    text = renderPrometheus(registry);
+    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 1);
+    assertEquals(sample(text, `qs_upstream_members{pool="p",state="down"}`), 1);
+    assertEquals(sample(text, `qs_upstream_member_up{${A}}`), 0);
+    assertEquals(sample(text, `qs_upstream_member_requests_total{${A}}`), 3);
+    assertEquals(sample(text, `qs_upstream_member_failures_total{${A}}`), 1);
+    assertEquals(sample(text, `qs_upstream_member_failovers_total{${A}}`), 1);
+    assertEquals(sample(text, `qs_upstream_member_requests_total{${B}}`), 4);
+    // Rendering again adds nothing (counters advance by what grew).
+    assertEquals(sample(renderPrometheus(registry), `qs_upstream_member_requests_total{${B}}`), 4);
+    pool.setMembers([a.address]);
+    text = renderPrometheus(registry);
+    assertEquals(sample(text, `qs_upstream_member_up{${B}}`), 0);
+    assertEquals(sample(text, `qs_upstream_members{pool="p",state="down"}`), 1);
+    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 0);
+    stop();
+  } finally {
+    await a.kill();
+    await plane.close();
+  }
+});
+
+Deno.test("pool logs: member_added, member_down (with the error and the wait), failover, member_up, member_removed", async () => {
+  const plane = await Plane.start(2);
+  const a = new Relay(plane.addresses[0]);
+  a.start();
+  const { events, logger } = recorder();
+  try {
+    await using pool = new ProxyPool({
+      transport,
+      name: "p",
+      members: [a.address, plane.addresses[1]],
+      logger,
+      backoffInitialMs: 20,
+      backoffMaxMs: 40,
+    });
+    await pool.request(requestFor("k1"));
+    await a.kill();
+    await pool.request(requestFor("k1"));
+    await pool.request(requestFor("k1"));
+    a.start();
+    await until(() => pool.members[0].up, 3_000, "A up");
+    pool.setMembers([plane.addresses[1]]);
+    const own = events.filter(([, e]) => e.startsWith("member_") || e === "failover");
+    const A = `127.0.0.1:${a.port}`;
+    const B = `127.0.0.1:${plane.addresses[1].port}`;
+    assertEquals(own.map(([level, e, f]) => [level, e, f?.address]), [
+      ["info", "member_added", A],
+      ["info", "member_added", B],
+      ["warn", "member_down", A],
+      ["info", "failover", A],
+      ["info", "member_up", A],
+      ["info", "member_removed", A],
+    ]);
+    const down = own[2][2]!;
+    assertEquals([down.pool, down.error], ["p", "ConnectError"]);
+    assert(
+      typeof down.retry_in_ms === "number" && down.retry_in_ms >= 10 && down.retry_in_ms <= 20,
+    );
+    assertEquals([own[3][2]!.to, own[3][2]!.attempt, own[3][2]!.error], [
+      B,
+      1,
+      "ConnectError",
+    ]);
+    assert(typeof own[4][2]!.down_ms === "number");
+    assertEquals(own[5][2]!.outstanding, 0);
+  } finally {
+    await a.kill();
+    await plane.close();
+  }
+});
+
+Deno.test("pool: a member that accepts and never answers fails its probes and stays out; requests go elsewhere", async () => {
+  const plane = await Plane.start(1);
+  const silent = new SilentMember();
+  const { events, logger } = recorder();
+  try {
+    await using pool = new ProxyPool({
+      transport,
+      members: [silent.address, plane.addresses[0]],
+      attemptTimeoutMs: 100,
+      probeTimeoutMs: 50,
+      backoffInitialMs: 10,
+      backoffMaxMs: 20,
+      logger,
+    });
+    await pool.request(requestFor("k1"));
+    await pool.request(requestFor("k2"));
+    assertEquals(pool.members[0].up, false);
+    // Several probes time out meanwhile (each 50 ms, 10-20 ms apart).
+    const read = silent.bytesRead;
+    await new Promise((r) => setTimeout(r, 400));
+    assert(silent.bytesRead > read, "the silent member was probed");
+    assertEquals(pool.members[0].up, false);
+    assertEquals(events.filter(([, e]) => e === "member_up").length, 0);
+    for (let i = 0; i < 10; i++) await pool.request(requestFor(`k${i}`));
+    assertEquals(pool.members[0].requests, 1);
+    assertEquals(pool.members[1].requests, 12);
+  } finally {
+    await silent.close();
+    await plane.close();
+  }
+});
