@@ -1,11 +1,9 @@
 /**
- * The pool's members as metrics, and its log events, over real sockets.
+ * The pool's log events, and a silent member failing its probes, over real
+ * sockets.
  */
 
 import { assert, assertEquals } from "../_assert.ts";
-import { MetricsRegistry } from "../../src/observability/registry.ts";
-import { renderPrometheus } from "../../src/observability/prometheus.ts";
-import { addProxyPoolMetrics } from "../../src/upstream/pool_metrics.ts";
 import { ProxyPool } from "../../src/upstream/proxy_pool.ts";
 import type { LogFields } from "../../src/observability/log_record.ts";
 import { Plane, Relay, requestFor, SilentMember, transport, until } from "./_members.ts";
@@ -25,57 +23,6 @@ function recorder() {
     },
   };
 }
-
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(series + " "));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-Deno.test("pool metrics: members by state, per-member up, outstanding and counters; a member that left reads 0", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  const registry = new MetricsRegistry();
-  try {
-    await using pool = new ProxyPool({
-      transport,
-      name: "p",
-      members: [a.address, plane.addresses[1]],
-      backoffInitialMs: 60_000,
-      backoffMaxMs: 60_000,
-    });
-    const stop = addProxyPoolMetrics(registry, pool);
-    const A = `pool="p",member="127.0.0.1:${a.port}"`;
-    const B = `pool="p",member="127.0.0.1:${plane.addresses[1].port}"`;
-    for (let i = 0; i < 4; i++) await pool.request(requestFor(`k${i}`));
-    let text = renderPrometheus(registry);
-    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 2);
-    assertEquals(sample(text, `qs_upstream_member_requests_total{${A}}`), 2);
-    assertEquals(sample(text, `qs_upstream_member_requests_total{${B}}`), 2);
-    assertEquals(sample(text, `qs_upstream_member_up{${A}}`), 1);
-    await a.kill();
-    for (let i = 0; i < 2; i++) await pool.request(requestFor(`k${i}`));
-    text = renderPrometheus(registry);
-    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 1);
-    assertEquals(sample(text, `qs_upstream_members{pool="p",state="down"}`), 1);
-    assertEquals(sample(text, `qs_upstream_member_up{${A}}`), 0);
-    assertEquals(sample(text, `qs_upstream_member_requests_total{${A}}`), 3);
-    assertEquals(sample(text, `qs_upstream_member_failures_total{${A}}`), 1);
-    assertEquals(sample(text, `qs_upstream_member_failovers_total{${A}}`), 1);
-    assertEquals(sample(text, `qs_upstream_member_requests_total{${B}}`), 4);
-    // Rendering again adds nothing (counters advance by what grew).
-    assertEquals(sample(renderPrometheus(registry), `qs_upstream_member_requests_total{${B}}`), 4);
-    pool.setMembers([a.address]);
-    text = renderPrometheus(registry);
-    assertEquals(sample(text, `qs_upstream_member_up{${B}}`), 0);
-    assertEquals(sample(text, `qs_upstream_members{pool="p",state="down"}`), 1);
-    assertEquals(sample(text, `qs_upstream_members{pool="p",state="up"}`), 0);
-    stop();
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
 
 Deno.test("pool logs: member_added, member_down (with the error and the wait), failover, member_up, member_removed", async () => {
   const plane = await Plane.start(2);
