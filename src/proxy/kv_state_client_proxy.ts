@@ -38,6 +38,7 @@ import {
   DeadlineExceededError,
   errorFromJavaThrowable,
   FlinkJobNotFoundError,
+  type QueryableStateError,
   surfacedFrom,
   UnknownKvStateIdError,
   UnknownKvStateKeyGroupLocationError,
@@ -149,8 +150,9 @@ export interface KvStateClientProxyOptions extends ServerOptions {
    * (Flink's, one per TaskManager, or ours) instead of being routed through
    * the oracles (which then go unused), and the member's answer is relayed
    * as it came with only the request id patched (a failure too, once its
-   * bytes parse as a Java throwable within `javaSerializationLimits`; each
-   * distinct failure body is parsed once). Failover and deadlines are the
+   * bytes parse as a Java throwable within `javaSerializationLimits`, each
+   * distinct failure body parsed once; a failure frame over 256 KiB is
+   * answered trimmed, as the proxy's own failures are). Failover and deadlines are the
    * pool's (see {@linkcode ProxyPool}); a request the pool gives up on is
    * answered with the pool's error.
    *
@@ -648,11 +650,16 @@ export class KvStateClientProxy extends AbstractServer<KvStateRequest> {
         outcome = this.#upstreamFailures.get(response, 20);
         if (outcome === undefined) {
           const body = response.subarray(20);
-          let failure: unknown;
+          let failure: QueryableStateError;
           try {
             failure = errorFromJavaThrowable(readJavaThrowable(body, this.#serializationLimits));
           } catch (e) {
             call.fail(e);
+            return;
+          }
+          if (response.length > MAX_FAILURE_FRAME_LENGTH) {
+            // Past the bound of the proxy's own failures: answered trimmed, as the regular path does.
+            call.fail(withSerializedThrowable(failure, body));
             return;
           }
           outcome = requestFailureOutcome(failure, true);

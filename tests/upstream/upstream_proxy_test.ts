@@ -19,6 +19,14 @@ import {
 } from "../../src/wire/errors.ts";
 import { encodeKvStateRequest, type KvStateRequest } from "../../src/wire/messages.ts";
 import { readJavaThrowable } from "../../src/wire/java_serialization.ts";
+import { writeJavaThrowable } from "../../src/wire/java_serialization_writer.ts";
+import { javaThrowable } from "../../src/wire/java_throwable.ts";
+import { encodeRequestFailure } from "../../src/wire/messages.ts";
+import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
+import { requestIdOf } from "../../src/server/result_frame.ts";
+import { RawPeer } from "../_harness.ts";
+import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";
+import { largestTraceStream } from "../wire/_java_streams.ts";
 import { JOB, Plane, Relay, requestFor, STATE, transport, until } from "./_members.ts";
 
 /**
@@ -174,4 +182,51 @@ Deno.test("upstream mode: a pool made from options is the proxy's, closed with i
   assertEquals(pool.closed, false);
   await front.close();
   assertEquals(pool.closed, true);
+});
+
+Deno.test("upstream mode: a member's failure is relayed byte for byte (id patched), a huge one trimmed, one that does not parse refused", async () => {
+  const small = writeJavaThrowable(
+    javaThrowable("java.lang.RuntimeException", "Failed request 3."),
+  );
+  const garbage = new Uint8Array([0xac, 0xed, 0x00, 0x05, 0x73, 0xff, 0xff, 0xff]);
+  const huge = largestTraceStream("java.lang.RuntimeException");
+  let body = small;
+  const member = await ScriptedUpstream.start(
+    transport,
+    (f) => encodeRequestFailure(idOfFrame(f), body),
+  );
+  await using front = new KvStateClientProxy({
+    transport,
+    upstream: { members: [member.address] },
+  });
+  const peer = await RawPeer.connect(transport, await front.start());
+  try {
+    const ask = async (id: bigint) => {
+      await peer.send(encodeKvStateRequest(id, requestFor("k1")));
+      return (await peer.frame())!;
+    };
+    for (const id of [77n, 78n]) {
+      const answer = await ask(id);
+      assertEquals(answer, encodeRequestFailure(id, small), `relayed unchanged, id ${id}`);
+    }
+    body = huge;
+    const trimmed = await ask(79n);
+    assert(trimmed.length <= MAX_FAILURE_FRAME_LENGTH, `${trimmed.length} bytes`);
+    assertEquals(requestIdOf(trimmed.subarray(4)), 79n);
+    assertEquals(readJavaThrowable(trimmed.subarray(20)).className, "java.lang.RuntimeException");
+    body = garbage;
+    const refused = await ask(80n);
+    assertEquals(refused[11], 2);
+    assertEquals(requestIdOf(refused.subarray(4)), 80n);
+    const t = readJavaThrowable(refused.subarray(20));
+    assert(JSON.stringify(t).includes("StreamCorruptedException"), JSON.stringify(t).slice(0, 300));
+    // Every one was answered by the member: no failover, the member stays up.
+    assertEquals(member.requests, 4);
+    assertEquals(front.upstream!.members[0].up, true);
+    assertEquals(front.upstream!.failovers, 0);
+  } finally {
+    await peer.close();
+    await front.close();
+    await member.close();
+  }
 });
