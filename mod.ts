@@ -143,6 +143,8 @@ export * from "./src/types/type_descriptor.ts";
 export * from "./src/types/type_errors.ts";
 export * from "./src/types/basic_types.ts";
 export * from "./src/types/types.ts";
+// The JSON form of typed values (the HTTP gateway's encoding): toJsonValue, fromJsonValue.
+export * from "./src/types/json_form.ts";
 
 // Upstream pool and discovery (issue 14): a pool of Queryable State proxies with failover, and
 // the discovery of a Flink cluster's proxies through its REST API.
