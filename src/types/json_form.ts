@@ -58,9 +58,6 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-/** A type as the JSON form takes it: a basic type name, a descriptor or a basic serializer. */
-type JsonType = TypeName | TypeSerializer<unknown>;
-
 const INT_RANGES: Readonly<Record<"int" | "short" | "byte", readonly [number, number]>> = {
   int: [-2147483648, 2147483647],
   short: [-32768, 32767],
@@ -76,7 +73,7 @@ const SHOWN = 64;
 const ROW_KINDS: readonly string[] = ["+I", "-U", "+U", "-D"];
 
 /** The descriptor of a type, or an error naming it. */
-function descriptorOf(type: JsonType): DescriptorParts {
+function descriptorOf(type: TypeName | TypeSerializer<unknown>): DescriptorParts {
   if (typeof type === "string") {
     if (isTypeName(type)) return BASIC_TYPES[type] as DescriptorParts;
   } else if (typeof type === "object" && type !== null) {
@@ -110,7 +107,10 @@ function descriptorOf(type: JsonType): DescriptorParts {
  * @throws {TypeValueError} When the value does not have the descriptor's
  *   shape (naming the path under `value`).
  */
-export function toJsonValue(type: JsonType, value: unknown): JsonValue {
+export function toJsonValue(
+  type: TypeName | TypeSerializer<unknown>,
+  value: unknown,
+): JsonValue {
   return toJson(descriptorOf(type), value, "value");
 }
 
@@ -223,7 +223,11 @@ function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
  * @returns The JS value.
  * @throws {TypeValueError} At the first value that does not fit.
  */
-export function fromJsonValue(type: JsonType, json: unknown, path = "value"): unknown {
+export function fromJsonValue(
+  type: TypeName | TypeSerializer<unknown>,
+  json: unknown,
+  path = "value",
+): unknown {
   return fromJson(descriptorOf(type), json, path);
 }
 
