@@ -56,11 +56,11 @@ export interface LocalTimeParts {
 }
 
 /** `LocalDate.MIN`'s and `MAX`'s year. */
-export const LOCAL_DATE_MAX_YEAR = 999_999_999;
+export const LOCAL_DATE_MAX_YEAR: number = 999_999_999;
 /** `Instant.MIN.getEpochSecond()`: -1000000000-01-01T00:00:00Z. */
-export const INSTANT_MIN_SECONDS = -31557014167219200n;
+export const INSTANT_MIN_SECONDS: bigint = -31557014167219200n;
 /** `Instant.MAX.getEpochSecond()`: +1000000000-12-31T23:59:59.999999999Z. */
-export const INSTANT_MAX_SECONDS = 31556889864403199n;
+export const INSTANT_MAX_SECONDS: bigint = 31556889864403199n;
 
 const SECONDS_PER_DAY = 86400n;
 /** Days from 0000-03-01 to 1970-01-01. */
