@@ -174,3 +174,5 @@ export type { ArrayDescriptor } from "./src/types/array_types.ts";
 export type { ListDescriptor } from "./src/types/list_type.ts";
 export type { MapDescriptor, MapEntries } from "./src/types/map_type.ts";
 export type { EitherDescriptor, EitherValue } from "./src/types/either_type.ts";
+// Type descriptors (issue 13), the text syntax: parseType, formatType, TypeSyntaxError, TYPE_TEXT_LIMITS.
+export * from "./src/types/type_text.ts";
