@@ -360,3 +360,22 @@ Deno.test("ProxyPool: close() with requests in flight: each rejects at once, not
     await plane.close();
   }
 });
+
+Deno.test("ProxyPool: a member proxy closed and started again on the same port is taken back", async () => {
+  const plane = await Plane.start(2);
+  try {
+    await using pool = new ProxyPool({ transport, members: plane.addresses, ...FAST });
+    for (let i = 0; i < 4; i++) await checkKey(pool, i);
+    const port = plane.addresses[0].port;
+    await plane.proxies[0].close();
+    for (let i = 0; i < 6; i++) await checkKey(pool, i);
+    assertEquals(pool.members[0].up, false);
+    const again = await plane.addProxy(port);
+    assertEquals(plane.addresses.at(-1)!.port, port);
+    await until(() => pool.members[0].up, 3_000, "the member back up");
+    for (let i = 0; i < 10; i++) await checkKey(pool, i);
+    assertEquals(again.stats.requests >= 5, true, `${again.stats.requests}`);
+  } finally {
+    await plane.close();
+  }
+});
