@@ -1,6 +1,8 @@
 /**
- * The gateway's JSON encoding of state values, and the parsing of keys
- * from query parameters and JSON bodies, per type name:
+ * The gateway's JSON encoding of state values, and the parsing of types and
+ * keys from query parameters and JSON bodies. The JSON form of every type
+ * is the one `src/types/json_form.ts` documents (its table is the gateway's
+ * contract); for the basic types:
  *
  * | type                         | JSON value                                                      |
  * |------------------------------|-----------------------------------------------------------------|
@@ -10,43 +12,42 @@
  * | `boolean`                    | `true` / `false`                                                |
  * | `string`, `char`             | a string                                                        |
  * | `bytes`                      | base64 (RFC 4648, with padding)                                 |
+ * | `tuple<…>`, `pojo<…>`, …     | arrays, objects, … (see `toJsonValue`)                          |
  * | Java `null`                  | `null`                                                          |
  * | list state                   | an array of the elements                                        |
  * | map state                    | an array of `[key, value]` pairs                                |
  *
- * Keys are read back the same way: from a query parameter, the text
- * (`long` and the integer types in decimal, `double`/`float` any JavaScript
- * number literal or `NaN`/`Infinity`/`-Infinity`, `boolean` `true`/`false`,
- * `bytes` base64 or base64url); from JSON, the value above, where a number
- * type also takes its text as a string and `long` also a safe-integer
- * number. A bad key throws {@linkcode BadParameterError} naming the
- * parameter.
+ * Types are given in the type syntax (`long`, `tuple<string,long>`,
+ * `pojo<id:long,name:string>`; see `parseType`). Keys are read back the
+ * same way: from a query parameter, the text for the basic types (`long`
+ * and the integer types in decimal, `double`/`float` any JavaScript number
+ * literal or `NaN`/`Infinity`/`-Infinity`, `boolean` `true`/`false`,
+ * `bytes` base64 or base64url) and for `decimal`, `biginteger`, the time
+ * types and `enum` (the name); for the structured types (`tuple`, `pojo`,
+ * `row`, `nullable`, `array`, `list`, `map`, `either`) the JSON value
+ * (`key=["acme",42]`). From JSON, the value above, where a number type also
+ * takes its text as a string and `long` also a safe-integer number. A bad
+ * key throws {@linkcode BadParameterError} naming the parameter and the
+ * path inside the key (`key[1]`, `queries[0].key.customer`).
  *
  * @module
  */
 
 import type { StateKind } from "../client/queryable_state_client.ts";
-import { isTypeName, TYPE_NAMES, type TypeName } from "../wire/type_serializers.ts";
+import { BASIC_TYPES } from "../types/basic_types.ts";
+import { fromJsonValue, type JsonValue, toJsonValue } from "../types/json_form.ts";
+import type { TypeDescriptor } from "../types/type_descriptor.ts";
+import { TypeValueError } from "../types/type_errors.ts";
+import { parseType, TypeSyntaxError } from "../types/type_text.ts";
+import {
+  isTypeName,
+  TYPE_NAMES,
+  type TypeName,
+  type TypeSerializer,
+} from "../wire/type_serializers.ts";
 import { BadParameterError } from "./gateway_errors.ts";
 
-/**
- * A JSON value, as `JSON.parse` gives and `JSON.stringify` takes.
- *
- * @example
- * ```ts
- * import type { JsonValue } from "@kvstate/queryable-state/http";
- *
- * const v: JsonValue = { value: ["9007199254740993", null] };
- * JSON.stringify(v); // => '{"value":["9007199254740993",null]}'
- * ```
- */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+export { type JsonValue, toJsonValue };
 
 const INT_RANGES: Readonly<Record<"int" | "short" | "byte", readonly [number, number]>> = {
   int: [-2147483648, 2147483647],
@@ -60,41 +61,17 @@ const DECIMAL = /^-?[0-9]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 /** The longest text shown of a bad value in an error message. */
 const SHOWN = 64;
-
-/**
- * The JSON form of one value of a basic type (see the module table).
- *
- * @example
- * ```ts
- * import { toJsonValue } from "@kvstate/queryable-state/http";
- *
- * toJsonValue("long", 9007199254740993n); // => "9007199254740993"
- * toJsonValue("double", NaN); // => "NaN"
- * toJsonValue("bytes", new Uint8Array([1, 2, 255])); // => "AQL/"
- * toJsonValue("string", null); // => null
- * ```
- *
- * @param type The type name.
- * @param value The value as the client decodes it (`bigint` for `long`,
- *   `Uint8Array` for `bytes`, ...), or `null`.
- * @returns The JSON value.
- */
-export function toJsonValue(type: TypeName, value: unknown): JsonValue {
-  if (value === null || value === undefined) return null;
-  switch (type) {
-    case "long":
-      return String(value);
-    case "double":
-    case "float": {
-      const n = value as number;
-      return Number.isFinite(n) ? n : String(n);
-    }
-    case "bytes":
-      return bytesToBase64(value as Uint8Array);
-    default:
-      return value as JsonValue;
-  }
-}
+/** The kinds whose key is given as JSON in a query parameter (the others as their text). */
+const STRUCTURED: ReadonlySet<string> = new Set([
+  "tuple",
+  "pojo",
+  "row",
+  "nullable",
+  "array",
+  "list",
+  "map",
+  "either",
+]);
 
 /**
  * The JSON form of a whole state value: the value itself for value state,
@@ -103,23 +80,26 @@ export function toJsonValue(type: TypeName, value: unknown): JsonValue {
  * @example
  * ```ts
  * import { stateToJson } from "@kvstate/queryable-state/http";
+ * import { types } from "@kvstate/queryable-state";
  *
  * stateToJson("value", "long", 42n); // => "42"
  * stateToJson("list", "double", [1.5, Infinity]); // => [1.5, "Infinity"]
  * stateToJson("map", "long", [["a", 1n], ["b", null]], "string"); // => [["a", "1"], ["b", null]]
+ * stateToJson("value", types.tuple(types.string, types.long), ["acme", 7n]); // => ["acme", "7"]
  * ```
  *
  * @param kind The state kind.
- * @param valueType The value type (the element type of a list, the value type of a map).
+ * @param valueType The value type (the element type of a list, the value
+ *   type of a map): a basic type name or a type descriptor.
  * @param value The decoded state as the client gives it.
  * @param mapKeyType The map key type (map state only).
  * @returns The JSON value.
  */
 export function stateToJson(
   kind: StateKind,
-  valueType: TypeName,
+  valueType: TypeName | TypeSerializer<unknown>,
   value: unknown,
-  mapKeyType?: TypeName,
+  mapKeyType?: TypeName | TypeSerializer<unknown>,
 ): JsonValue {
   if (value === null || value === undefined) return null;
   if (kind === "list") {
@@ -133,6 +113,49 @@ export function stateToJson(
     ]);
   }
   return toJsonValue(valueType, value);
+}
+
+/**
+ * Reads a type from a parameter, in the type syntax: a basic name
+ * (`long`), or a composite (`tuple<string,long>`,
+ * `pojo<id:long,name:string>`, `list<nullable<int>>`, …). The text is
+ * bounded by the parser's limits.
+ *
+ * @example
+ * ```ts
+ * import { parseTypeParam } from "@kvstate/queryable-state/http";
+ *
+ * parseTypeParam("tuple<string,long>", "keyType").kind; // => "tuple"
+ * try {
+ *   parseTypeParam("tuple<string,lon>", "keyType");
+ * } catch (e) {
+ *   (e as Error).message.startsWith("Bad parameter keyType:"); // => true
+ * }
+ * ```
+ *
+ * @param value The parameter's value.
+ * @param parameter The parameter's name, for the error.
+ * @returns The type's descriptor.
+ * @throws {BadParameterError} When it is missing or not a type (the message
+ *   names the position in the text).
+ */
+export function parseTypeParam(value: unknown, parameter: string): TypeDescriptor<unknown> {
+  if (value === undefined || value === null) {
+    throw new BadParameterError(
+      parameter,
+      `missing (a type: ${TYPE_NAMES.join(", ")}, or e.g. tuple<string,long>)`,
+    );
+  }
+  if (typeof value !== "string") {
+    throw new BadParameterError(parameter, `expected a type as text, got ${show(value)}`);
+  }
+  if (isTypeName(value)) return BASIC_TYPES[value];
+  try {
+    return parseType(value);
+  } catch (e) {
+    if (e instanceof TypeSyntaxError) throw new BadParameterError(parameter, e.message);
+    throw e;
+  }
 }
 
 /**
@@ -169,20 +192,40 @@ export function parseTypeName(value: unknown, parameter: string): TypeName {
  *
  * @example
  * ```ts
- * import { parseKeyParam } from "@kvstate/queryable-state/http";
+ * import { parseKeyParam, parseTypeParam } from "@kvstate/queryable-state/http";
  *
  * parseKeyParam("long", "9007199254740993", "key"); // => 9007199254740993n
  * parseKeyParam("int", "-7", "key"); // => -7
  * parseKeyParam("bytes", "AQL_", "key"); // => new Uint8Array([1, 2, 255])
+ * parseKeyParam(parseTypeParam("tuple<string,long>", "keyType"), '["acme",42]', "key"); // => ["acme", 42n]
  * ```
  *
- * @param type The key type.
+ * @param type The key type: a basic type name or a type descriptor.
  * @param text The parameter's text.
  * @param parameter The parameter's name, for the error.
  * @returns The key as the client takes it (`bigint` for `long`, ...).
- * @throws {BadParameterError} When the text is not a value of the type.
+ * @throws {BadParameterError} When the text is not a value of the type
+ *   (naming the path inside a structured key: `key[1]`).
  */
-export function parseKeyParam(type: TypeName, text: string, parameter: string): unknown {
+export function parseKeyParam(
+  type: TypeName | TypeDescriptor<unknown>,
+  text: string,
+  parameter: string,
+): unknown {
+  if (typeof type !== "string") {
+    if (isTypeName(type.kind)) return parseKeyParam(type.kind, text, parameter);
+    if (!STRUCTURED.has(type.kind)) return keyFromJson(type, text, parameter);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new BadParameterError(
+        parameter,
+        `expected JSON for ${type.text} (e.g. an array for a tuple), got ${show(text)}`,
+      );
+    }
+    return parseKeyJson(type, json, parameter);
+  }
   switch (type) {
     case "string":
       return text;
@@ -215,22 +258,33 @@ export function parseKeyParam(type: TypeName, text: string, parameter: string): 
  *
  * @example
  * ```ts
- * import { parseKeyJson } from "@kvstate/queryable-state/http";
+ * import { parseKeyJson, parseTypeParam } from "@kvstate/queryable-state/http";
  *
  * parseKeyJson("long", "9007199254740993", "queries[0].key"); // => 9007199254740993n
  * parseKeyJson("long", 42, "queries[0].key"); // => 42n
  * parseKeyJson("double", "NaN", "queries[0].key"); // => NaN
+ * parseKeyJson(parseTypeParam("tuple<string,long>", "keyType"), ["acme", "42"], "queries[0].key"); // => ["acme", 42n]
  * ```
  *
- * @param type The key type.
+ * @param type The key type: a basic type name or a type descriptor.
  * @param value The JSON value.
  * @param parameter The parameter's name, for the error.
  * @returns The key as the client takes it.
- * @throws {BadParameterError} When the value is not one of the type.
+ * @throws {BadParameterError} When the value is not one of the type
+ *   (naming the path inside a structured key: `queries[0].key[1]`).
  */
-export function parseKeyJson(type: TypeName, value: unknown, parameter: string): unknown {
+export function parseKeyJson(
+  type: TypeName | TypeDescriptor<unknown>,
+  value: unknown,
+  parameter: string,
+): unknown {
   if (value === undefined) throw new BadParameterError(parameter, "missing");
   if (value === null) throw new BadParameterError(parameter, "a key cannot be null");
+  if (typeof type !== "string") {
+    return isTypeName(type.kind)
+      ? parseKeyJson(type.kind, value, parameter)
+      : keyFromJson(type, value, parameter);
+  }
   switch (type) {
     case "string":
     case "char":
@@ -274,6 +328,16 @@ export function parseKeyJson(type: TypeName, value: unknown, parameter: string):
   return parseKeyParam(type, value, parameter);
 }
 
+/** A key of a non-basic type from its JSON form; a bad one names its path under `parameter`. */
+function keyFromJson(type: TypeDescriptor<unknown>, json: unknown, parameter: string): unknown {
+  try {
+    return fromJsonValue(type, json, parameter);
+  } catch (e) {
+    if (e instanceof TypeValueError) throw new BadParameterError(e.path, e.problem);
+    throw e;
+  }
+}
+
 function parseLong(text: string, parameter: string): bigint {
   if (!DECIMAL.test(text) || text.length > 40) {
     throw new BadParameterError(parameter, `expected a decimal long, got ${show(text)}`);
@@ -304,16 +368,6 @@ function parseFloating(text: string, parameter: string): number {
     throw new BadParameterError(parameter, `expected a number, got ${show(text)}`);
   }
   return n;
-}
-
-/** Base64 of the bytes (RFC 4648, with padding). */
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const step = 0x8000;
-  for (let i = 0; i < bytes.length; i += step) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + step));
-  }
-  return btoa(binary);
 }
 
 /** The bytes of base64 or base64url text, padding optional. */

@@ -48,4 +48,6 @@ export * from "./watch_route.ts";
 export * from "./explorer_page.ts";
 export * from "./metrics_route.ts";
 export type { StateKind } from "../client/queryable_state_client.ts";
-export type { TypeName } from "../wire/type_serializers.ts";
+export type { TypeName, TypeSerializer } from "../wire/type_serializers.ts";
+export type { TypeDescriptor, TypeKind } from "../types/type_descriptor.ts";
+export type { ByteReader, ByteWriter } from "../wire/bytes.ts";

@@ -100,9 +100,26 @@ const ENCODING = `JSON encoding of values (keys are read back the same way):
 | \`boolean\` | \`true\` / \`false\` |
 | \`string\`, \`char\` | a string |
 | \`bytes\` | base64 (RFC 4648, padded; base64url also read in keys) |
+| \`tuple<A,B>\` | an array of the fields |
+| \`pojo<name:T,…>\` | an object, keys in serialization order (by name), or \`null\` |
+| \`row<A,B>\` | \`{"kind": "+I", "fields": [...]}\` |
+| \`nullable<T>\` | the value of \`T\` or \`null\` |
+| \`enum<A,B>\` | the constant's name |
+| \`array<T>\`, \`list<T>\` | an array |
+| \`map<K,V>\` | an array of \`[key, value]\` pairs |
+| \`either<L,R>\` | \`{"left": ...}\` or \`{"right": ...}\` |
+| \`decimal\`, \`biginteger\` | a string (Java's \`toString()\`) |
+| \`date\`, \`timestamp\`, \`instant\`, \`localdate\`, \`localtime\`, \`localdatetime\` | an ISO-8601 string |
 | Java \`null\` | \`null\` |
 | list state | an array of the elements |
-| map state | an array of \`[key, value]\` pairs |`;
+| map state | an array of \`[key, value]\` pairs |
+
+Types are written in the type syntax: a basic name (\`long\`), or
+\`tuple<string,long>\`, \`pojo<id:long,name:string>\`, \`list<nullable<int>>\`, ...
+(URL-encoded in a query string). In a query parameter, a key of a structured type
+(tuple, pojo, row, nullable, array, list, map, either) is its JSON
+(\`key=["acme",42]\`); other keys are their text. A POJO key needs \`keyHash\`, its
+Java \`hashCode()\` (user code).`;
 
 const STATUSES = `Errors answer \`{"error": {"type", "javaClass", "message"}}\`
 (\`javaClass\` is Flink's exception class, \`null\` for the gateway's own errors;
@@ -188,9 +205,13 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonValue {
   const stateParameters: JsonValue[] = [
     { $ref: "#/components/parameters/jobId" },
     { $ref: "#/components/parameters/stateName" },
-    query("key", true, "The key, as text in the key type (a long in decimal, bytes in base64).", {
-      type: "string",
-    }),
+    query(
+      "key",
+      true,
+      "The key, as text in the key type (a long in decimal, bytes in base64), or as JSON for a " +
+        'structured type (`["acme",42]` for `tuple<string,long>`).',
+      { type: "string" },
+    ),
     query("keyType", true, "The key type.", ref("TypeName")),
     query(
       "valueType",
@@ -204,6 +225,12 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonValue {
       false,
       "The map key type: required for, and only for, map state.",
       ref("TypeName"),
+    ),
+    query(
+      "keyHash",
+      false,
+      "The key's Java hashCode(): required for a POJO key (user code); used as given for others.",
+      ref("KeyHash"),
     ),
   ];
 
@@ -365,8 +392,12 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonValue {
 
   const typeName: JsonValue = {
     type: "string",
-    enum: [...TYPE_NAMES],
-    description: "A type name (Flink's serializer of that Java type).",
+    minLength: 1,
+    description: "A type in the type syntax: a basic name (" + TYPE_NAMES.join(", ") +
+      "), or tuple<…>, pojo<name:type,…>, row<…>, nullable<T>, enum<A,B>, array<T>, list<T>, " +
+      "map<K,V>, either<L,R>, decimal, biginteger, date, timestamp, instant, localdate, " +
+      "localtime, localdatetime.",
+    examples: ["long", "tuple<string,long>", "pojo<id:long,name:string,tags:list<string>>"],
   };
   const errorFields: Record<string, JsonValue> = {
     type: { type: "string", description: "The error's class, e.g. `UnknownKeyOrNamespaceError`." },
@@ -396,10 +427,12 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonValue {
         JsonValue: {
           description: "A value in the JSON encoding of its type: " +
             "long as a decimal string; other numbers as numbers (NaN, Infinity, -Infinity as " +
-            "strings); boolean; string; bytes as base64; Java null as null; list state as an " +
-            "array; map state as an array of [key, value] pairs.",
-          type: ["string", "number", "boolean", "null", "array"],
+            "strings); boolean; string; bytes as base64; Java null as null; tuples, lists and " +
+            "arrays as arrays; POJOs as objects; rows as {kind, fields}; list state as an " +
+            "array; map state as an array of [key, value] pairs (see the description).",
+          type: ["string", "number", "boolean", "null", "array", "object"],
         },
+        KeyHash: { type: "integer", minimum: -2147483648, maximum: 2147483647 },
         Query: {
           type: "object",
           required: ["jobId", "stateName", "key", "keyType", "valueType"],
@@ -409,12 +442,13 @@ export function openApiDocument(options: OpenApiOptions = {}): JsonValue {
             key: {
               description: "The key in the JSON encoding of its type (a number type also " +
                 "takes its text; a long also a safe-integer number).",
-              type: ["string", "number", "boolean"],
+              type: ["string", "number", "boolean", "array", "object"],
             },
             keyType: ref("TypeName"),
             valueType: ref("TypeName"),
             stateKind: ref("StateKind"),
             mapKeyType: ref("TypeName"),
+            keyHash: ref("KeyHash"),
           },
         },
         BatchRequest: {

@@ -7,13 +7,15 @@
  */
 
 import type { StateKind } from "../client/queryable_state_client.ts";
-import type { TypeName } from "../wire/type_serializers.ts";
+import type { TypeDescriptor } from "../types/type_descriptor.ts";
+import { TypeValueError } from "../types/type_errors.ts";
+import type { TypeSerializer } from "../wire/type_serializers.ts";
 import { BadParameterError } from "./gateway_errors.ts";
 import {
   type JsonValue,
   parseKeyJson,
   parseKeyParam,
-  parseTypeName,
+  parseTypeParam,
   stateToJson,
 } from "./json_values.ts";
 
@@ -22,11 +24,12 @@ import {
  *
  * @example
  * ```ts
+ * import { types } from "@kvstate/queryable-state";
  * import type { StateQuerySpec } from "@kvstate/queryable-state/http";
  *
  * const q: StateQuerySpec = {
  *   jobId: "0102030405060708a1a2a3a4a5a6a7a8", stateName: "word-counts", key: "hello",
- *   keyType: "string", valueType: "long", stateKind: "value",
+ *   keyType: types.string, valueType: types.long, stateKind: "value",
  * };
  * q.stateKind; // => "value"
  * ```
@@ -39,13 +42,19 @@ export interface StateQuerySpec {
   /** The key, as the client takes it (`bigint` for `long`, ...). */
   readonly key: unknown;
   /** The key type. */
-  readonly keyType: TypeName;
+  readonly keyType: TypeDescriptor<unknown>;
   /** The value type (list: the element type; map: the map value type). */
-  readonly valueType: TypeName;
+  readonly valueType: TypeDescriptor<unknown>;
   /** The state kind (`"value"` when not given). */
   readonly stateKind: StateKind;
   /** The map key type (map state only). */
-  readonly mapKeyType?: TypeName;
+  readonly mapKeyType?: TypeDescriptor<unknown>;
+  /**
+   * The key's Java `hashCode()`, as given (`keyHash`): required for a POJO
+   * key (its `hashCode()` is user code); when given for another key, it is
+   * used instead of the computed one.
+   */
+  readonly keyHash?: number;
 }
 
 /**
@@ -99,12 +108,16 @@ type Fields = {
   readonly valueType: unknown;
   readonly stateKind: unknown;
   readonly mapKeyType: unknown;
+  readonly keyHash: unknown;
 };
 
 /**
  * Reads a query from the value route: the job and state from the path, the
- * rest from the query parameters `key`, `keyType`, `valueType`,
- * `stateKind` (optional, `value`), `mapKeyType` (map state only).
+ * rest from the query parameters `key`, `keyType`, `valueType` (types in
+ * the type syntax: `long`, `tuple<string,long>`, `pojo<id:long,name:string>`),
+ * `stateKind` (optional, `value`), `mapKeyType` (map state only) and
+ * `keyHash` (the key's Java `hashCode()`, an int32: required for a POJO
+ * key). A key of a structured type (tuple, pojo, row, …) is given as JSON.
  *
  * @example
  * ```ts
@@ -115,6 +128,11 @@ type Fields = {
  *   new URLSearchParams("key=7&keyType=long&valueType=long"),
  * );
  * q.key; // => 7n
+ * const t = queryFromParams(
+ *   "0102030405060708a1a2a3a4a5a6a7a8", "orders",
+ *   new URLSearchParams({ key: '["acme",1001]', keyType: "tuple<string,long>", valueType: "double" }),
+ * );
+ * t.key; // => ["acme", 1001n]
  * ```
  *
  * @param jobId The job id from the path.
@@ -135,16 +153,18 @@ export function queryFromParams(
     valueType: params.get("valueType") ?? undefined,
     stateKind: params.get("stateKind") ?? undefined,
     mapKeyType: params.get("mapKeyType") ?? undefined,
+    keyHash: params.get("keyHash") ?? undefined,
   }, "");
   const key = params.get("key");
   if (key === null) throw new BadParameterError("key", "missing");
-  return { ...spec, key: parseKeyParam(spec.keyType, key, "key") };
+  return withKey(spec, parseKeyParam(spec.keyType, key, "key"), "");
 }
 
 /**
  * Reads a query from an item of a batch body: an object with `jobId`,
- * `stateName`, `key`, `keyType`, `valueType`, and optionally `stateKind`
- * and `mapKeyType`. Errors name the parameter under `prefix`.
+ * `stateName`, `key` (its JSON form), `keyType`, `valueType`, and
+ * optionally `stateKind`, `mapKeyType` and `keyHash` (a number; required
+ * for a POJO key). Errors name the parameter under `prefix`.
  *
  * @example
  * ```ts
@@ -168,7 +188,7 @@ export function queryFromJson(item: unknown, prefix: string): StateQuerySpec {
   }
   const o = item as Record<string, unknown>;
   const spec = common(o as Fields, prefix);
-  return { ...spec, key: parseKeyJson(spec.keyType, o.key, prefix + "key") };
+  return withKey(spec, parseKeyJson(spec.keyType, o.key, prefix + "key"), prefix);
 }
 
 /**
@@ -191,7 +211,7 @@ export async function runStateQuery(
   options: StateQueryRunOptions,
 ): Promise<JsonValue> {
   const query = {
-    keyType: spec.keyType,
+    keyType: spec.keyHash === undefined ? spec.keyType : withHash(spec.keyType, spec.keyHash),
     valueType: spec.valueType,
     stateKind: spec.stateKind,
     mapKeyType: spec.mapKeyType,
@@ -216,6 +236,43 @@ type LooseGet = (
   query: Record<string, unknown>,
 ) => Promise<unknown>;
 
+/** The key's serializer with a given hash code (a POJO key's, given by the caller). */
+function withHash(type: TypeSerializer<unknown>, hash: number): TypeSerializer<unknown> {
+  return {
+    name: type.name,
+    serialize: (v, out) => type.serialize(v, out),
+    deserialize: (input) => type.deserialize(input),
+    hashCode: () => hash,
+  };
+}
+
+/** The spec with its key; a key whose hash cannot be computed needs `keyHash`. */
+function withKey(spec: Omit<StateQuerySpec, "key">, key: unknown, prefix: string): StateQuerySpec {
+  if (spec.keyHash === undefined && spec.keyType.kind !== spec.keyType.text) {
+    // A composite key: its hash may need user code (a POJO, or one inside a tuple).
+    try {
+      spec.keyType.hashCode(key);
+    } catch (e) {
+      if (!(e instanceof TypeValueError)) throw e;
+      throw new BadParameterError(
+        prefix + "keyHash",
+        `missing: the key's Java hashCode() cannot be computed here (${e.message}); ` +
+          "pass it as keyHash (an int32)",
+      );
+    }
+  }
+  return { ...spec, key };
+}
+
+function keyHashOf(value: unknown, parameter: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^-?[0-9]{1,11}$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+    throw new BadParameterError(parameter, "expected an int32 (the key's Java hashCode())");
+  }
+  return n;
+}
+
 function common(f: Fields, prefix: string): Omit<StateQuerySpec, "key"> {
   if (typeof f.jobId !== "string" || !JOB_ID.test(f.jobId)) {
     throw new BadParameterError(prefix + "jobId", "expected 32 hex characters");
@@ -223,15 +280,30 @@ function common(f: Fields, prefix: string): Omit<StateQuerySpec, "key"> {
   if (typeof f.stateName !== "string" || f.stateName === "") {
     throw new BadParameterError(prefix + "stateName", "expected a non-empty string");
   }
-  const keyType = parseTypeName(f.keyType, prefix + "keyType");
-  const valueType = parseTypeName(f.valueType, prefix + "valueType");
+  const keyType = parseTypeParam(f.keyType, prefix + "keyType");
+  const valueType = parseTypeParam(f.valueType, prefix + "valueType");
+  const keyHash = keyHashOf(f.keyHash, prefix + "keyHash");
+  if (keyHash === undefined && keyType.kind === "pojo") {
+    throw new BadParameterError(
+      prefix + "keyHash",
+      "missing: a POJO key's Java hashCode() is user code; pass it as keyHash (an int32)",
+    );
+  }
   const stateKind = f.stateKind ?? "value";
   if (!STATE_KINDS.includes(stateKind as StateKind)) {
     throw new BadParameterError(prefix + "stateKind", "expected value, list or map");
   }
   if (stateKind === "map") {
-    const mapKeyType = parseTypeName(f.mapKeyType, prefix + "mapKeyType");
-    return { jobId: f.jobId, stateName: f.stateName, keyType, valueType, stateKind, mapKeyType };
+    const mapKeyType = parseTypeParam(f.mapKeyType, prefix + "mapKeyType");
+    return {
+      jobId: f.jobId,
+      stateName: f.stateName,
+      keyType,
+      valueType,
+      stateKind,
+      mapKeyType,
+      keyHash,
+    };
   }
   if (f.mapKeyType !== undefined) {
     throw new BadParameterError(prefix + "mapKeyType", "only for stateKind map");
@@ -242,5 +314,6 @@ function common(f: Fields, prefix: string): Omit<StateQuerySpec, "key"> {
     keyType,
     valueType,
     stateKind: stateKind as StateKind,
+    keyHash,
   };
 }

@@ -43,7 +43,6 @@
 import { UnknownKeyOrNamespaceError } from "../wire/errors.ts";
 import { serializeKeyAndNamespace } from "../wire/key_and_namespace.ts";
 import { decodeListContent, decodeMapContent, decodeValueContent } from "../wire/state_content.ts";
-import { serializerFor, type TypeName, type TypeSerializer } from "../wire/type_serializers.ts";
 import { DEFAULT_MAX_ERROR_TEXT, errorAnswer } from "./error_body.ts";
 import { BadParameterError, GatewayError } from "./gateway_errors.ts";
 import { type JsonValue, stateToJson } from "./json_values.ts";
@@ -376,9 +375,8 @@ function watchStream(
   const encoder = new TextEncoder();
   const abort = new AbortController();
   const bytesOf = client.getKvStateBytesIfPresent;
-  const keySerializer = serializerFor(spec.keyType) as TypeSerializer<unknown>;
-  const keyHashCode = keySerializer.hashCode(spec.key);
-  const serializedKey = serializeKeyAndNamespace(spec.key, keySerializer);
+  const keyHashCode = spec.keyHash ?? spec.keyType.hashCode(spec.key);
+  const serializedKey = serializeKeyAndNamespace(spec.key, spec.keyType);
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -430,13 +428,12 @@ function watchStream(
   };
 
   const decode = (content: Uint8Array): JsonValue => {
-    const valueSerializer = serializerFor(spec.valueType) as TypeSerializer<unknown>;
+    const valueSerializer = spec.valueType;
     let state: unknown;
     if (spec.stateKind === "list") {
       state = decodeListContent(valueSerializer, content);
     } else if (spec.stateKind === "map") {
-      const mk = serializerFor(spec.mapKeyType as TypeName) as TypeSerializer<unknown>;
-      state = decodeMapContent(mk, valueSerializer, content);
+      state = decodeMapContent(spec.mapKeyType!, valueSerializer, content);
     } else {
       state = decodeValueContent(valueSerializer, content);
     }

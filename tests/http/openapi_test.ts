@@ -505,6 +505,7 @@ Deno.test("openapi: the watch route's stream and its events value and failure ar
         "valueType",
         "stateKind",
         "mapKeyType",
+        "keyHash",
         "intervalMs",
       ],
     );

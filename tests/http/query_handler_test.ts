@@ -233,6 +233,7 @@ Deno.test("GET /openapi.json is an OpenAPI 3.1 document of the routes", async ()
     "valueType",
     "stateKind",
     "mapKeyType",
+    "keyHash",
   ]);
   assert(r.body.components.schemas.ErrorBody !== undefined);
 });
