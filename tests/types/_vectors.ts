@@ -198,8 +198,9 @@ const LEAVES: Readonly<Record<string, string>> = {
 
 /**
  * A manifest `type` as our descriptor. `valueState` gives its inner type;
- * `listState` / `mapState` (state content, not one serializer), `tuple0`,
- * `generic` (Kryo) throw.
+ * `listState` / `mapState` (state content, not one serializer) and
+ * `generic` (Kryo) throw. A row is the 1.19 format: for a vector with
+ * `legacyMode`, use {@linkcode descriptorOfVector}.
  */
 export function descriptorOfManifestType(type: unknown): AnyDescriptor {
   const t = type as ManifestType;
@@ -224,6 +225,8 @@ export function descriptorOfManifestType(type: unknown): AnyDescriptor {
     }
     case "tuple":
       return builder("tuple")(...(t.fields as unknown[]).map(sub));
+    case "tuple0":
+      return builder("tuple")();
     case "pojo": {
       const fields: Record<string, AnyDescriptor> = {};
       for (const f of t.fields as { name: string; type: unknown }[]) fields[f.name] = sub(f.type);
@@ -249,6 +252,18 @@ export function descriptorOfManifestType(type: unknown): AnyDescriptor {
     default:
       throw new Error(`no descriptor for manifest type kind ${JSON.stringify(t.kind)}`);
   }
+}
+
+/**
+ * The descriptor of a vector's bytes: its type's, with the legacy row
+ * format when the vector says `legacyMode`, and the element / inner type
+ * of state content is left to the caller (throws as above).
+ */
+export function descriptorOfVector(v: TypeVector): AnyDescriptor {
+  if (v.entry.legacyMode === true && v.type.kind === "row") {
+    return builder("rowLegacy")(...(v.type.fields as unknown[]).map(descriptorOfManifestType));
+  }
+  return descriptorOfManifestType(v.type);
 }
 
 // ---------------------------------------------------------------------------
