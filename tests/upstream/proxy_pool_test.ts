@@ -379,3 +379,38 @@ Deno.test("ProxyPool: a member proxy closed and started again on the same port i
     await plane.close();
   }
 });
+
+Deno.test("ProxyPool: failover stays within the request's deadline: three silent members, attempts of 100 ms, a deadline of 250 ms", async () => {
+  const silent = [new SilentMember(), new SilentMember(), new SilentMember()];
+  try {
+    await using pool = new ProxyPool({
+      transport,
+      members: silent.map((s) => s.address),
+      attemptTimeoutMs: 100,
+      requestTimeoutMs: 250,
+      ...FAST,
+      backoffInitialMs: 60_000,
+      backoffMaxMs: 60_000,
+    });
+    for (const forward of [false, true]) {
+      const started = performance.now();
+      const err = forward
+        ? await new Promise<unknown>((resolve) =>
+          pool.forward(
+            encodeKvStateRequest(0n, requestFor("k1")).subarray(20),
+            (_f, e) => resolve(e),
+            undefined,
+          )
+        )
+        : await pool.request(requestFor("k1")).then(() => undefined, (e) => e);
+      const took = performance.now() - started;
+      assertInstanceOf(err, DeadlineExceededError);
+      assert(took >= 240 && took < 1_500, `took ${took} ms`);
+    }
+    // The first two attempts were cut short and took their members out; the last ran out of time.
+    assertEquals(pool.members.map((m) => m.requests), [2, 2, 2]);
+    assertEquals(pool.failovers, 4);
+  } finally {
+    for (const s of silent) await s.close();
+  }
+});
