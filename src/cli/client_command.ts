@@ -7,45 +7,73 @@
  */
 
 import { QueryableStateClient } from "../client/queryable_state_client.ts";
+import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { QueryableStateError } from "../wire/errors.ts";
-import { serializerFor, type TypeSerializer } from "../wire/type_serializers.ts";
+import type { TypeSerializer } from "../wire/type_serializers.ts";
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
-import { type CliType, cliType, show, toTyped } from "./typed_values.ts";
+import { cliTypeOf, showState, typedValue } from "./typed_values.ts";
 import { diallingTransport } from "./tls_flags.ts";
 import { terminalText } from "./terminal_text.ts";
 
-/** The serializer of a command-line type, for values typed at run time. */
-function anySerializer(t: CliType): TypeSerializer<unknown> {
-  return serializerFor(t) as TypeSerializer<unknown>;
+/** The key's serializer with the hash code given by `--key-hash` (a POJO key's). */
+function withHash(type: TypeDescriptor<unknown>, hash: number): TypeSerializer<unknown> {
+  return {
+    name: type.name,
+    serialize: (v, out) => type.serialize(v, out),
+    deserialize: (input) => type.deserialize(input),
+    hashCode: () => hash,
+  };
+}
+
+/** `--key-hash`: an int32, or `undefined` when not given. */
+function keyHashOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\s*-?\d{1,11}\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) {
+    throw new CliUsageError(
+      `--key-hash: expected an int32 (the key's Java hashCode()), got ${JSON.stringify(text)}`,
+    );
+  }
+  return n;
 }
 
 /**
  * Queries one key and prints the value (exit 0), or the error's Java class
- * and message on stderr (exit 1).
+ * and message on stderr (exit 1). Types are in the type syntax
+ * (`--key-type tuple<string,long>`); a structured key is JSON
+ * (`--key '["acme",1001]'`); a POJO key needs `--key-hash`.
  *
  * @param flags The resolved flags.
  * @returns The exit code.
- * @throws {CliUsageError} On flags that do not fit.
+ * @throws {CliUsageError} On flags that do not fit (a bad type names the
+ *   position in its text; a bad key the path inside it).
  */
 export async function clientCommand(flags: ResolvedFlags): Promise<number> {
   let query;
   try {
-    const keyType = cliType(flags.requiredString("key-type"), "--key-type");
-    const valueType = cliType(flags.requiredString("value-type"), "--value-type");
+    const keyType = cliTypeOf(flags.requiredString("key-type"), "--key-type");
+    const valueType = cliTypeOf(flags.requiredString("value-type"), "--value-type");
     const stateKind = flags.requiredString("state-kind");
     if (stateKind !== "value" && stateKind !== "list" && stateKind !== "map") {
       throw new CliUsageError("--state-kind: expected value, list or map");
+    }
+    const keyHash = keyHashOf(flags.string("key-hash"));
+    if (keyHash === undefined && keyType.kind === "pojo") {
+      throw new CliUsageError(
+        "--key-hash: required for a pojo key (a POJO's Java hashCode() is user code)",
+      );
     }
     query = {
       proxy: flags.requiredString("proxy"),
       job: flags.requiredString("job"),
       state: flags.requiredString("state"),
-      key: toTyped(keyType, flags.requiredString("key"), "--key"),
+      key: typedValue(keyType, flags.requiredString("key"), "--key", true),
       keyType,
+      keySerializer: keyHash === undefined ? keyType : withHash(keyType, keyHash),
       valueType,
       stateKind,
       mapKeyType: stateKind === "map"
-        ? cliType(flags.requiredString("map-key-type"), "--map-key-type")
+        ? cliTypeOf(flags.requiredString("map-key-type"), "--map-key-type")
         : undefined,
       timeoutMs: flags.integer("timeout-ms"),
     } as const;
@@ -56,28 +84,28 @@ export async function clientCommand(flags: ResolvedFlags): Promise<number> {
   const { transport } = await diallingTransport(flags);
   await using client = new QueryableStateClient({ transport, proxy: query.proxy });
   try {
-    const common = { keyType: anySerializer(query.keyType), timeoutMs: query.timeoutMs };
+    const common = { keyType: query.keySerializer, timeoutMs: query.timeoutMs };
     let value: unknown;
     if (query.stateKind === "list") {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        valueType: anySerializer(query.valueType),
+        valueType: query.valueType,
         stateKind: "list",
       });
     } else if (query.stateKind === "map") {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        mapKeyType: anySerializer(query.mapKeyType!),
-        valueType: anySerializer(query.valueType),
+        mapKeyType: query.mapKeyType!,
+        valueType: query.valueType,
         stateKind: "map",
       });
     } else {
       value = await client.getKvState(query.job, query.state, query.key, {
         ...common,
-        valueType: anySerializer(query.valueType),
+        valueType: query.valueType,
       });
     }
-    console.log(terminalText(show(value)));
+    console.log(terminalText(showState(query.stateKind, query.valueType, value, query.mapKeyType)));
     return 0;
   } catch (e) {
     // The text comes from the proxy (or a state server behind it): no control sequences.

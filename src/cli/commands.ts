@@ -297,7 +297,7 @@ export const SERVER_COMMAND: CommandSpec = {
 export const CLIENT_COMMAND: CommandSpec = {
   name: "client",
   summary: "queries one key through a client proxy (ours or Flink's) and prints the value",
-  synopsis: "--proxy HOST:PORT --job HEX --state NAME --key-type T --key K " +
+  synopsis: "--proxy HOST:PORT --job HEX --state NAME --key-type T --key K [--key-hash N] " +
     "--value-type T [--state-kind value|list|map] [--map-key-type T] [--timeout-ms N] " +
     "[--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] [--config FILE]",
   flags: [
@@ -327,21 +327,33 @@ export const CLIENT_COMMAND: CommandSpec = {
       kind: "string",
       placeholder: "T",
       required: true,
-      description: "the key type: string, int, long, double, boolean, bytes (hex)",
+      description: "the key type, in the type syntax: string, int, long, double, boolean, " +
+        "bytes (hex), float, short, byte, char, decimal, biginteger, date, timestamp, instant, " +
+        "localdate, localtime, localdatetime, or tuple<T,…>, pojo<name:T,…>, row<T,…>, " +
+        "nullable<T>, enum<A,…>, array<T>, list<T>, map<K,V>, either<L,R>",
     },
     {
       name: "key",
       kind: "string",
       placeholder: "K",
       required: true,
-      description: "the key",
+      description: "the key: its text, or JSON for a tuple, pojo, row, nullable, array, list, " +
+        "map or either key (--key '[\"acme\",1001]')",
+    },
+    {
+      name: "key-hash",
+      kind: "string",
+      placeholder: "N",
+      defaultText: "computed (required for a pojo key)",
+      description: "the key's Java hashCode(), an int32: a POJO's is user code (--key-hash=-5 " +
+        "for a negative one)",
     },
     {
       name: "value-type",
       kind: "string",
       placeholder: "T",
       required: true,
-      description: "the value (element) type",
+      description: "the value (element) type, in the type syntax (as --key-type)",
     },
     {
       name: "state-kind",
@@ -355,7 +367,7 @@ export const CLIENT_COMMAND: CommandSpec = {
       kind: "string",
       placeholder: "T",
       defaultText: "none (required with --state-kind map)",
-      description: "the map key type",
+      description: "the map key type, in the type syntax",
     },
     {
       name: "timeout-ms",
@@ -368,8 +380,10 @@ export const CLIENT_COMMAND: CommandSpec = {
     ...COMMON_FLAGS,
   ],
   notes: [
-    "Prints the value as JSON (longs as digits, bytes as hex); on a failure, the Java class and " +
-    "message on stderr and exit code 1.",
+    "Prints the value as JSON (longs as digits, bytes as hex); a value of another type than " +
+    "string, int, long, double, boolean or bytes prints in the HTTP gateway's JSON form (a " +
+    "tuple as an array, a POJO as an object, longs in them as strings, bytes as base64). On a " +
+    "failure, the Java class and message on stderr and exit code 1.",
   ],
 };
 
@@ -404,7 +418,7 @@ export const GATEWAY_COMMAND: CommandSpec = {
   notes: [
     "Prints `http listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
     "Routes: GET /v1/jobs/{jobId}/states/{stateName}?key=K&keyType=T&valueType=T" +
-    "[&stateKind=value|list|map][&mapKeyType=T], POST /v1/query, GET /healthz, " +
+    "[&stateKind=value|list|map][&mapKeyType=T][&keyHash=N], POST /v1/query, GET /healthz, " +
     "GET /readyz (200 while the proxy accepts connections), GET /openapi.json, " +
     "GET /metrics (Prometheus text format).",
   ],

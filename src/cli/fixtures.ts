@@ -6,8 +6,20 @@
  * { "jobId": "0102030405060708a1a2a3a4a5a6a7a8",
  *   "states": [ { "name": "word-counts", "kvStateId": "2122232425262728313233343536373a",
  *                 "keyType": "string", "valueType": "long", "stateKind": "value", "numKeyGroups": 128,
- *                 "entries": [ ["hello", 42], ["world", "9007199254740993"] ] } ] }
+ *                 "entries": [ ["hello", 42], ["world", "9007199254740993"] ] },
+ *               { "name": "orders", "keyType": "tuple<string,long>",
+ *                 "valueType": "pojo<amount:double,orderId:long,tags:list<string>>",
+ *                 "entries": [ [["acme", 1001], {"amount": 99.5, "orderId": "1001", "tags": ["new"]}] ] } ] }
  * ```
+ *
+ * `keyType`, `valueType` and `mapKeyType` are in the type syntax (see
+ * `parseType`). Values of string, int, long, double, boolean and bytes keep
+ * their classic forms (a long as a number or a decimal string, bytes as
+ * hex); values of every other type are in the HTTP gateway's JSON form
+ * (`src/types/json_form.ts`: a tuple as an array, a POJO as an object with
+ * every field, a long inside as a decimal string or a safe-integer number,
+ * bytes inside as base64). Keys are held by their bytes: a POJO key needs
+ * no hash code here.
  *
  * @module
  */
@@ -23,10 +35,9 @@ import {
   type KvStateRegistry,
   type NetAddress,
   type QueryableState,
-  serializerFor,
-  type TypeSerializer,
 } from "../../mod.ts";
-import { type CliType, cliType, toTyped } from "./typed_values.ts";
+import type { TypeDescriptor } from "../types/type_descriptor.ts";
+import { cliTypeOf, typedValue } from "./typed_values.ts";
 
 /** One state of a fixture file, validated. */
 export interface FixtureState {
@@ -36,12 +47,12 @@ export interface FixtureState {
   readonly kvStateId: KvStateId;
   /** The number of key groups. */
   readonly numKeyGroups: number;
-  /** The key type. */
-  readonly keyType: CliType;
-  /** The value (element) type. */
-  readonly valueType: CliType;
-  /** The map key type, for map state. */
-  readonly mapKeyType?: CliType;
+  /** The key type's text (in the type syntax, as the descriptor prints it). */
+  readonly keyType: string;
+  /** The value (element) type's text. */
+  readonly valueType: string;
+  /** The map key type's text, for map state. */
+  readonly mapKeyType?: string;
   /** The kind of state. */
   readonly stateKind: "value" | "list" | "map";
   /** The state, filled. */
@@ -54,10 +65,6 @@ export interface Fixtures {
   readonly jobId: JobId;
   /** The states. */
   readonly states: FixtureState[];
-}
-
-function ser(t: CliType): TypeSerializer<unknown> {
-  return serializerFor(t) as TypeSerializer<unknown>;
 }
 
 /**
@@ -110,48 +117,48 @@ export function parseFixtures(doc: unknown): Fixtures {
         `${f}.stateKind: expected value, list or map, got ${JSON.stringify(stateKind)}`,
       );
     }
-    const keyType = cliType(s.keyType, `${f}.keyType`);
-    const valueType = cliType(s.valueType, `${f}.valueType`);
-    const mapKeyType = stateKind === "map" ? cliType(s.mapKeyType, `${f}.mapKeyType`) : undefined;
+    const keyType: TypeDescriptor<unknown> = cliTypeOf(s.keyType, `${f}.keyType`);
+    const valueType: TypeDescriptor<unknown> = cliTypeOf(s.valueType, `${f}.valueType`);
+    const mapKeyType = stateKind === "map" ? cliTypeOf(s.mapKeyType, `${f}.mapKeyType`) : undefined;
     if (!Array.isArray(s.entries)) throw new Error(`${f}.entries: expected an array`);
     let state: QueryableState;
     if (stateKind === "value") {
-      const v = new InMemoryValueState(ser(keyType), ser(valueType));
+      const v = new InMemoryValueState(keyType, valueType);
       s.entries.forEach((e: unknown, j: number) => {
         const ef = `${f}.entries[${j}]`;
         if (!Array.isArray(e) || e.length !== 2) throw new Error(`${ef}: expected [key, value]`);
-        v.set(toTyped(keyType, e[0], `${ef}[0]`), toTyped(valueType, e[1], `${ef}[1]`));
+        v.set(typedValue(keyType, e[0], `${ef}[0]`), typedValue(valueType, e[1], `${ef}[1]`));
       });
       state = v;
     } else if (stateKind === "list") {
-      const l = new InMemoryListState(ser(keyType), ser(valueType));
+      const l = new InMemoryListState(keyType, valueType);
       s.entries.forEach((e: unknown, j: number) => {
         const ef = `${f}.entries[${j}]`;
         if (!Array.isArray(e) || e.length !== 2 || !Array.isArray(e[1])) {
           throw new Error(`${ef}: expected [key, [element, ...]]`);
         }
         l.set(
-          toTyped(keyType, e[0], `${ef}[0]`),
-          e[1].map((x: unknown, k: number) => toTyped(valueType, x, `${ef}[1][${k}]`)),
+          typedValue(keyType, e[0], `${ef}[0]`),
+          e[1].map((x: unknown, k: number) => typedValue(valueType, x, `${ef}[1][${k}]`)),
         );
       });
       state = l;
     } else {
-      const m = new InMemoryMapState(ser(keyType), ser(mapKeyType!), ser(valueType));
+      const m = new InMemoryMapState(keyType, mapKeyType!, valueType);
       s.entries.forEach((e: unknown, j: number) => {
         const ef = `${f}.entries[${j}]`;
         if (!Array.isArray(e) || e.length !== 2 || !Array.isArray(e[1])) {
           throw new Error(`${ef}: expected [key, [[mapKey, mapValue], ...]]`);
         }
         m.set(
-          toTyped(keyType, e[0], `${ef}[0]`),
+          typedValue(keyType, e[0], `${ef}[0]`),
           e[1].map((p: unknown, k: number): [unknown, unknown] => {
             if (!Array.isArray(p) || p.length !== 2) {
               throw new Error(`${ef}[1][${k}]: expected [mapKey, mapValue]`);
             }
             return [
-              toTyped(mapKeyType!, p[0], `${ef}[1][${k}][0]`),
-              p[1] === null ? null : toTyped(valueType, p[1], `${ef}[1][${k}][1]`),
+              typedValue(mapKeyType!, p[0], `${ef}[1][${k}][0]`),
+              p[1] === null ? null : typedValue(valueType, p[1], `${ef}[1][${k}][1]`),
             ];
           }),
         );
@@ -162,9 +169,9 @@ export function parseFixtures(doc: unknown): Fixtures {
       name: s.name,
       kvStateId,
       numKeyGroups,
-      keyType,
-      valueType,
-      mapKeyType,
+      keyType: keyType.text,
+      valueType: valueType.text,
+      mapKeyType: mapKeyType?.text,
       stateKind,
       state,
     };
@@ -233,6 +240,29 @@ export const DEMO_FIXTURES: unknown = {
       stateKind: "map",
       numKeyGroups: 128,
       entries: [[7, [["volume", 0.8], ["speed", 1.25], ["theme", null]]]],
+    },
+    {
+      name: "orders",
+      kvStateId: "4142434445464748515253545556575a",
+      keyType: "tuple<string,long>",
+      valueType:
+        "pojo<amount:double,customer:pojo<age:int,name:string>,orderId:long,tags:list<string>>",
+      numKeyGroups: 128,
+      entries: [
+        [["acme", 1001], {
+          amount: 99.5,
+          customer: { age: 42, name: "Ada" },
+          orderId: "1001",
+          tags: ["new", "priority"],
+        }],
+        [["acme", 1002], {
+          amount: 12.25,
+          customer: { age: 36, name: "Grace" },
+          orderId: "1002",
+          tags: [],
+        }],
+        [["globex", 7], { amount: 1500, customer: null, orderId: "7", tags: ["bulk"] }],
+      ],
     },
   ],
 };

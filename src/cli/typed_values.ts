@@ -2,9 +2,24 @@
  * Typed values from text or JSON, pure: the key and value types the client
  * command and the fixture files accept, and how values print.
  *
+ * Types are given in the type syntax (`long`, `tuple<string,long>`,
+ * `pojo<amount:double,customer:pojo<age:int,name:string>>`; see
+ * `parseType`). Values of the six classic CLI types (string, int, long,
+ * double, boolean, bytes) keep their forms (a long as digits, bytes as
+ * hex); every other type is in the HTTP gateway's JSON form
+ * (`src/types/json_form.ts`: a tuple as an array, a POJO as an object, a
+ * long inside them as a decimal string, bytes inside them as base64). On
+ * the command line, a key of a structured type (tuple, pojo, row,
+ * nullable, array, list, map, either) is JSON (`--key '["acme",1001]'`);
+ * any other key is its text.
+ *
  * @module
  */
 
+import { fromJsonValue, toJsonValue } from "../types/json_form.ts";
+import type { TypeDescriptor } from "../types/type_descriptor.ts";
+import { TypeValueError } from "../types/type_errors.ts";
+import { parseType, TypeSyntaxError } from "../types/type_text.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
 import type { TypeName } from "../wire/type_serializers.ts";
 
@@ -98,4 +113,109 @@ export function show(v: unknown): string {
     return x;
   });
   return json.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1");
+}
+
+/** The kinds whose value is JSON on the command line (the others are their text). */
+const STRUCTURED: ReadonlySet<string> = new Set([
+  "tuple",
+  "pojo",
+  "row",
+  "nullable",
+  "array",
+  "list",
+  "map",
+  "either",
+]);
+
+/** Whether a descriptor is one of the classic {@linkcode CLI_TYPES} (their own value forms). */
+function classic(d: TypeDescriptor<unknown>): d is TypeDescriptor<unknown> & { kind: CliType } {
+  return (CLI_TYPES as readonly string[]).includes(d.kind) && d.kind === d.text;
+}
+
+/**
+ * Reads a type in the type syntax.
+ *
+ * @param text The type's text.
+ * @param field Where it came from, for the error.
+ * @returns The descriptor.
+ * @throws {Error} `field: …` naming the position in the text.
+ */
+export function cliTypeOf(text: unknown, field: string): TypeDescriptor<unknown> {
+  if (typeof text !== "string") {
+    throw new Error(
+      `${field}: expected a type (e.g. long, tuple<string,long>), got ${JSON.stringify(text)}`,
+    );
+  }
+  try {
+    return parseType(text);
+  } catch (e) {
+    if (e instanceof TypeSyntaxError) throw new Error(`${field}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A value of a type from JSON (a fixture file) or from the command line's
+ * text (`fromText`: a structured type's text is parsed as JSON first).
+ *
+ * @param type The descriptor.
+ * @param v The JSON value, or the text.
+ * @param field Where it came from: the root of the path in errors.
+ * @param fromText Whether `v` is command-line text.
+ * @returns The value for the serializer.
+ * @throws {Error} Naming the path (`states[0].entries[1][0][1]`, `--key[1]`).
+ */
+export function typedValue(
+  type: TypeDescriptor<unknown>,
+  v: unknown,
+  field: string,
+  fromText = false,
+): unknown {
+  if (classic(type)) return toTyped(type.kind, v, field);
+  let json = v;
+  if (fromText && STRUCTURED.has(type.kind)) {
+    try {
+      json = JSON.parse(v as string);
+    } catch {
+      throw new Error(`${field}: expected JSON for ${type.text}, got ${JSON.stringify(v)}`);
+    }
+  }
+  try {
+    return fromJsonValue(type, json, field);
+  } catch (e) {
+    if (e instanceof TypeValueError) throw new Error(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Renders a decoded state: with only classic types, as {@linkcode show}
+ * does; otherwise in the gateway's JSON form.
+ *
+ * @param kind The state kind.
+ * @param valueType The value (element) type.
+ * @param value The decoded state.
+ * @param mapKeyType The map key type (map state).
+ * @returns The text.
+ */
+export function showState(
+  kind: "value" | "list" | "map",
+  valueType: TypeDescriptor<unknown>,
+  value: unknown,
+  mapKeyType?: TypeDescriptor<unknown>,
+): string {
+  if (classic(valueType) && (mapKeyType === undefined || classic(mapKeyType))) return show(value);
+  if (value === null || value === undefined) return "null";
+  if (kind === "list") {
+    return JSON.stringify((value as unknown[]).map((x) => toJsonValue(valueType, x)));
+  }
+  if (kind === "map") {
+    return JSON.stringify(
+      (value as Array<[unknown, unknown]>).map(([k, x]) => [
+        toJsonValue(mapKeyType!, k),
+        toJsonValue(valueType, x),
+      ]),
+    );
+  }
+  return JSON.stringify(toJsonValue(valueType, value));
 }
