@@ -233,7 +233,7 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
   const list: readonly PojoField[] = Object.freeze(
     names.map((name) => Object.freeze({ name, type: fields[name] as TypeDescriptor<unknown> })),
   );
-  const types = list.map((f) => f.type);
+  const fieldTypes = list.map((f) => f.type);
   const n = names.length;
   const nameSet = new Set(names);
   const text = `pojo<${list.map((f) => `${f.name}:${f.type.text}`).join(",")}>`;
@@ -289,7 +289,7 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
         }
         out.writeUint8(0);
         try {
-          types[i].serialize(v, out);
+          fieldTypes[i].serialize(v, out);
         } catch (e) {
           throw errorUnder(e, `.${names[i]}`);
         }
@@ -328,7 +328,7 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
         let v: unknown = null;
         try {
           need(input, 1, "the field's null marker");
-          if (input.readUint8() === 0) v = types[i].deserialize(input);
+          if (input.readUint8() === 0) v = fieldTypes[i].deserialize(input);
         } catch (e) {
           throw errorUnder(e, `.${name}`);
         }

@@ -10,7 +10,16 @@ import { checkParts, describeValue, hashOrZero, need } from "./composite_helpers
 import type { TypeDescriptor } from "./type_descriptor.ts";
 import { errorUnder, TypeValueError } from "./type_errors.ts";
 
-/** The most fields a Flink tuple has (`Tuple25`). */
+/**
+ * The most fields a Flink tuple has (`Tuple25`).
+ *
+ * @example
+ * ```ts
+ * import { MAX_TUPLE_ARITY } from "@kvstate/queryable-state";
+ *
+ * MAX_TUPLE_ARITY; // => 25
+ * ```
+ */
 export const MAX_TUPLE_ARITY = 25;
 
 /** The one byte `Tuple0Serializer` writes (and skips when reading). */
