@@ -57,7 +57,7 @@ export interface RowDescriptor<T> extends TypeDescriptor<T> {
 
 /** `RowUtils.deepHashCodeRow`'s hash of one field value (Flink 1.19). */
 function deepHash(d: TypeDescriptor<unknown>, v: unknown): number {
-  if (v === null || v === undefined) return 0;
+  if (v === null) return 0;
   const p = d as unknown as {
     kind: string;
     inner?: TypeDescriptor<unknown>;
@@ -206,7 +206,10 @@ function build<D extends readonly TypeDescriptor<unknown>[]>(
         bit = 2;
       }
       for (let i = 0; i < n; i++) {
-        if (v[i] === null || v[i] === undefined) byte |= 0x80 >> bit;
+        if (v[i] === null) byte |= 0x80 >> bit;
+        else if (v[i] === undefined) {
+          throw errorUnder(new TypeValueError("undefined (write null for a null field)"), `[${i}]`);
+        }
         if (++bit === 8) {
           out.writeUint8(byte);
           byte = 0;
@@ -216,7 +219,7 @@ function build<D extends readonly TypeDescriptor<unknown>[]>(
       if (bit > 0) out.writeUint8(byte);
       for (let i = 0; i < n; i++) {
         const f = v[i];
-        if (f === null || f === undefined) continue;
+        if (f === null) continue;
         try {
           parts[i].serialize(f, out);
         } catch (e) {

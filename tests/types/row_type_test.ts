@@ -123,6 +123,14 @@ Deno.test("row: wrong values name their path; truncated bytes too", () => {
   assertEquals(e.path, "value.kind");
   e = assertThrows(() => serializeValue(r4, [1, "a", "b", 1] as never), TypeValueError);
   assertEquals(e.path, "value[3]");
+  e = assertThrows(
+    () => serializeValue(r4, [1, undefined, "b", 1n] as never),
+    TypeValueError,
+    "undefined",
+  );
+  assertEquals(e.path, "value[1]");
+  e = assertThrows(() => r4.hashCode([1, undefined, "b", 1n] as never), TypeValueError);
+  assertEquals(e.path, "value[1]");
   const nested = types.row(types.string, types.row(types.long, types.double));
   e = assertThrows(() => serializeValue(nested, ["a", [1, null]] as never), TypeValueError);
   assertEquals(e.path, "value[1][0]");
