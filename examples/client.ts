@@ -7,7 +7,9 @@
  *     --key-type string --key hello --value-type long [--state-kind value|list|map] \
  *     [--map-key-type T] [--timeout-ms 5000]
  *
- * Types: string, int, long, double, boolean, bytes (hex).
+ * Types: string, int, long, double, boolean, bytes (hex), or any type in the
+ * type syntax (`--key-type 'tuple<string,long>' --key '["acme",1001]'`,
+ * `--value-type 'pojo<id:long,name:string>'`; a POJO key needs --key-hash N).
  *
  * TLS (plaintext by default; give the files to --allow-read): --tls-ca FILE
  * trusts that CA (in addition to Deno's default roots), --tls alone uses the

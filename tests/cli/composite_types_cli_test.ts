@@ -1,7 +1,7 @@
 /**
- * The CLI with composite types (issue 13): the `client` command reads the
- * demo proxy's POJO-valued, tuple-keyed state `orders` (a real process, real
- * sockets on 127.0.0.1), a POJO key with `--key-hash` against an in-process
+ * The CLI with composite types (issue 13): the `client` command (and
+ * examples/pojo_state.ts) reads the demo proxy's POJO-valued, tuple-keyed
+ * state `orders` (a real process, real sockets on 127.0.0.1), a POJO key with `--key-hash` against an in-process
  * plane built from a fixture document, usage errors naming the position in
  * bad type text and the path in a bad key; fixture documents with type text
  * and values in the JSON form, and their errors' paths.
@@ -135,6 +135,21 @@ Deno.test("cli process: client reads the demo's POJO-valued, tuple-keyed state",
     ]);
     assertEquals(absent.code, 1);
     assert(absent.stderr.includes("UnknownKeyOrNamespaceException"), absent.stderr);
+    // examples/pojo_state.ts, the typed client reading the same state.
+    const example = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net=127.0.0.1", "examples/pojo_state.ts", "--proxy", address],
+      cwd: new URL("../..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(30_000),
+    }).output();
+    const out = new TextDecoder().decode(example.stdout);
+    assertEquals(example.code, 0, new TextDecoder().decode(example.stderr));
+    assertEquals(out.split("\n").filter((l) => l.startsWith("  ")), [
+      "  acme/1001: Ada paid 99.5",
+      "  acme/1002: Grace paid 12.25",
+      "  globex/7: (no customer) paid 1500",
+    ]);
   } finally {
     assertEquals((await proxy.stop()).code, 0, proxy.stderr.join("\n"));
   }
