@@ -7,7 +7,10 @@
  * the state servers run elsewhere and must be reachable from Deploy.
  *
  * Environment:
- * - `QS_PROXY` (required): the proxy's `host:port`;
+ * - `QS_PROXY` (required): the proxy's `host:port` (`host` alone means port
+ *   9069), or several, comma-separated (`h1:9069,h2:9069`: the client then
+ *   fails over between them, as a `QueryableStateClient` given several
+ *   proxies does);
  * - `QS_HTTP_TOKEN` (optional): every route but `/healthz` and `/readyz`
  *   then requires `authorization: Bearer <token>` (set it as a secret);
  * - `QS_CORS_ORIGIN` (optional): the origin(s) browsers may call from,
@@ -44,13 +47,15 @@ function env(name: string): string | undefined {
 function optionsFromEnv(): QueryHandlerOptions {
   const proxy = env("QS_PROXY");
   if (proxy === undefined) {
-    throw new Error("QS_PROXY is not set: give the Queryable State proxy's address as host:port");
+    throw new Error(
+      "QS_PROXY is not set: give the Queryable State proxy's address as host:port (or several, comma-separated)",
+    );
   }
   let client: QueryableStateClient;
   try {
     client = new QueryableStateClient({ transport: denoTransport, proxy });
   } catch (e) {
-    throw new Error(`QS_PROXY is not a host:port: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`QS_PROXY is not a list of host:port: ${e instanceof Error ? e.message : e}`);
   }
   const token = env("QS_HTTP_TOKEN");
   const cors = env("QS_CORS_ORIGIN");

@@ -170,7 +170,8 @@ Deno.test("examples/deploy.ts: without QS_PROXY, or with a bad one, exits 2 nami
   for (
     const [env, expected] of [
       [{}, /QS_PROXY is not set/],
-      [{ QS_PROXY: "no-port-here" }, /QS_PROXY is not a host:port/],
+      [{ QS_PROXY: "127.0.0.1:99999" }, /QS_PROXY is not a list of host:port/],
+      [{ QS_PROXY: "127.0.0.1:9069,:1" }, /QS_PROXY is not a list of host:port/],
       [{ QS_PROXY: "127.0.0.1:9069", PORT: "80x" }, /PORT is not a port number/],
     ] as const
   ) {

@@ -96,7 +96,7 @@ export interface FlinkRestDiscoveryOptions {
    * for a REST API behind a gateway. `accept: application/json` is added
    * unless given. Default none.
    */
-  readonly headers?: HeadersInit;
+  readonly headers?: Headers | Readonly<Record<string, string>>;
   /** The fetch function (tests, custom agents, other runtimes). Default `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
   /**
@@ -295,7 +295,7 @@ export class FlinkRestDiscovery implements AsyncDisposable {
       options.probeConcurrency,
       DEFAULT_PROBE_CONCURRENCY,
     );
-    this.#headers = new Headers(options.headers);
+    this.#headers = new Headers(options.headers as Record<string, string> | Headers | undefined);
     if (!this.#headers.has("accept")) this.#headers.set("accept", "application/json");
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#keepOnEmpty = options.keepOnEmpty ?? true;
