@@ -62,19 +62,8 @@
 import { BindError, ConnectError } from "../wire/errors.ts";
 import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
 
-export { BindError, ConnectError, QueryableStateError } from "../wire/errors.ts";
-export type { QueryableStateErrorOptions } from "../wire/errors.ts";
-export type { JavaStackFrame, JavaThrowable, ThrowableTextLimits } from "../wire/java_throwable.ts";
-/** The transport interface this adapter implements (the same types as `.`'s). */
-export type {
-  Connection,
-  ConnectOptions,
-  DirectChannel,
-  DirectHandler,
-  Listener,
-  NetAddress,
-  Transport,
-} from "./types.ts";
+/** The transport interface and the errors its signatures name (the same as `.`'s). */
+export * from "./adapter_exports.ts";
 
 /** Default time a connection may take to open, in ms. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;

@@ -117,19 +117,8 @@ import type {
 } from "./types.ts";
 
 export type { TlsClientOptions, TlsServerOptions } from "./tls_options.ts";
-export { ConnectError, QueryableStateError, TlsError } from "../wire/errors.ts";
-export type { QueryableStateErrorOptions } from "../wire/errors.ts";
-export type { JavaStackFrame, JavaThrowable, ThrowableTextLimits } from "../wire/java_throwable.ts";
-/** The transport interface this adapter implements (the same types as `.`'s). */
-export type {
-  Connection,
-  ConnectOptions,
-  DirectChannel,
-  DirectHandler,
-  Listener,
-  NetAddress,
-  Transport,
-} from "./types.ts";
+/** The transport interface and the errors its signatures name (the same as `.`'s). */
+export * from "./adapter_exports.ts";
 
 /** Default bytes a connection's readable holds before the socket is paused. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { TypeSerializer } from "../wire/type_serializers.ts";
+import type { TypeName, TypeSerializer } from "../wire/type_serializers.ts";
 
 /**
  * What a descriptor describes: one of Flink's serializers.
@@ -38,16 +38,7 @@ import type { TypeSerializer } from "../wire/type_serializers.ts";
  * ```
  */
 export type TypeKind =
-  | "string"
-  | "int"
-  | "long"
-  | "double"
-  | "float"
-  | "boolean"
-  | "short"
-  | "byte"
-  | "char"
-  | "bytes"
+  | LeafKind
   | "tuple"
   | "pojo"
   | "row"
@@ -56,7 +47,22 @@ export type TypeKind =
   | "array"
   | "list"
   | "map"
-  | "either"
+  | "either";
+
+/**
+ * The kinds without parts: the basic type names, the big numbers and the
+ * time types.
+ *
+ * @example
+ * ```ts
+ * import type { LeafKind } from "@kvstate/queryable-state";
+ *
+ * const kind: LeafKind = "decimal";
+ * kind; // => "decimal"
+ * ```
+ */
+export type LeafKind =
+  | TypeName
   | "decimal"
   | "biginteger"
   | "date"
@@ -199,27 +205,7 @@ export interface PojoField {
  * ```
  */
 export type DescriptorParts =
-  | (TypeDescriptor<unknown> & {
-    readonly kind:
-      | "string"
-      | "int"
-      | "long"
-      | "double"
-      | "float"
-      | "boolean"
-      | "short"
-      | "byte"
-      | "char"
-      | "bytes"
-      | "decimal"
-      | "biginteger"
-      | "date"
-      | "timestamp"
-      | "instant"
-      | "localdate"
-      | "localtime"
-      | "localdatetime";
-  })
+  | (TypeDescriptor<unknown> & { readonly kind: LeafKind })
   | (TypeDescriptor<unknown> & {
     readonly kind: "tuple" | "row";
     /** The fields, in order. */
