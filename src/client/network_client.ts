@@ -405,20 +405,10 @@ export class NetworkClient {
     handler: RawResponseHandler<C>,
     context: C,
   ): void {
-    const now = tickNow();
-    const timeoutMs = this.requestTimeoutMs;
-    const pending = rawPending(
-      handler as RawResponseHandler<unknown>,
-      context,
-      now,
-      timeoutMs > 0 ? now + timeoutMs : Infinity,
-    );
-    if (this.#closing !== undefined) {
-      settleErr(this, pending, ClosedError.shutDown(this.clientName));
-      return;
+    const pending = this.#rawPending(handler, context, this.requestTimeoutMs);
+    if (pending !== undefined) {
+      this.#connectionFor(address).sendInternal(pending, kvStateId, serializedKeyAndNamespace);
     }
-    if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
-    this.#connectionFor(address).sendInternal(pending, kvStateId, serializedKeyAndNamespace);
   }
 
   /**
@@ -467,6 +457,20 @@ export class NetworkClient {
     context: C,
     timeoutMs: number = this.requestTimeoutMs,
   ): void {
+    const pending = this.#rawPending(handler, context, timeoutMs);
+    if (pending !== undefined) this.#connectionFor(address).sendRequest(pending, body);
+  }
+
+  /**
+   * A raw request's entry with its deadline (`timeoutMs` 0: none), the
+   * sweeper started for it; `undefined` when the client is closing (the
+   * handler has then been answered with `ClosedError`).
+   */
+  #rawPending<C>(
+    handler: RawResponseHandler<C>,
+    context: C,
+    timeoutMs: number,
+  ): Pending | undefined {
     const now = tickNow();
     const pending = rawPending(
       handler as RawResponseHandler<unknown>,
@@ -476,10 +480,10 @@ export class NetworkClient {
     );
     if (this.#closing !== undefined) {
       settleErr(this, pending, ClosedError.shutDown(this.clientName));
-      return;
+      return undefined;
     }
     if (timeoutMs > 0) this.#ensureSweeper(timeoutMs);
-    this.#connectionFor(address).sendRequest(pending, body);
+    return pending;
   }
 
   /**
