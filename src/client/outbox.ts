@@ -151,16 +151,9 @@ export class Outbox {
    */
   appendInternal(id: number, kvStateId: KvStateId, kn: Uint8Array): void {
     const size = 40 + kn.length;
-    this.#reserve(size);
-    const v = this.#view;
-    const p = this.#len;
-    v.setInt32(p, size - 4);
-    v.setInt32(p + 4, VERSION);
-    v.setInt32(p + 8, MessageType.REQUEST);
-    v.setInt32(p + 12, Math.floor(id / 4294967296));
-    v.setUint32(p + 16, id >>> 0);
+    const p = this.#requestHeader(id, size);
     kvStateId.writeTo(this.#buf, p + 20);
-    v.setInt32(p + 36, kn.length);
+    this.#view.setInt32(p + 36, kn.length);
     this.#buf.set(kn, p + 40);
     this.#len = p + size;
   }
@@ -174,6 +167,18 @@ export class Outbox {
    */
   appendRequest(id: number, body: Uint8Array): void {
     const size = 20 + body.length;
+    const p = this.#requestHeader(id, size);
+    this.#buf.set(body, p + 20);
+    this.#len = p + size;
+  }
+
+  /**
+   * Reserves room for a REQUEST frame of `size` bytes (length prefix
+   * included) and writes its 20-byte header (length, version, type, id).
+   *
+   * @returns Where the frame starts.
+   */
+  #requestHeader(id: number, size: number): number {
     this.#reserve(size);
     const v = this.#view;
     const p = this.#len;
@@ -182,8 +187,7 @@ export class Outbox {
     v.setInt32(p + 8, MessageType.REQUEST);
     v.setInt32(p + 12, Math.floor(id / 4294967296));
     v.setUint32(p + 16, id >>> 0);
-    this.#buf.set(body, p + 20);
-    this.#len = p + size;
+    return p;
   }
 
   /**
