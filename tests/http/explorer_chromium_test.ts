@@ -2,8 +2,13 @@
  * The explorer page in a real headless Chromium (Debian's `chromium`),
  * driven through the DevTools protocol over a WebSocket: a link shows the
  * demo value, the watch switch shows a change made to the in-process state,
- * and an absent key shows the error. The gateway runs behind `Deno.serve`
- * on 127.0.0.1:0 in front of a state plane on real sockets.
+ * and an absent key shows the error; then composite types typed into the
+ * free-text type fields: a tuple-keyed POJO state shown as its JSON, a bad
+ * type text showing the gateway's 400 with the parameter and a caret at the
+ * position, a bad key naming its path, a POJO key with the keyHash field
+ * (shown and required for it), and a watch refused for a bad type showing
+ * why. The gateway runs behind `Deno.serve` on 127.0.0.1:0 in front of a
+ * state plane on real sockets.
  *
  * Ignored, with a message saying so, when `/usr/bin/chromium` is missing
  * (`.ci/run` installs it with `apt-get install -y chromium` when it can).
@@ -13,7 +18,14 @@
 import { createWatchRoute, type WatchRoute } from "../../src/http/mod.ts";
 import { denoTransport } from "../../src/transport/deno.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { JOB, startLivePlane } from "./_live_plane.ts";
+import { JOB } from "./_plane.ts";
+import {
+  ADA_JSON,
+  ORDERS_KEY_TYPE,
+  ORDERS_VALUE_TYPE,
+  REGION_KEY_TYPE,
+  startCompositePlane,
+} from "./_composite_plane.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TEST_BUDGET_MS = 60_000;
@@ -27,7 +39,8 @@ function chromiumPresent(): boolean {
 }
 
 const present = chromiumPresent();
-const NAME = "explorer page in headless Chromium: a link shows the value, watch shows a change";
+const NAME = "explorer page in headless Chromium: a link shows the value, watch shows a change, " +
+  "composite types (tuple key, POJO value, POJO key with keyHash) and the gateway's errors";
 if (!present) {
   console.log(
     `ignored: "${NAME}": ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`,
@@ -152,7 +165,7 @@ Deno.test({
     const budget = performance.now() + TEST_BUDGET_MS;
     const left = () => Math.max(1, budget - performance.now());
     let watch!: WatchRoute;
-    const plane = await startLivePlane((client) => {
+    const plane = await startCompositePlane((client) => {
       watch = createWatchRoute({ client, minIntervalMs: 50 });
       return { client, watch: false, routes: [watch] };
     }, denoTransport);
@@ -265,6 +278,137 @@ Deno.test({
         document.getElementById("go").click();`);
       const miss = await until<Shown>(RESULT, (v) => v?.kind === "error", "the error");
       assert(miss.text.startsWith("UnknownKeyOrNamespaceError (HTTP 404)"), miss.text);
+
+      // Composite types: a link to the tuple-keyed POJO state shows its JSON form.
+      const link = new URLSearchParams({
+        job: JOB,
+        state: "orders",
+        key: '["acme",1001]',
+        keyType: ORDERS_KEY_TYPE,
+        valueType: ORDERS_VALUE_TYPE,
+      });
+      await dt.send("Page.navigate", { url: `${base}/?${link}` }, sessionId);
+      const order = await until<Shown>(
+        RESULT,
+        (v) => v?.kind === "value" && v.text.includes("Ada"),
+        "the order",
+      );
+      assertEquals(order.text, JSON.stringify(ADA_JSON, null, 2));
+      assertEquals(JSON.parse(order.text), ADA_JSON);
+      const form = await evaluate(`({
+        keyType: document.getElementById("keyType").value,
+        valueType: document.getElementById("valueType").value,
+        key: document.getElementById("key").value,
+        keyList: document.getElementById("keyType").getAttribute("list"),
+        suggestions: [...document.querySelectorAll("#type-suggestions option")].map((o) => o.value),
+        keyHint: document.getElementById("keyHint").textContent,
+        keyPlaceholder: document.getElementById("key").placeholder,
+        keyHashHidden: document.getElementById("keyHash").hidden,
+      })`) as Record<string, unknown>;
+      assertEquals(
+        [form.keyType, form.valueType, form.key, form.keyList],
+        [ORDERS_KEY_TYPE, ORDERS_VALUE_TYPE, '["acme",1001]', "type-suggestions"],
+      );
+      const suggestions = form.suggestions as string[];
+      for (const t of ["string", "long", "tuple<string,long>", "pojo<id:long,name:string>"]) {
+        assert(suggestions.includes(t), t);
+      }
+      assert(String(form.keyHint).includes("JSON"), String(form.keyHint));
+      assert(String(form.keyPlaceholder).includes("JSON"), String(form.keyPlaceholder));
+      assertEquals(form.keyHashHidden, true);
+
+      /** Sets form fields (as typing does: an input event each), then clicks a button. */
+      const fill = (values: Record<string, string>, click = "go") =>
+        evaluate(`(() => { const v = ${JSON.stringify(values)};
+          for (const id of Object.keys(v)) {
+            const el = document.getElementById(id);
+            el.value = v[id];
+            el.dispatchEvent(new Event("input", { bubbles: true }));
+          }
+          document.getElementById(${JSON.stringify(click)}).click(); })()`);
+      const PARAMETER = `document.getElementById("result").dataset.parameter ?? null`;
+
+      // A bad type text: the gateway's 400 as it comes, the parameter, a caret at its position.
+      await fill({ keyType: "tuple<string,lon>" });
+      const badType = await until<Shown>(
+        RESULT,
+        (v) => v?.kind === "error" && v.text.includes("keyType"),
+        "the bad type's error",
+      );
+      assertEquals(
+        badType.text,
+        "BadParameterError (HTTP 400)\nparameter: keyType\n" +
+          'Bad parameter keyType: at 13: unknown type "lon"\n\n' +
+          "  tuple<string,lon>\n" +
+          "  " + " ".repeat(13) + "^",
+      );
+      assertEquals(await evaluate(PARAMETER), "keyType");
+      assertEquals(
+        await evaluate(`document.getElementById("keyType").getAttribute("aria-invalid")`),
+        "true",
+      );
+      // The page's own markup is intact: the remote text was set as text.
+      assertEquals(await evaluate(`document.getElementById("result").children.length`), 0);
+
+      // A bad key names the path inside it.
+      await fill({ keyType: ORDERS_KEY_TYPE, key: '["acme","x"]' });
+      const badKey = await until<Shown>(
+        RESULT,
+        (v) => v?.kind === "error" && v.text.includes("key[1]"),
+        "the bad key's error",
+      );
+      assert(
+        badKey.text.startsWith("BadParameterError (HTTP 400)\nparameter: key[1]\n"),
+        badKey.text,
+      );
+      assertEquals(
+        await evaluate(`[document.getElementById("keyType").getAttribute("aria-invalid"),
+          document.getElementById("key").getAttribute("aria-invalid")]`),
+        [null, "true"],
+      );
+
+      // A POJO key: the keyHash field appears, required; with it the value is shown.
+      await evaluate(`document.getElementById("keyType").value = ${JSON.stringify(REGION_KEY_TYPE)};
+        document.getElementById("keyType").dispatchEvent(new Event("input", { bubbles: true }));`);
+      assertEquals(
+        await evaluate(`(() => { const h = document.getElementById("keyHash");
+          return [h.hidden, h.required, document.getElementById("keyHashLabel").hidden,
+            document.getElementById("lookup").checkValidity()]; })()`),
+        [false, true, false, false],
+      );
+      await fill({
+        state: "by-pojo",
+        key: '{"id":1,"region":"eu"}',
+        valueType: "long",
+        keyHash: "-17",
+      });
+      const pojo = await until<Shown>(
+        RESULT,
+        (v) => v?.kind === "value" && v.text === '"10"',
+        "the POJO-keyed value",
+      );
+      assert(pojo.status.startsWith("HTTP 200"), pojo.status);
+      const search = new URLSearchParams(String(await evaluate("location.search")));
+      assertEquals(
+        [search.get("keyType"), search.get("keyHash"), search.get("key")],
+        [REGION_KEY_TYPE, "-17", '{"id":1,"region":"eu"}'],
+      );
+
+      // A watch refused for a bad type text: one lookup shows the gateway's reason.
+      await fill({ valueType: "pojo<id:long" }, "watch");
+      const refused = await until<Shown>(
+        RESULT,
+        (v) => v?.kind === "error" && v.text.includes("valueType"),
+        "the refused watch's error",
+      );
+      assert(
+        refused.text.startsWith("BadParameterError (HTTP 400)\nparameter: valueType\n"),
+        refused.text,
+      );
+      assert(refused.text.endsWith("  pojo<id:long\n" + "  " + " ".repeat(12) + "^"), refused.text);
+      assert(refused.status.startsWith("watch ended"), refused.status);
+      assertEquals(await evaluate(`document.getElementById("watch").checked`), false);
+      assertEquals(watch.active, 0);
     } finally {
       await devtools?.close();
       if (child !== undefined) {

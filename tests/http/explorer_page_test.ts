@@ -52,7 +52,18 @@ Deno.test("explorer page: GET / is the page, text/html, with a CSP that allows o
 });
 
 Deno.test("explorer page: the form has the value route's fields, the types, and the watch switch", () => {
-  for (const name of ["job", "state", "key", "keyType", "valueType", "stateKind", "mapKeyType"]) {
+  for (
+    const name of [
+      "job",
+      "state",
+      "key",
+      "keyType",
+      "valueType",
+      "stateKind",
+      "mapKeyType",
+      "keyHash",
+    ]
+  ) {
     assert(EXPLORER_PAGE_HTML.includes(` name="${name}"`), name);
   }
   assert(EXPLORER_PAGE_HTML.includes('<input id="watch" name="watch" type="checkbox"'));
@@ -67,6 +78,49 @@ Deno.test("explorer page: the form has the value route's fields, the types, and 
   assert(EXPLORER_PAGE_HTML.includes('"/watch"'));
   assert(EXPLORER_PAGE_HTML.includes("new EventSource("));
   assertEquals(createExplorerRoute().method, "GET");
+});
+
+Deno.test("explorer page: type fields are free text with suggestions; keyHash; JSON keys", () => {
+  const html = EXPLORER_PAGE_HTML;
+  for (const name of ["keyType", "valueType", "mapKeyType"]) {
+    assert(html.includes(`<input id="${name}" name="${name}" list="type-suggestions"`), name);
+    assertEquals(html.includes(`<select id="${name}"`), false, name);
+  }
+  const list = /<datalist id="type-suggestions">([\s\S]*?)<\/datalist>/.exec(html);
+  assert(list !== null);
+  const values = [...list[1].matchAll(/<option value="([^"]*)">/g)].map((m) => m[1]);
+  for (const t of ["string", "long", "bytes", "char", "decimal", "instant"]) {
+    assert(values.includes(t), t);
+  }
+  // Composite examples, escaped inside the attribute.
+  for (const t of ["tuple<string,long>", "pojo<id:long,name:string>", "row<int,string>"]) {
+    const escaped = t.replaceAll("<", "&#60;").replaceAll(">", "&#62;");
+    assert(values.includes(escaped), t);
+  }
+  assertEquals(values.some((v) => /[<>]/.test(v)), false);
+  // The key says it takes JSON for structured types; keyHash starts hidden.
+  assert(/<input id="key" name="key" placeholder="[^"]*JSON/.test(html));
+  assert(/<input id="keyHash" name="keyHash" hidden /.test(html));
+  assert(/<label id="keyHashLabel" for="keyHash" hidden>/.test(html));
+  // The page sends keyHash only when its field is shown.
+  assert(html.includes('q.set("keyHash"'));
+});
+
+Deno.test("explorer page: the script sets remote text as text only (no HTML parsing sinks)", () => {
+  const script = /<script>([\s\S]*?)<\/script>/.exec(EXPLORER_PAGE_HTML)![1];
+  for (
+    const sink of [
+      "innerHTML",
+      "outerHTML",
+      "insertAdjacentHTML",
+      "document.write",
+      "eval(",
+      "Function(",
+    ]
+  ) {
+    assertEquals(script.includes(sink), false, sink);
+  }
+  assert(script.includes("result.textContent = text"));
 });
 
 Deno.test("explorer page: explorer: false answers 404; POST / 405; behind the bearer token", async () => {
