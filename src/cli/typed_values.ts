@@ -16,7 +16,9 @@
  * @module
  */
 
-import { fromJsonValue, toJsonValue } from "../types/json_form.ts";
+import { stateToJson } from "../http/json_values.ts";
+import { fromJsonValue } from "../types/json_form.ts";
+import { isStructuredKind } from "../types/json_scalars.ts";
 import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { TypeValueError } from "../types/type_errors.ts";
 import { parseType, TypeSyntaxError } from "../types/type_text.ts";
@@ -115,18 +117,6 @@ export function show(v: unknown): string {
   return json.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1");
 }
 
-/** The kinds whose value is JSON on the command line (the others are their text). */
-const STRUCTURED: ReadonlySet<string> = new Set([
-  "tuple",
-  "pojo",
-  "row",
-  "nullable",
-  "array",
-  "list",
-  "map",
-  "either",
-]);
-
 /** Whether a descriptor is one of the classic {@linkcode CLI_TYPES} (their own value forms). */
 function classic(d: TypeDescriptor<unknown>): d is TypeDescriptor<unknown> & { kind: CliType } {
   return (CLI_TYPES as readonly string[]).includes(d.kind) && d.kind === d.text;
@@ -173,7 +163,7 @@ export function typedValue(
 ): unknown {
   if (classic(type)) return toTyped(type.kind, v, field);
   let json = v;
-  if (fromText && STRUCTURED.has(type.kind)) {
+  if (fromText && isStructuredKind(type.kind)) {
     try {
       json = JSON.parse(v as string);
     } catch {
@@ -205,17 +195,5 @@ export function showState(
   mapKeyType?: TypeDescriptor<unknown>,
 ): string {
   if (classic(valueType) && (mapKeyType === undefined || classic(mapKeyType))) return show(value);
-  if (value === null || value === undefined) return "null";
-  if (kind === "list") {
-    return JSON.stringify((value as unknown[]).map((x) => toJsonValue(valueType, x)));
-  }
-  if (kind === "map") {
-    return JSON.stringify(
-      (value as Array<[unknown, unknown]>).map(([k, x]) => [
-        toJsonValue(mapKeyType!, k),
-        toJsonValue(valueType, x),
-      ]),
-    );
-  }
-  return JSON.stringify(toJsonValue(valueType, value));
+  return JSON.stringify(stateToJson(kind, valueType, value, mapKeyType));
 }

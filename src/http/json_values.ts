@@ -36,6 +36,16 @@
 import type { StateKind } from "../client/queryable_state_client.ts";
 import { BASIC_TYPES } from "../types/basic_types.ts";
 import { fromJsonValue, type JsonValue, toJsonValue } from "../types/json_form.ts";
+import {
+  base64ToBytes,
+  decimalBigInt,
+  decimalNumber,
+  floatingNumber,
+  inLongRange,
+  INT_RANGES,
+  isStructuredKind,
+  showValue as show,
+} from "../types/json_scalars.ts";
 import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { TypeValueError } from "../types/type_errors.ts";
 import { parseType, TypeSyntaxError } from "../types/type_text.ts";
@@ -48,30 +58,6 @@ import {
 import { BadParameterError } from "./gateway_errors.ts";
 
 export { type JsonValue, toJsonValue };
-
-const INT_RANGES: Readonly<Record<"int" | "short" | "byte", readonly [number, number]>> = {
-  int: [-2147483648, 2147483647],
-  short: [-32768, 32767],
-  byte: [-128, 127],
-};
-const LONG_MIN = -(1n << 63n);
-const LONG_MAX = (1n << 63n) - 1n;
-const DECIMAL = /^-?[0-9]+$/;
-/** Base64 or base64url, padding optional. */
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-/** The longest text shown of a bad value in an error message. */
-const SHOWN = 64;
-/** The kinds whose key is given as JSON in a query parameter (the others as their text). */
-const STRUCTURED: ReadonlySet<string> = new Set([
-  "tuple",
-  "pojo",
-  "row",
-  "nullable",
-  "array",
-  "list",
-  "map",
-  "either",
-]);
 
 /**
  * The JSON form of a whole state value: the value itself for value state,
@@ -214,7 +200,7 @@ export function parseKeyParam(
 ): unknown {
   if (typeof type !== "string") {
     if (isTypeName(type.kind)) return parseKeyParam(type.kind, text, parameter);
-    if (!STRUCTURED.has(type.kind)) return keyFromJson(type, text, parameter);
+    if (!isStructuredKind(type.kind)) return keyFromJson(type, text, parameter);
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -247,8 +233,13 @@ export function parseKeyParam(
     case "double":
     case "float":
       return parseFloating(text, parameter);
-    case "bytes":
-      return base64ToBytes(text, parameter);
+    case "bytes": {
+      const bytes = base64ToBytes(text);
+      if (bytes === undefined) {
+        throw new BadParameterError(parameter, `expected base64, got ${show(text)}`);
+      }
+      return bytes;
+    }
   }
 }
 
@@ -339,11 +330,11 @@ function keyFromJson(type: TypeDescriptor<unknown>, json: unknown, parameter: st
 }
 
 function parseLong(text: string, parameter: string): bigint {
-  if (!DECIMAL.test(text) || text.length > 40) {
+  const n = decimalBigInt(text, 40);
+  if (n === undefined) {
     throw new BadParameterError(parameter, `expected a decimal long, got ${show(text)}`);
   }
-  const n = BigInt(text);
-  if (n < LONG_MIN || n > LONG_MAX) {
+  if (!inLongRange(n)) {
     throw new BadParameterError(parameter, `${show(text)} is out of the long range`);
   }
   return n;
@@ -351,10 +342,10 @@ function parseLong(text: string, parameter: string): bigint {
 
 function parseSmallInt(type: "int" | "short" | "byte", text: string, parameter: string): number {
   const [min, max] = INT_RANGES[type];
-  if (!DECIMAL.test(text) || text.length > 20) {
+  const n = decimalNumber(text);
+  if (n === undefined) {
     throw new BadParameterError(parameter, `expected a decimal ${type}, got ${show(text)}`);
   }
-  const n = Number(text);
   if (n < min || n > max) {
     throw new BadParameterError(parameter, `${show(text)} is out of the ${type} range`);
   }
@@ -362,39 +353,9 @@ function parseSmallInt(type: "int" | "short" | "byte", text: string, parameter: 
 }
 
 function parseFloating(text: string, parameter: string): number {
-  if (text === "NaN") return NaN;
-  const n = text.trim() === "" ? NaN : Number(text);
-  if (Number.isNaN(n) || text !== text.trim()) {
+  const n = floatingNumber(text);
+  if (n === undefined) {
     throw new BadParameterError(parameter, `expected a number, got ${show(text)}`);
   }
   return n;
-}
-
-/** The bytes of base64 or base64url text, padding optional. */
-function base64ToBytes(text: string, parameter: string): Uint8Array {
-  if (!BASE64.test(text) || text.length % 4 === 1) {
-    throw new BadParameterError(parameter, `expected base64, got ${show(text)}`);
-  }
-  let std = text.replaceAll("-", "+").replaceAll("_", "/");
-  while (std.length % 4 !== 0) std += "=";
-  let binary: string;
-  try {
-    binary = atob(std);
-  } catch {
-    throw new BadParameterError(parameter, `expected base64, got ${show(text)}`);
-  }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-/** A bad value for a message: JSON, at most {@linkcode SHOWN} characters. */
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > SHOWN ? text.slice(0, SHOWN) + "…" : text;
 }

@@ -37,6 +37,16 @@ import { ByteWriter } from "../wire/bytes.ts";
 import { isTypeName, type TypeName, type TypeSerializer } from "../wire/type_serializers.ts";
 import { BASIC_TYPES } from "./basic_types.ts";
 import type { DescriptorParts, TypeDescriptor } from "./type_descriptor.ts";
+import {
+  base64ToBytes,
+  bytesToBase64,
+  decimalBigInt,
+  decimalNumber,
+  floatingNumber,
+  inLongRange,
+  INT_RANGES,
+  showValue as show,
+} from "./json_scalars.ts";
 import { errorAtRoot, TypeValueError } from "./type_errors.ts";
 
 /**
@@ -58,18 +68,6 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-const INT_RANGES: Readonly<Record<"int" | "short" | "byte", readonly [number, number]>> = {
-  int: [-2147483648, 2147483647],
-  short: [-32768, 32767],
-  byte: [-128, 127],
-};
-const LONG_MIN = -(1n << 63n);
-const LONG_MAX = (1n << 63n) - 1n;
-const DECIMAL = /^-?[0-9]+$/;
-/** Base64 or base64url, padding optional. */
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-/** The longest text shown of a bad value in an error message. */
-const SHOWN = 64;
 const ROW_KINDS: readonly string[] = ["+I", "-U", "+U", "-D"];
 
 /** The descriptor of a type, or an error naming it. */
@@ -271,11 +269,9 @@ function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
         }
         return BigInt(j);
       }
-      if (typeof j !== "string" || !DECIMAL.test(j) || j.length > 10_000) {
-        throw bad("a decimal string");
-      }
-      const n = BigInt(j);
-      if (d.kind === "long" && (n < LONG_MIN || n > LONG_MAX)) {
+      const n = typeof j === "string" ? decimalBigInt(j, 10_000) : undefined;
+      if (n === undefined) throw bad("a decimal string");
+      if (d.kind === "long" && !inLongRange(n)) {
         throw new TypeValueError(`${show(j)} is out of the long range`, path);
       }
       return n;
@@ -284,7 +280,7 @@ function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
     case "short":
     case "byte": {
       const [min, max] = INT_RANGES[d.kind];
-      const n = typeof j === "string" && DECIMAL.test(j) && j.length <= 20 ? Number(j) : j;
+      const n = typeof j === "string" ? decimalNumber(j) ?? j : j;
       if (typeof n !== "number" || !Number.isInteger(n)) throw bad("an integer");
       if (n < min || n > max) {
         throw new TypeValueError(`${show(j)} is out of the ${d.kind} range`, path);
@@ -294,16 +290,16 @@ function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
     case "double":
     case "float": {
       if (typeof j === "number") return j;
-      if (typeof j === "string") {
-        if (j === "NaN") return NaN;
-        const n = j.trim() === "" || j !== j.trim() ? NaN : Number(j);
-        if (!Number.isNaN(n)) return n;
-      }
+      const n = typeof j === "string" ? floatingNumber(j) : undefined;
+      if (n !== undefined) return n;
       throw bad('a number (or "NaN", "Infinity", "-Infinity")');
     }
-    case "bytes":
+    case "bytes": {
       if (typeof j !== "string") throw bad("a base64 string");
-      return base64ToBytes(j, path);
+      const bytes = base64ToBytes(j);
+      if (bytes === undefined) throw new TypeValueError(`expected base64, got ${show(j)}`, path);
+      return bytes;
+    }
     case "decimal":
     case "date":
     case "timestamp":
@@ -444,43 +440,4 @@ function iterableOf(v: unknown, path: string): Iterable<unknown> {
     throw new TypeValueError(`expected an array, got ${show(v)}`, path);
   }
   return v as Iterable<unknown>;
-}
-
-/** Base64 of the bytes (RFC 4648, with padding). */
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const step = 0x8000;
-  for (let i = 0; i < bytes.length; i += step) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + step));
-  }
-  return btoa(binary);
-}
-
-/** The bytes of base64 or base64url text, padding optional. */
-function base64ToBytes(text: string, path: string): Uint8Array {
-  const bad = () => new TypeValueError(`expected base64, got ${show(text)}`, path);
-  if (!BASE64.test(text) || text.length % 4 === 1) throw bad();
-  let std = text.replaceAll("-", "+").replaceAll("_", "/");
-  while (std.length % 4 !== 0) std += "=";
-  let binary: string;
-  try {
-    binary = atob(std);
-  } catch {
-    throw bad();
-  }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-/** A bad value for a message: JSON, at most {@linkcode SHOWN} characters. */
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value, (_k, x) => typeof x === "bigint" ? x.toString() : x) ??
-      String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > SHOWN ? text.slice(0, SHOWN) + "…" : text;
 }
