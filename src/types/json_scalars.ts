@@ -207,12 +207,50 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
  * @returns The text.
  */
 export function showValue(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value, (_k, x) => typeof x === "bigint" ? x.toString() : x) ??
-      String(value);
-  } catch {
-    text = String(value);
-  }
+  // Written piece by piece and stopped past SHOWN characters, so that JSON
+  // nested 100000 deep or an array of millions costs no more than a short one.
+  const parts: string[] = [];
+  let length = 0;
+  const emit = (s: string): boolean => {
+    parts.push(s);
+    length += s.length;
+    return length <= SHOWN;
+  };
+  const walk = (v: unknown, inArray: boolean): boolean => {
+    switch (typeof v) {
+      case "string":
+        return emit(JSON.stringify(v.length > SHOWN ? v.slice(0, SHOWN + 1) : v));
+      case "number":
+      case "boolean":
+        return emit(JSON.stringify(v));
+      case "bigint":
+        return emit(`"${v}"`);
+      case "object": {
+        if (v === null) return emit("null");
+        if (Array.isArray(v)) {
+          if (!emit("[")) return false;
+          for (let i = 0; i < v.length; i++) {
+            if ((i > 0 && !emit(",")) || !walk(v[i], true)) return false;
+          }
+          return emit("]");
+        }
+        if (!emit("{")) return false;
+        let first = true;
+        for (const k of Object.keys(v)) {
+          const x = (v as Record<string, unknown>)[k];
+          if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+          if ((!first && !emit(",")) || !emit(JSON.stringify(k) + ":") || !walk(x, false)) {
+            return false;
+          }
+          first = false;
+        }
+        return emit("}");
+      }
+      default: // undefined, a function, a symbol
+        return emit(inArray ? "null" : String(v));
+    }
+  };
+  walk(value, false);
+  const text = parts.join("");
   return text.length > SHOWN ? text.slice(0, SHOWN) + "…" : text;
 }
