@@ -33,6 +33,11 @@ export interface FlagSpec {
   readonly commandLineOnly?: boolean;
   /** Not read from the config file (only `--config` itself). */
   readonly notInConfig?: boolean;
+  /**
+   * A string flag that may be given several times on the command line: the
+   * values are joined with commas (`--proxy a --proxy b` is `--proxy a,b`).
+   */
+  readonly repeatable?: boolean;
   /** One line of help. */
   readonly description: string;
 }
@@ -90,7 +95,8 @@ function typedFromText(spec: FlagSpec, text: string, source: string): FlagValue 
 /**
  * Parses a command line: `--name value`, `--name=value`, and bare `--flag`
  * for boolean flags (which never take the next argument; `--flag=false`
- * turns one off). A later occurrence of a flag replaces an earlier one.
+ * turns one off). A later occurrence of a flag replaces an earlier one, but
+ * for a `repeatable` flag, whose occurrences are joined with commas.
  *
  * @param args The arguments after the command.
  * @param specs The flags the command accepts.
@@ -117,6 +123,8 @@ export function parseCommandLine(
     else if (spec.kind === "boolean") text = "true";
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) text = args[++i];
     else throw new CliUsageError(`--${name} needs a value`);
+    const earlier = spec.repeatable ? out.get(name) : undefined;
+    if (earlier !== undefined) text = `${earlier.value},${text}`;
     out.set(name, { value: typedFromText(spec, text, source), source });
   }
   return out;

@@ -264,6 +264,11 @@ Deno.test("cli flags: every command's table is well formed", () => {
         "deadline-ms",
         "log-level",
         "log-format",
+        // Upstream mode (issue 14).
+        "upstream-proxies",
+        "flink-rest",
+        "proxy-port",
+        "flink-rest-refresh-ms",
       ].includes(n)
     ),
     [
