@@ -163,6 +163,44 @@ const LOGGING: readonly FlagSpec[] = [
   },
 ];
 
+/**
+ * The Flink REST discovery flags of the proxy and the gateway (issue 14):
+ * `--flink-rest`, `--proxy-port`, `--flink-rest-refresh-ms`.
+ *
+ * @param instead What `--flink-rest` replaces, for the help.
+ * @returns The flags.
+ */
+function flinkRestFlags(instead: string): FlagSpec[] {
+  return [
+    {
+      name: "flink-rest",
+      kind: "string",
+      placeholder: "URL",
+      defaultText: "none",
+      description: "upstream mode: the members are the Queryable State proxies of the " +
+        "TaskManagers that this Flink REST API lists (GET URL/taskmanagers, e.g. " +
+        "http://jobmanager:8081), refreshed periodically and on SIGHUP; the last good list is " +
+        `kept while the REST API fails; instead of ${instead}`,
+    },
+    {
+      name: "proxy-port",
+      kind: "string",
+      placeholder: "PORT|RANGE",
+      default: "9069",
+      description: "with --flink-rest: the TaskManagers' proxy port (Flink's " +
+        "queryable-state.proxy.ports); with a range (9069-9075), every port of it that accepts " +
+        "a connection on a TaskManager's host is a member",
+    },
+    {
+      name: "flink-rest-refresh-ms",
+      kind: "integer",
+      placeholder: "N",
+      default: 10_000,
+      description: "with --flink-rest: the time between two refreshes of the member list, in ms",
+    },
+  ];
+}
+
 /** A command: its name, what it does, its synopsis and its flags. */
 export interface CommandSpec {
   /** The name, e.g. `proxy`. */
@@ -182,7 +220,9 @@ export const PROXY_COMMAND: CommandSpec = {
   name: "proxy",
   summary: "a queryable-state client proxy (Flink's KvStateClientProxy); " +
     "with no --locations, an embedded demo state plane behind it",
-  synopsis: "[--locations FILE|URL] [--host HOST] [--port PORT|RANGE] " +
+  synopsis: "[--locations FILE|URL] [--upstream-proxies HOST:PORT,... | " +
+    "--flink-rest URL [--proxy-port PORT|RANGE] [--flink-rest-refresh-ms N]] " +
+    "[--host HOST] [--port PORT|RANGE] " +
     "[--max-frame-length N] [--retries N] [--allow FILE] " +
     "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] " +
     "[--upstream-tls | --upstream-tls-ca FILE] [--upstream-tls-cert FILE --upstream-tls-key FILE] " +
@@ -196,6 +236,17 @@ export const PROXY_COMMAND: CommandSpec = {
       defaultText: "none (an embedded demo state plane)",
       description: "where the states live: a locations file (reloaded on SIGHUP) or an HTTP URL",
     },
+    {
+      name: "upstream-proxies",
+      kind: "string",
+      placeholder: "HOST[:PORT],...",
+      defaultText: "none",
+      description: "upstream mode: forward every request whole to a pool of these Queryable " +
+        "State proxies (Flink's, one per TaskManager, or ours; `host` alone is port 9069), to " +
+        "the one with the fewest requests in flight, failing over to another when one does not " +
+        "answer; instead of --locations",
+    },
+    ...flinkRestFlags("--locations"),
     LISTEN_HOST,
     {
       name: "port",
@@ -229,7 +280,11 @@ export const PROXY_COMMAND: CommandSpec = {
     ...HTTP_GATEWAY,
     ALLOW,
     ...TLS_SERVE,
-    ...tlsDialFlags("upstream-", "the state servers (needs --locations)"),
+    ...tlsDialFlags(
+      "upstream-",
+      "the state servers or the upstream proxies (needs --locations, --upstream-proxies or " +
+        "--flink-rest)",
+    ),
     ...LOGGING,
     ...COMMON_FLAGS,
   ],
@@ -237,6 +292,12 @@ export const PROXY_COMMAND: CommandSpec = {
     "Prints `listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
     "SIGHUP reloads the --locations file and the --allow file; a file that does not read or parse " +
     "is reported on stderr and the previous one kept.",
+    "--locations, --upstream-proxies and --flink-rest exclude each other. In upstream mode " +
+    "(--upstream-proxies, --flink-rest) a request goes to another member when the one it went " +
+    "to does not answer (connect failure, connection closed, 10 s without an answer), up to 3 " +
+    "attempts within the 30 s deadline; an answer (a value, an unknown key, any failure the " +
+    "member sends) is never sent again. A member that fails is probed back with backoff " +
+    "(250 ms doubling to 10 s). SIGHUP refreshes the --flink-rest member list at once.",
     "With --http (or the demo) it prints `http listening on HOST:PORT`; the gateway queries this " +
     "proxy over 127.0.0.1, so --allow rules see it `from 127.0.0.1`. Not with --tls-cert.",
     "GET /metrics on the HTTP gateway serves the process's metrics (Prometheus text format).",
@@ -304,9 +365,10 @@ export const CLIENT_COMMAND: CommandSpec = {
     {
       name: "proxy",
       kind: "string",
-      placeholder: "HOST:PORT",
+      placeholder: "HOST:PORT[,HOST:PORT...]",
       required: true,
-      description: "the client proxy",
+      description: "the client proxy, or several separated by commas (`host` alone is port " +
+        "9069): the query goes to another one when one does not answer",
     },
     {
       name: "job",
@@ -392,17 +454,23 @@ export const GATEWAY_COMMAND: CommandSpec = {
   name: "gateway",
   summary: "the HTTP/JSON gateway alone, in front of any queryable-state client proxy " +
     "(ours or a Flink TaskManager's)",
-  synopsis: "--proxy HOST:PORT [--http HOST:PORT] [--cors-origin ORIGIN] [--http-token TOKEN] " +
+  synopsis: "--proxy HOST:PORT[,HOST:PORT...] [--proxy ...] | --flink-rest URL " +
+    "[--proxy-port PORT|RANGE] [--flink-rest-refresh-ms N]; [--http HOST:PORT] " +
+    "[--cors-origin ORIGIN] [--http-token TOKEN] " +
     "[--deadline-ms N] [--tls | --tls-ca FILE] [--tls-cert FILE --tls-key FILE] " +
     "[--log-level LEVEL] [--log-format text|json] [--config FILE]",
   flags: [
     {
       name: "proxy",
       kind: "string",
-      placeholder: "HOST:PORT",
-      required: true,
-      description: "the client proxy (Flink's listens on 9069 by default)",
+      placeholder: "HOST:PORT[,HOST:PORT...]",
+      defaultText: "none (required unless --flink-rest)",
+      repeatable: true,
+      description: "the client proxy (Flink's listens on 9069 by default; `host` alone is port " +
+        "9069), or several (repeated, or separated by commas): then a pool, failing over to " +
+        "another when one does not answer",
     },
+    ...flinkRestFlags("--proxy"),
     {
       name: "http",
       kind: "string",
