@@ -102,7 +102,8 @@ export interface FlinkRestDiscoveryOptions {
   /**
    * Called with the new member list (sorted by host, then port) each time
    * it changes, e.g. `(members) => pool.setMembers(members)`. An exception
-   * it throws is logged (`flink_rest_callback_failed`) and otherwise ignored.
+   * it throws is logged (`flink_rest_callback_failed`), and the same list is
+   * offered again on the next refresh.
    */
   readonly onMembers?: (members: readonly NetAddress[]) => void;
   /**
@@ -613,6 +614,8 @@ export class FlinkRestDiscovery implements AsyncDisposable {
       try {
         this.#onMembers(this.#members);
       } catch (err) {
+        // Not taken (e.g. a pool refusing more than maxMembers): offered again next refresh.
+        this.#key = "";
         this.#callbackFailed("onMembers", err);
       }
     }
