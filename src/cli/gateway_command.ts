@@ -1,22 +1,26 @@
 /**
  * The `gateway` command (CLI glue): the HTTP/JSON gateway alone, in front of
- * any Queryable State client proxy (ours, or a Flink TaskManager's).
+ * any Queryable State client proxy (ours, or a Flink TaskManager's), or of
+ * several through a pool (several `--proxy` values, or `--flink-rest`).
  *
  * @module
  */
 
 import { QueryableStateClient } from "../client/queryable_state_client.ts";
-import { formatAddress, parseAddress } from "../oracle/locations_file.ts";
+import { formatAddress } from "../oracle/locations_file.ts";
 import type { NetAddress, Transport } from "../transport/types.ts";
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 import { diallingTransport } from "./tls_flags.ts";
 import { gatewayHandler, httpAddress, serveHttp } from "./http_serve.ts";
-import { untilSignal } from "./signals.ts";
+import { onHangup, reloadReported, untilSignal } from "./signals.ts";
 import type { WritingLogger } from "../observability/logger.ts";
 import { MetricsRegistry } from "../observability/registry.ts";
 import { MetricsStats } from "../observability/metrics_stats.ts";
 import { metricsRoute } from "../http/metrics_route.ts";
-import { cliLogger } from "./observe.ts";
+import { addProxyGauges, cliLogger } from "./observe.ts";
+import { KvStateClientProxy } from "../proxy/kv_state_client_proxy.ts";
+import { MemoryTransport } from "../transport/memory.ts";
+import { startUpstreamPool, upstreamChoice, type UpstreamPool } from "./upstream_pool.ts";
 
 /** How long `/readyz` waits for the proxy to accept a connection. */
 const READY_TIMEOUT_MS = 2_000;
@@ -41,7 +45,8 @@ function proxyAccepts(transport: Transport, proxy: NetAddress): () => Promise<bo
 }
 
 /**
- * Runs the gateway until SIGINT or SIGTERM.
+ * Runs the gateway until SIGINT or SIGTERM; with `--flink-rest`, SIGHUP
+ * refreshes the member list.
  *
  * @param flags The resolved flags.
  * @returns The exit code.
@@ -56,41 +61,100 @@ export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
   }
 }
 
+/**
+ * The pool side of the gateway: an in-process proxy in upstream mode (on an
+ * in-memory transport, no socket) that the gateway's client queries, and
+ * that forwards each query whole to the pool.
+ */
+interface PooledUpstream {
+  readonly pool: UpstreamPool;
+  readonly proxy: KvStateClientProxy;
+  readonly address: NetAddress;
+  readonly transport: Transport;
+}
+
+async function startPooled(
+  pool: UpstreamPool,
+  logger: WritingLogger,
+  metrics: MetricsRegistry,
+): Promise<PooledUpstream> {
+  const transport = new MemoryTransport();
+  const proxy = new KvStateClientProxy({
+    transport,
+    upstream: pool.pool,
+    logger,
+    stats: new MetricsStats({ registry: metrics, role: "proxy" }),
+  });
+  addProxyGauges(metrics, proxy);
+  return { pool, proxy, address: await proxy.start(), transport };
+}
+
+/** `/readyz` with a pool: some member takes requests. */
+function someMemberUp(pool: UpstreamPool): () => boolean {
+  return () => pool.pool.members.some((m) => m.up && !m.draining);
+}
+
 async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<number> {
-  let proxy: NetAddress;
-  try {
-    proxy = parseAddress(flags.requiredString("proxy"));
-  } catch (e) {
-    if (e instanceof CliUsageError) throw e;
-    throw new CliUsageError(`--proxy: ${(e as Error).message}`);
-  }
+  const choice = upstreamChoice(flags, "proxy");
+  if (choice === undefined) throw new CliUsageError("--proxy is required");
   const listen = httpAddress(flags.requiredString("http"));
   const dial = await diallingTransport(flags);
   const metrics = new MetricsRegistry();
+  // One proxy: the client dials it. Several, or discovered: a pool behind an in-process proxy.
+  let pooled: PooledUpstream | undefined;
+  if (choice.kind === "flink-rest" || choice.members.length > 1) {
+    const pool = await startUpstreamPool(choice, {
+      transport: dial.transport,
+      logger,
+      metrics,
+      role: "upstream",
+      name: "Queryable State Gateway Pool",
+    });
+    pooled = await startPooled(pool, logger, metrics);
+  }
+  const proxy = pooled?.address ?? (choice.kind === "static" ? choice.members[0] : undefined)!;
+  const transport = pooled?.transport ?? dial.transport;
   const client = new QueryableStateClient({
-    transport: dial.transport,
+    transport,
     proxy,
     logger,
     stats: new MetricsStats({ registry: metrics, role: "client" }),
   });
-  const handler = gatewayHandler(client, flags, proxyAccepts(dial.transport, proxy), [
-    metricsRoute(metrics),
-  ]);
+  const handler = gatewayHandler(
+    client,
+    flags,
+    pooled ? someMemberUp(pooled.pool) : proxyAccepts(dial.transport, proxy),
+    [metricsRoute(metrics)],
+  );
+  const closeAll = async () => {
+    await client.close();
+    await pooled?.proxy.close();
+    await pooled?.pool.close();
+  };
   let http;
   try {
     http = serveHttp(handler, listen);
   } catch (e) {
     console.error((e as Error).message);
-    await client.close();
+    await closeAll();
     return 1;
   }
+  const stopReloads = pooled?.pool.discovery === undefined
+    ? undefined
+    : onHangup(() => reloadReported(pooled.pool, "flink-rest", "the previous member list", logger));
   if (dial.summary) console.log(dial.summary);
-  console.log(`gateway in front of the proxy at ${formatAddress(proxy)}`);
+  if (pooled) {
+    console.log(pooled.pool.summary);
+    console.log("gateway in front of the upstream pool");
+  } else {
+    console.log(`gateway in front of the proxy at ${formatAddress(proxy)}`);
+  }
   console.log(`http listening on ${formatAddress(http.address)}`);
   const signal = await untilSignal();
   console.log(`${signal}: shutting down`);
   logger.info("shutdown", { signal });
+  await stopReloads?.();
   await http.close();
-  await client.close();
+  await closeAll();
   return 0;
 }

@@ -10,6 +10,8 @@ import { createLogger, type WritingLogger } from "../observability/logger.ts";
 import { parseLogLevel } from "../observability/log_record.ts";
 import type { MetricsRegistry } from "../observability/registry.ts";
 import type { KvStateClientProxy } from "../proxy/kv_state_client_proxy.ts";
+import type { FlinkRestDiscovery } from "../upstream/flink_rest_discovery.ts";
+import type { ProxyPool } from "../upstream/proxy_pool.ts";
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 
 /** Location cache entries of the proxy (resolved, pending and recently failed lookups): gauge, label `role`. */
@@ -31,6 +33,30 @@ export const REQUESTS_IN_FLIGHT_METRIC = "qs_requests_in_flight";
  * each rendering by what the proxy's counts grew since the last one.
  */
 export const ORACLE_LOOKUPS_METRIC = "qs_oracle_lookups_total";
+
+/** Members of an upstream pool by health: gauge, labels `role` and `state` (`up`, `down`, `draining`). */
+export const POOL_MEMBERS_METRIC = "qs_pool_members";
+/** Whether a pool member takes requests (1) or is down, or left the pool (0): gauge, labels `role`, `member`. */
+export const POOL_MEMBER_UP_METRIC = "qs_pool_member_up";
+/** Requests in flight on a pool member: gauge, labels `role`, `member`. */
+export const POOL_MEMBER_OUTSTANDING_METRIC = "qs_pool_member_outstanding";
+/** Attempts sent to a pool member (probes not counted): counter, labels `role`, `member`. */
+export const POOL_MEMBER_REQUESTS_METRIC = "qs_pool_member_requests_total";
+/**
+ * Attempts that ended without an answer from the member (connect failure,
+ * connection lost, attempt timeout, queue full): counter, labels `role`, `member`.
+ */
+export const POOL_MEMBER_FAILURES_METRIC = "qs_pool_member_failures_total";
+/** Requests that failed on a member and were sent to another one: counter, labels `role`, `member`. */
+export const POOL_MEMBER_FAILOVERS_METRIC = "qs_pool_member_failovers_total";
+/** Requests the pool sent again to another member, all members: counter, label `role`. */
+export const POOL_FAILOVERS_METRIC = "qs_pool_failovers_total";
+/** The members the last good Flink REST refresh found: gauge, label `role`. */
+export const FLINK_REST_MEMBERS_METRIC = "qs_flink_rest_members";
+/** Whether the last Flink REST refresh succeeded (1) or failed (0): gauge, label `role`. */
+export const FLINK_REST_UP_METRIC = "qs_flink_rest_up";
+/** Flink REST refreshes that failed (the last good list kept): counter, label `role`. */
+export const FLINK_REST_FAILURES_METRIC = "qs_flink_rest_refresh_failures_total";
 
 /**
  * The logger of the flags `--log-level` (default `info`) and
@@ -126,4 +152,158 @@ export function addProxyGauges(registry: MetricsRegistry, proxy: KvStateClientPr
     seenStarted = n.started;
     seenFailed = n.failed;
   });
+}
+
+/**
+ * Metrics of an upstream pool, read at each rendering from
+ * `ProxyPool.members` and `ProxyPool.failovers`:
+ * {@linkcode POOL_MEMBERS_METRIC}, and per member
+ * {@linkcode POOL_MEMBER_UP_METRIC}, {@linkcode POOL_MEMBER_OUTSTANDING_METRIC},
+ * {@linkcode POOL_MEMBER_REQUESTS_METRIC}, {@linkcode POOL_MEMBER_FAILURES_METRIC},
+ * {@linkcode POOL_MEMBER_FAILOVERS_METRIC}; and {@linkcode POOL_FAILOVERS_METRIC}.
+ * A member that left the pool keeps its series, `up` 0 (the registry folds
+ * label sets past its bound, 100 by default, into `other`). The counters
+ * advance by what the pool's counts grew since the last rendering (a
+ * member that left and came back counts from 0 again).
+ *
+ * @param registry The process's registry.
+ * @param pool The pool.
+ * @param role The `role` label.
+ */
+export function addPoolMetrics(registry: MetricsRegistry, pool: ProxyPool, role: string): void {
+  const byMember = ["role", "member"];
+  const members = registry.gauge({
+    name: POOL_MEMBERS_METRIC,
+    help: "Members of the upstream pool, by state.",
+    labelNames: ["role", "state"],
+  });
+  const counts = {
+    up: members.labels({ role, state: "up" }),
+    down: members.labels({ role, state: "down" }),
+    draining: members.labels({ role, state: "draining" }),
+  };
+  const up = registry.gauge({
+    name: POOL_MEMBER_UP_METRIC,
+    help: "Whether the pool member takes requests (1), or is down or gone (0).",
+    labelNames: byMember,
+  });
+  const outstanding = registry.gauge({
+    name: POOL_MEMBER_OUTSTANDING_METRIC,
+    help: "Requests in flight on the pool member.",
+    labelNames: byMember,
+  });
+  const counters = [
+    [
+      registry.counter({
+        name: POOL_MEMBER_REQUESTS_METRIC,
+        help: "Attempts sent to the pool member.",
+        labelNames: byMember,
+      }),
+      "requests",
+    ],
+    [
+      registry.counter({
+        name: POOL_MEMBER_FAILURES_METRIC,
+        help: "Attempts on the pool member that ended without an answer from it.",
+        labelNames: byMember,
+      }),
+      "failures",
+    ],
+    [
+      registry.counter({
+        name: POOL_MEMBER_FAILOVERS_METRIC,
+        help: "Requests that failed on the pool member and went to another one.",
+        labelNames: byMember,
+      }),
+      "failovers",
+    ],
+  ] as const;
+  const failovers = registry.counter({
+    name: POOL_FAILOVERS_METRIC,
+    help: "Requests the pool sent again to another member.",
+    labelNames: ["role"],
+  }).labels({ role });
+  /** Per member: the counts seen at the last rendering. */
+  const seen = new Map<string, [number, number, number]>();
+  let seenFailovers = 0;
+  registry.addCollector(() => {
+    let nUp = 0, nDown = 0, nDraining = 0;
+    const present = new Set<string>();
+    for (const m of pool.members) {
+      present.add(m.address);
+      if (m.draining) nDraining++;
+      else if (m.up) nUp++;
+      else nDown++;
+      const labels = { role, member: m.address };
+      up.labels(labels).set(m.up && !m.draining ? 1 : 0);
+      outstanding.labels(labels).set(m.outstanding);
+      const last = seen.get(m.address) ?? [0, 0, 0];
+      counters.forEach(([counter, field], i) => {
+        const n = m[field];
+        // A count below the last one: the member left and came back, counting from 0.
+        const grew = n >= last[i] ? n - last[i] : n;
+        if (grew > 0) counter.labels(labels).inc(grew);
+        last[i] = n;
+      });
+      seen.set(m.address, last);
+    }
+    for (const address of seen.keys()) {
+      if (present.has(address)) continue;
+      const labels = { role, member: address };
+      up.labels(labels).set(0);
+      outstanding.labels(labels).set(0);
+      seen.delete(address);
+    }
+    counts.up.set(nUp);
+    counts.down.set(nDown);
+    counts.draining.set(nDraining);
+    const n = pool.failovers;
+    if (n > seenFailovers) failovers.inc(n - seenFailovers);
+    seenFailovers = n;
+  });
+}
+
+/** What {@linkcode addDiscoveryMetrics} returns: the hooks the discovery reports to. */
+export interface DiscoveryMetrics {
+  /** Counts a failed refresh (the discovery's `onError`). */
+  refreshFailed(): void;
+  /** Reads the discovery's members and last outcome at each rendering. */
+  watch(discovery: FlinkRestDiscovery): void;
+}
+
+/**
+ * Metrics of a Flink REST discovery: {@linkcode FLINK_REST_MEMBERS_METRIC},
+ * {@linkcode FLINK_REST_UP_METRIC} (1 until a refresh fails),
+ * {@linkcode FLINK_REST_FAILURES_METRIC}, each labelled `role`.
+ *
+ * @param registry The process's registry.
+ * @param role The `role` label.
+ * @returns The hooks: pass `refreshFailed` as the discovery's `onError`, then `watch` it.
+ */
+export function addDiscoveryMetrics(registry: MetricsRegistry, role: string): DiscoveryMetrics {
+  const labels = { role };
+  const failures = registry.counter({
+    name: FLINK_REST_FAILURES_METRIC,
+    help: "Flink REST refreshes that failed (the last good member list kept).",
+    labelNames: ["role"],
+  }).labels(labels);
+  const members = registry.gauge({
+    name: FLINK_REST_MEMBERS_METRIC,
+    help: "Members found by the last good Flink REST refresh.",
+    labelNames: ["role"],
+  }).labels(labels);
+  const up = registry.gauge({
+    name: FLINK_REST_UP_METRIC,
+    help: "Whether the last Flink REST refresh succeeded (1) or failed (0).",
+    labelNames: ["role"],
+  }).labels(labels);
+  return {
+    refreshFailed: () => failures.inc(),
+    watch(discovery) {
+      registry.addCollector(() => {
+        members.set(discovery.members.length);
+        up.set(discovery.lastError === undefined ? 1 : 0);
+      });
+    },
+  };
 }

@@ -1,6 +1,8 @@
 /**
  * The `proxy` command (CLI glue): a queryable-state client proxy, in front
- * of the locations of `--locations`, or of an embedded demo state plane.
+ * of the locations of `--locations`, of a pool of upstream proxies
+ * (`--upstream-proxies`, `--flink-rest`), or of an embedded demo state
+ * plane.
  *
  * @module
  */
@@ -33,6 +35,7 @@ import { MetricsRegistry } from "../observability/registry.ts";
 import { MetricsStats } from "../observability/metrics_stats.ts";
 import { metricsRoute } from "../http/metrics_route.ts";
 import { addProxyGauges, cliLogger } from "./observe.ts";
+import { startUpstreamPool, upstreamChoice, type UpstreamPool } from "./upstream_pool.ts";
 
 /** The demo state the explorer link shows. */
 const DEMO_QUERY = {
@@ -129,7 +132,7 @@ async function startDemo(
 
 /**
  * Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads `--locations`
- * (a file) and `--allow`.
+ * (a file) and `--allow`, and refreshes `--flink-rest`.
  *
  * @param flags The resolved flags.
  * @param context How the CLI was started.
@@ -155,9 +158,11 @@ async function runProxy(
   const tls = await servingTransport(flags);
   const upstream = await diallingTransport(flags, "upstream-");
   const locations = flags.string("locations");
-  if (upstream.summary && locations === undefined) {
+  const choice = upstreamChoice(flags, "upstream-proxies", ["locations"]);
+  if (upstream.summary && locations === undefined && choice === undefined) {
     throw new CliUsageError(
-      "--upstream-tls* need --locations (the demo state server speaks plaintext)",
+      "--upstream-tls* need --locations, --upstream-proxies or --flink-rest " +
+        "(the demo state server speaks plaintext)",
     );
   }
   const httpFlag = flags.string("http");
@@ -171,12 +176,24 @@ async function runProxy(
     ? undefined
     : httpFlag !== undefined
     ? httpAddress(httpFlag)
-    : locations === undefined && !tls.summary
+    : locations === undefined && choice === undefined && !tls.summary
     ? { hostname: "127.0.0.1", port: 0 }
     : undefined;
 
   // One registry for the process: the proxy, its upstream client, the demo server, the gateway.
   const metrics = new MetricsRegistry();
+  // Upstream mode: the pool the proxy forwards every request to (owned here, closed last).
+  let pool: UpstreamPool | undefined;
+  if (choice !== undefined) {
+    pool = await startUpstreamPool(choice, {
+      transport: upstream.transport,
+      logger,
+      metrics,
+      role: "upstream",
+      name: "Queryable State Proxy Pool",
+      maxFrameLength: flags.integer("max-frame-length"),
+    });
+  }
   const proxy = new KvStateClientProxy({
     transport: tls.transport,
     upstreamTransport: upstream.transport,
@@ -188,6 +205,7 @@ async function runProxy(
     logger,
     stats: new MetricsStats({ registry: metrics, role: "proxy" }),
     upstreamOptions: { stats: new MetricsStats({ registry: metrics, role: "upstream" }) },
+    upstream: pool?.pool,
   });
   addProxyGauges(metrics, proxy);
   let source: LocationsSource | undefined;
@@ -200,7 +218,7 @@ async function runProxy(
       await proxy.close();
       return 2;
     }
-  } else {
+  } else if (pool === undefined) {
     demo = await startDemo(proxy, logger, metrics);
   }
   let address;
@@ -209,6 +227,7 @@ async function runProxy(
   } catch (e) {
     console.error((e as Error).message);
     await proxy.close();
+    await pool?.close();
     await demo?.server.close();
     return 1;
   }
@@ -217,6 +236,7 @@ async function runProxy(
     const started = startGateway(flags, httpListen, address, logger, metrics);
     if (typeof started === "number") {
       await proxy.close();
+      await pool?.close();
       await demo?.server.close();
       return started;
     }
@@ -227,11 +247,15 @@ async function runProxy(
       await reloadReported(source, "locations", "the previous locations", logger);
     }
     if (allow !== undefined) await reloadReported(allow, "allow", "the previous rules", logger);
+    if (pool?.discovery !== undefined) {
+      await reloadReported(pool, "flink-rest", "the previous member list", logger);
+    }
   });
   if (demo) console.log(demo.hint);
   if (allow) console.log(allow.summary);
   if (tls.summary) console.log(tls.summary);
   if (upstream.summary) console.log(upstream.summary);
+  if (pool) console.log(pool.summary);
   console.log(`listening on ${formatAddress(address)}`);
   if (demo !== undefined) {
     console.log(
@@ -257,6 +281,7 @@ async function runProxy(
   await gateway?.http.close();
   await gateway?.client.close();
   await proxy.close();
+  await pool?.close();
   await demo?.server.close();
   return 0;
 }
