@@ -242,7 +242,8 @@ export function addPoolMetrics(registry: MetricsRegistry, pool: ProxyPool, role:
         const n = m[field];
         // A count below the last one: the member left and came back, counting from 0.
         const grew = n >= last[i] ? n - last[i] : n;
-        if (grew > 0) counter.labels(labels).inc(grew);
+        const child = counter.labels(labels); // a member's counters show from its first rendering
+        if (grew > 0) child.inc(grew);
         last[i] = n;
       });
       seen.set(m.address, last);
