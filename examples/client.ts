@@ -7,6 +7,10 @@
  *     --key-type string --key hello --value-type long [--state-kind value|list|map] \
  *     [--map-key-type T] [--timeout-ms 5000]
  *
+ * Several proxies, separated by commas (`host` alone is port 9069): the query
+ * goes to another one when one does not answer (connect failure, connection
+ * closed), within --timeout-ms: `--proxy tm-1:9069,tm-2:9069`.
+ *
  * Types: string, int, long, double, boolean, bytes (hex), or any type in the
  * type syntax (`--key-type 'tuple<string,long>' --key '["acme",1001]'`,
  * `--value-type 'pojo<id:long,name:string>'`; a POJO key needs --key-hash N).

@@ -11,6 +11,23 @@
  *
  *   deno run --allow-net=127.0.0.1 --allow-read=locations.json examples/proxy.ts --locations locations.json
  *
+ * In front of a Flink cluster (upstream mode, instead of --locations): each
+ * request is forwarded whole to a pool of Queryable State proxies (Flink's,
+ * one per TaskManager, or ours), to the one with the fewest requests in
+ * flight, and sent to another one when a member does not answer (connect
+ * failure, connection closed, no answer in 10 s) within the 30 s deadline;
+ * a definite answer (a value, an unknown key, any failure a member sends) is
+ * never sent again. Members from a static list (`host` alone is port 9069):
+ *
+ *   deno run --allow-net examples/proxy.ts --upstream-proxies tm-1:9069,tm-2:9069
+ *
+ * or from Flink's REST API (GET /taskmanagers, refreshed every
+ * --flink-rest-refresh-ms, default 10 s, and on SIGHUP; the last good list
+ * is kept while it fails), each TaskManager's host with --proxy-port
+ * (default 9069; with a range, the ports of it that accept a connection):
+ *
+ *   deno run --allow-net examples/proxy.ts --flink-rest http://jobmanager:8081 --proxy-port 9069-9075
+ *
  * Other flags: --host, --port (a port, a range like 9069-9079, or 0 for any),
  * --max-frame-length, --retries. It prints `listening on HOST:PORT` once
  * ready and exits cleanly on SIGINT/SIGTERM.
