@@ -11,6 +11,9 @@ import type { PojoField, TypeDescriptor } from "./type_descriptor.ts";
 import { errorUnder, TypeDecodeError, TypeValueError } from "./type_errors.ts";
 
 /** PojoSerializer's flags: the value is null. */
+/** A Java identifier (a field name), as the type text reads it. */
+const JAVA_IDENTIFIER = /^[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}_$]*$/u;
+
 const IS_NULL = 0x01;
 /** PojoSerializer's flags: exactly the declared class. */
 const NO_SUBCLASS = 0x02;
@@ -205,8 +208,8 @@ function setField(obj: Record<string, unknown>, name: string, value: unknown): v
  * @param fields The fields by name.
  * @param options The class name and the POJO's `hashCode()`.
  * @returns The descriptor, frozen.
- * @throws {TypeError} When there are no fields, a name is empty, or a field
- *   type is not a descriptor.
+ * @throws {TypeError} When there are no fields, a name is empty or not a
+ *   Java identifier, or a field type is not a descriptor.
  */
 export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>>(
   fields: F,
@@ -221,6 +224,12 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
   if (names.length === 0) throw new TypeError("types.pojo: a POJO needs at least one field");
   for (const name of names) {
     if (name.length === 0) throw new TypeError("types.pojo: a field name cannot be empty");
+    // Also what keeps the text parseable as the same type (`a,b:int` as a name would not be).
+    if (!JAVA_IDENTIFIER.test(name)) {
+      throw new TypeError(
+        `types.pojo: field name ${describeValue(name)} is not a Java identifier`,
+      );
+    }
   }
   checkParts("types.pojo", names.map((n) => fields[n]));
   const { className, hashCode: userHash } = options;
