@@ -93,7 +93,11 @@ export class TypeSyntaxError extends TypeError {
 export interface ParseTypeOptions {
   /** Longest text, in UTF-16 code units (default 4096). */
   readonly maxLength?: number;
-  /** Deepest nesting of types: `long` is 1, `list<long>` 2 (default 32). */
+  /**
+   * Deepest nesting of types: `long` is 1, `list<long>` 2 (default 32; at
+   * most 1000, as deeper types would overflow the
+   * stack when parsed, written or read).
+   */
   readonly maxDepth?: number;
   /** Most fields of one `row<…>` or `pojo<…>` (default 256; a tuple has at most 25). */
   readonly maxFields?: number;
@@ -117,6 +121,9 @@ export const TYPE_TEXT_LIMITS: Readonly<Required<ParseTypeOptions>> = Object.fre
   maxFields: 256,
   maxEnumConstants: 1024,
 });
+
+/** The most a caller may raise `maxDepth` to (deeper types overflow the stack). */
+const MAX_TYPE_DEPTH = 1000;
 
 type AnyDescriptor = TypeDescriptor<unknown>;
 
@@ -167,6 +174,12 @@ function checkLimit(name: keyof ParseTypeOptions, v: number | undefined): number
   if (v === undefined) return TYPE_TEXT_LIMITS[name];
   if (!Number.isInteger(v) || v < 1) {
     throw new RangeError(`parseType: ${name} must be a positive integer, got ${String(v)}`);
+  }
+  if (name === "maxDepth" && v > MAX_TYPE_DEPTH) {
+    throw new RangeError(
+      `parseType: maxDepth must be at most ${MAX_TYPE_DEPTH} (deeper types overflow the stack), ` +
+        `got ${v}`,
+    );
   }
   return v;
 }
