@@ -157,6 +157,22 @@ function sample(members: readonly NetAddress[]): string {
 
 const NOOP = (): void => {};
 
+/** A URL's percent-encoded user or password, decoded (as is when malformed). */
+function uriDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `user:password` as HTTP Basic authorization's base64 of its UTF-8 bytes. */
+function basicToken(credentials: string): string {
+  let binary = "";
+  for (const b of new TextEncoder().encode(credentials)) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
 /**
  * Finds the Queryable State proxies of a Flink cluster from its REST API
  * and keeps the list current: `GET <url>/taskmanagers` (Flink 1.19's
@@ -240,7 +256,9 @@ export class FlinkRestDiscovery implements AsyncDisposable {
    * {@linkcode refresh}.
    *
    * @param url The REST API's base URL, e.g. `http://jobmanager:8081`
-   * (a path prefix, as behind a gateway, is kept).
+   * (a path prefix, as behind a gateway, is kept). User information in it
+   * (`http://user:password@host:8081`) is sent as HTTP Basic authorization
+   * (unless `headers` has one), not in the URL, which `fetch` refuses.
    * @param options Ports, bounds, callbacks (see {@linkcode FlinkRestDiscoveryOptions}).
    * @throws {TypeError} When the URL is not http(s), a header is invalid,
    * or a range is given without a transport.
@@ -256,10 +274,14 @@ export class FlinkRestDiscovery implements AsyncDisposable {
     base.search = "";
     base.hash = "";
     const target = new URL("taskmanagers", base);
-    this.#requestUrl = target.href;
+    // fetch refuses a URL with credentials (Node, browsers, workers): they go in a header.
+    const credentials = target.username !== "" || target.password !== ""
+      ? `${uriDecoded(target.username)}:${uriDecoded(target.password)}`
+      : undefined;
     target.username = "";
     target.password = "";
     this.url = target.href;
+    this.#requestUrl = target.href;
     this.#fallbackHost = base.hostname.replace(/^\[(.*)\]$/, "$1");
     this.ports = Object.freeze(
       parsePortRange(options.proxyPort ?? DEFAULT_FLINK_PROXY_PORT, {
@@ -298,6 +320,9 @@ export class FlinkRestDiscovery implements AsyncDisposable {
     );
     this.#headers = new Headers(options.headers as Record<string, string> | Headers | undefined);
     if (!this.#headers.has("accept")) this.#headers.set("accept", "application/json");
+    if (credentials !== undefined && !this.#headers.has("authorization")) {
+      this.#headers.set("authorization", `Basic ${basicToken(credentials)}`);
+    }
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#keepOnEmpty = options.keepOnEmpty ?? true;
     this.#onMembers = options.onMembers;

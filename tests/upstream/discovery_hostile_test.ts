@@ -70,3 +70,40 @@ Deno.test("discovery: a list onMembers failed to take is delivered again on the 
   await discovery.refresh();
   assertEquals(delivered, [["10.0.0.5:9069"], ["10.0.0.5:9069"]]);
 });
+
+Deno.test("discovery: user information in the URL goes in a Basic authorization header, not the fetched URL (fetch refuses it)", async () => {
+  const seen: Array<[string, string | null]> = [];
+  // As fetch does in Node, browsers and workers (the WHATWG Fetch standard).
+  const strictFetch: typeof fetch = (input, init) => {
+    const url = new URL(String(input));
+    if (url.username !== "" || url.password !== "") {
+      return Promise.reject(
+        new TypeError("Request cannot be constructed from a URL that includes credentials"),
+      );
+    }
+    seen.push([url.href, new Headers(init?.headers).get("authorization")]);
+    return Promise.resolve(
+      Response.json({ taskmanagers: [taskManagerInfo({ host: "10.0.0.5" }, 0)] }),
+    );
+  };
+  await using plain = new FlinkRestDiscovery("https://u:p@gateway.example/flink", {
+    fetch: strictFetch,
+  });
+  assertEquals(text(await plain.refresh()), ["10.0.0.5:9069"]);
+  await using encoded = new FlinkRestDiscovery("http://us%40er:p%C3%A4ss@jm:8081", {
+    fetch: strictFetch,
+  });
+  await encoded.refresh();
+  await using own = new FlinkRestDiscovery("http://u:p@jm:8081", {
+    fetch: strictFetch,
+    headers: { authorization: "Bearer t" },
+  });
+  await own.refresh();
+  const utf8 = String.fromCharCode(...new TextEncoder().encode("us@er:päss"));
+  assertEquals(seen, [
+    ["https://gateway.example/flink/taskmanagers", `Basic ${btoa("u:p")}`],
+    ["http://jm:8081/taskmanagers", `Basic ${btoa(utf8)}`],
+    ["http://jm:8081/taskmanagers", "Bearer t"],
+  ]);
+  assertEquals(plain.url, "https://gateway.example/flink/taskmanagers");
+});
