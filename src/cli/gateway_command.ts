@@ -109,6 +109,8 @@ async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<
       metrics,
       role: "upstream",
       name: "Queryable State Gateway Pool",
+      // A query is given up at --deadline-ms: so are its attempts.
+      requestTimeoutMs: flags.integer("deadline-ms"),
     });
     pooled = await startPooled(pool, logger, metrics);
   }

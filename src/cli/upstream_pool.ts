@@ -145,6 +145,8 @@ export interface UpstreamPoolContext {
   readonly name: string;
   /** The largest frame accepted from a member, in bytes. Default the pool's. */
   readonly maxFrameLength?: number;
+  /** The deadline of a request, all attempts included, in ms. Default the pool's (30,000). */
+  readonly requestTimeoutMs?: number;
 }
 
 function membersText(members: readonly { hostname: string; port: number }[]): string {
@@ -178,6 +180,7 @@ export async function startUpstreamPool(
     name: context.name,
     logger,
     maxFrameLength: context.maxFrameLength,
+    requestTimeoutMs: context.requestTimeoutMs,
     stats: new MetricsStats({ registry: metrics, role }),
   };
   if (choice.kind === "static") {
