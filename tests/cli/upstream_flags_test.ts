@@ -5,8 +5,9 @@
  * other; a repeated `--proxy`; usage errors naming their source.
  */
 
-import { assertEquals, assertRejects, assertThrows } from "../_assert.ts";
-import { GATEWAY_COMMAND, PROXY_COMMAND } from "../../src/cli/commands.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
+import { CLIENT_COMMAND, GATEWAY_COMMAND, PROXY_COMMAND } from "../../src/cli/commands.ts";
+import { commandHelp } from "../../src/cli/help.ts";
 import { CliUsageError, type FlagSources, resolveFlags } from "../../src/cli/flags.ts";
 import { startUpstreamPool, upstreamChoice } from "../../src/cli/upstream_pool.ts";
 import { MetricsRegistry } from "../../src/observability/registry.ts";
@@ -145,4 +146,28 @@ Deno.test("cli upstream flags: a --proxy-port that is no port or range is a usag
     CliUsageError,
     "--proxy-port: ",
   );
+});
+
+Deno.test("cli upstream flags: --help names each flag with its default and variable", () => {
+  const proxy = commandHelp("queryable-state proxy", PROXY_COMMAND);
+  for (
+    const line of [
+      "  --upstream-proxies HOST[:PORT],...",
+      "      default: none; env: QS_UPSTREAM_PROXIES",
+      "  --flink-rest URL",
+      "  --proxy-port PORT|RANGE",
+      "      default: 9069; env: QS_PROXY_PORT",
+      "  --flink-rest-refresh-ms N",
+      "      default: 10000; env: QS_FLINK_REST_REFRESH_MS",
+    ]
+  ) {
+    assert(proxy.split("\n").includes(line), line);
+  }
+  assert(proxy.includes("--locations, --upstream-proxies and --flink-rest exclude each other"));
+  const gateway = commandHelp("queryable-state gateway", GATEWAY_COMMAND);
+  assert(gateway.includes("  --proxy HOST:PORT[,HOST:PORT...]\n"), gateway);
+  assert(gateway.includes("default: none (required unless --flink-rest); env: QS_PROXY"));
+  assert(gateway.includes("  --flink-rest URL\n"));
+  const client = commandHelp("queryable-state client", CLIENT_COMMAND);
+  assert(client.includes("  --proxy HOST:PORT[,HOST:PORT...]\n"), client);
 });
