@@ -5,6 +5,7 @@
  * @module
  */
 
+import { markServerFailure } from "./server_failure.ts";
 import { DecoderState, DEFAULT_MAX_FRAME_LENGTH } from "../streams/frame_decoder_stream.ts";
 import type { KvStateRequestStats } from "../server/stats.ts";
 import type {
@@ -518,10 +519,10 @@ export class ServerConnection {
     ) {
       const m = decodeMessage(f.subarray(4)); // throws ProtocolError: connection-fatal
       if (m.type === MessageType.SERVER_FAILURE) {
-        throw withSerializedThrowable(
+        throw markServerFailure(withSerializedThrowable(
           errorFromJavaThrowable(readJavaThrowable(m.body, this.#options.javaSerializationLimits)),
           m.body,
-        );
+        ));
       }
       throw new ProtocolError(
         "Unexpected message type REQUEST. Expected REQUEST_RESULT, REQUEST_FAILURE or SERVER_FAILURE.",

@@ -15,6 +15,7 @@ import {
   RequestQueueFullError,
   serializedThrowableOf,
 } from "../wire/errors.ts";
+import { isServerFailure } from "../client/server_failure.ts";
 
 /**
  * @internal The verdict on a failed attempt: `answer`, the member answered
@@ -28,9 +29,11 @@ export type Verdict = "answer" | "final" | "down" | "elsewhere";
 
 /**
  * @internal The verdict on an attempt that failed with `err`. A failure the
- * member sent (a REQUEST_FAILURE or SERVER_FAILURE, which carries its
+ * member sent for the request (a REQUEST_FAILURE, which carries its
  * serialized bytes) is an answer, whatever its class: never sent again. No
- * answer: a failed connect, a connection closed or broken under the request
+ * answer: a SERVER_FAILURE (the member failing the whole connection, every
+ * request pending on it, as Flink's server handler does before it closes
+ * the channel), a failed connect, a connection closed or broken under the request
  * (bytes that are not the protocol; but not a frame over the length bound,
  * which another member would send as well), or the attempt's own timeout
  * (`attemptCut`: shorter than what was left of the request's deadline) take
@@ -42,6 +45,8 @@ export type Verdict = "answer" | "final" | "down" | "elsewhere";
  * @returns The verdict.
  */
 export function verdictOf(err: unknown, attemptCut: boolean): Verdict {
+  // A SERVER_FAILURE carries a Throwable too, but answers no request: the connection failed.
+  if (isServerFailure(err)) return "down";
   if (serializedThrowableOf(err) !== undefined) return "answer";
   if (err instanceof ConnectError || err instanceof ConnectionClosedError) return "down";
   if (err instanceof ProtocolError && !(err instanceof FrameLengthError)) return "down";

@@ -17,12 +17,15 @@ import {
   decodeMessage,
   encodeKvStateRequest,
   encodeKvStateResponse,
+  encodeServerFailure,
   type KvStateRequest,
 } from "../../src/wire/messages.ts";
+import { writeJavaThrowable } from "../../src/wire/java_serialization_writer.ts";
+import { javaThrowable } from "../../src/wire/java_throwable.ts";
 import { requestIdOf } from "../../src/server/result_frame.ts";
 import { FakeServer, RawPeer } from "../_harness.ts";
 
-type Mode = "garbage" | "wrongId" | "twice" | "flood" | "midframe" | "good";
+type Mode = "garbage" | "wrongId" | "twice" | "flood" | "midframe" | "serverFailure" | "good";
 
 const JOB = JobId.fromHex("0102030405060708090a0b0c0d0e0f10");
 
@@ -114,6 +117,16 @@ class Member {
             await peer.send(...junk, answer);
             break;
           }
+          case "serverFailure":
+            // What Flink's server handler does on an unexpected exception: a
+            // SERVER_FAILURE (no request id), then the channel closed.
+            await peer.send(
+              encodeServerFailure(
+                writeJavaThrowable(javaThrowable("java.lang.RuntimeException", "channel broke")),
+              ),
+            );
+            await peer.conn.close();
+            return;
           case "midframe":
             await peer.send(answer.subarray(0, answer.length >> 1));
             await peer.conn.close();
@@ -132,7 +145,7 @@ class Member {
   }
 }
 
-const MODES: Mode[] = ["garbage", "wrongId", "twice", "flood", "midframe"];
+const MODES: Mode[] = ["garbage", "wrongId", "twice", "flood", "midframe", "serverFailure"];
 
 for (const mode of MODES) {
   Deno.test(`ProxyPool: a member that answers ${mode}: each request gets its own answer, once, in time`, async () => {
