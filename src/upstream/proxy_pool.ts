@@ -30,6 +30,7 @@ import { JobId } from "../wire/ids.ts";
 import type { KvStateRequest } from "../wire/messages.ts";
 import { tickNow } from "../wire/tick_clock.ts";
 import { verdictOf } from "./attempt_verdict.ts";
+import { isServerFailure } from "../client/server_failure.ts";
 import { backoffDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 import { chooseMember } from "./member_choice.ts";
 import { PoolMember, type PoolMemberSnapshot } from "./pool_member.ts";
@@ -601,8 +602,10 @@ export class ProxyPool {
       }).then(
         () => this.#answered(member),
         (err) => {
-          if (serializedThrowableOf(err) !== undefined) this.#answered(member);
-          else dead();
+          // A failure sent for the probe is an answer; a SERVER_FAILURE is not.
+          if (serializedThrowableOf(err) !== undefined && !isServerFailure(err)) {
+            this.#answered(member);
+          } else dead();
         },
       ).catch((e) => this.#internalError(e));
     } catch (e) {

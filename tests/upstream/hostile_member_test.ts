@@ -232,3 +232,33 @@ Deno.test("upstream mode: a front proxy over a flooding and a garbage member: ev
     await good.close();
   }
 });
+
+Deno.test("ProxyPool: a member answering every probe with a SERVER_FAILURE stays down (a probe's SERVER_FAILURE is no answer)", async () => {
+  const bad = await Member.start("serverFailure");
+  const good = await Member.start("good");
+  const pool = new ProxyPool({
+    transport: denoTransport,
+    members: [bad.address, good.address],
+    backoffInitialMs: 20,
+    backoffMaxMs: 40,
+    probeTimeoutMs: 200,
+  });
+  try {
+    // Sequential requests take turns: one of the first two goes to the bad member.
+    for (let i = 0; i < 2; i++) {
+      assertEquals(await pool.request(requestOf(i)), contentFor(requestOf(i)));
+    }
+    assertEquals(pool.members[0].up, false, "taken out");
+    const asked = bad.requests;
+    // Several probes, each answered with a SERVER_FAILURE.
+    for (let i = 0; i < 100 && bad.requests < asked + 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert(bad.requests >= asked + 3, `probed: ${bad.requests - asked}`);
+    assertEquals(pool.members[0].up, false, "still down after its probes");
+  } finally {
+    await pool.close();
+    await bad.close();
+    await good.close();
+  }
+});
