@@ -8,7 +8,15 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts
 import { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
 import { MemoryTransport } from "../../src/transport/memory.ts";
 import { ConnectError, ConnectionClosedError } from "../../src/wire/errors.ts";
-import { JOB, Plane, Relay, STATE, transport, until } from "../upstream/_members.ts";
+import {
+  JOB,
+  Plane,
+  Relay,
+  STATE,
+  transport,
+  until,
+  withRelayedPlane,
+} from "../upstream/_members.ts";
 
 const types = { keyType: "string", valueType: "long" } as const;
 
@@ -48,11 +56,8 @@ Deno.test("QueryableStateClient: one proxy keeps the direct path (no failover: a
   }
 });
 
-Deno.test("QueryableStateClient: several proxies: queries spread, and survive the loss of one proxy under load", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  try {
+Deno.test("QueryableStateClient: several proxies: queries spread, and survive the loss of one proxy under load", () =>
+  withRelayedPlane(async (plane, a) => {
     await using client = new QueryableStateClient({
       transport,
       proxy: `127.0.0.1:${a.port},127.0.0.1:${plane.addresses[1].port}`,
@@ -75,8 +80,4 @@ Deno.test("QueryableStateClient: several proxies: queries spread, and survive th
     const before = plane.proxies[1].stats.requests;
     assertEquals(await client.getKvState(JOB, STATE, "k9", types), 1009n);
     assertEquals(plane.proxies[1].stats.requests - before, 1);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+  }));

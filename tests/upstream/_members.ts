@@ -198,6 +198,25 @@ export class Relay {
   }
 }
 
+/**
+ * Runs `body` with a plane of two proxies and a relay in front of the first
+ * (the member the test stalls, kills or brings back); kills the relay and
+ * closes the plane after, however `body` ends.
+ */
+export async function withRelayedPlane(
+  body: (plane: Plane, relay: Relay) => Promise<void>,
+): Promise<void> {
+  const plane = await Plane.start(2);
+  const relay = new Relay(plane.addresses[0]);
+  relay.start();
+  try {
+    await body(plane, relay);
+  } finally {
+    await relay.kill();
+    await plane.close();
+  }
+}
+
 /** A member that accepts connections, reads everything and never answers. */
 export class SilentMember {
   readonly #listener: Deno.Listener;

@@ -5,8 +5,6 @@
  * ports. Refreshes are driven by `refresh()`; nothing asserts on timing.
  */
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "../_assert.ts";
-import type { LogFields, LogLevel } from "../../src/observability/log_record.ts";
-import type { Logger } from "../../src/observability/logger.ts";
 import { denoTransport } from "../../src/transport/deno.ts";
 import { MemoryTransport } from "../../src/transport/memory.ts";
 import type {
@@ -32,28 +30,7 @@ import {
 } from "../../src/upstream/flink_rest_taskmanagers.ts";
 import { parsePortRange, PortRangeError } from "../../src/upstream/port_range.ts";
 import { type FakeTaskManager, serveFakeFlinkRest, taskManagerInfo } from "./_fake_flink_rest.ts";
-
-interface Event {
-  level: LogLevel;
-  event: string;
-  fields: LogFields;
-}
-
-function recorder(): { logger: Logger; events: Event[] } {
-  const events: Event[] = [];
-  const log = (level: LogLevel) => (event: string, fields?: LogFields) =>
-    void events.push({ level, event, fields: fields ?? {} });
-  return {
-    events,
-    logger: {
-      enabled: () => true,
-      debug: log("debug"),
-      info: log("info"),
-      warn: log("warn"),
-      error: log("error"),
-    },
-  };
-}
+import { recorder } from "./_log_recorder.ts";
 
 const text = (ms: readonly NetAddress[]): string[] => ms.map((m) => `${m.hostname}:${m.port}`);
 

@@ -5,31 +5,12 @@
 
 import { assert, assertEquals } from "../_assert.ts";
 import { ProxyPool } from "../../src/upstream/proxy_pool.ts";
-import type { LogFields } from "../../src/observability/log_record.ts";
-import { Plane, Relay, requestFor, SilentMember, transport, until } from "./_members.ts";
+import { recorder } from "./_log_recorder.ts";
+import { Plane, requestFor, SilentMember, transport, until, withRelayedPlane } from "./_members.ts";
 
-function recorder() {
-  const events: Array<[string, string, LogFields | undefined]> = [];
-  const log = (level: string) => (event: string, fields?: LogFields) =>
-    void events.push([level, event, fields]);
-  return {
-    events,
-    logger: {
-      enabled: () => true,
-      debug: log("debug"),
-      info: log("info"),
-      warn: log("warn"),
-      error: log("error"),
-    },
-  };
-}
-
-Deno.test("pool logs: member_added, member_down (with the error and the wait), failover, member_up, member_removed", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  const { events, logger } = recorder();
-  try {
+Deno.test("pool logs: member_added, member_down (with the error and the wait), failover, member_up, member_removed", () =>
+  withRelayedPlane(async (plane, a) => {
+    const { events, logger } = recorder();
     await using pool = new ProxyPool({
       transport,
       name: "p",
@@ -45,10 +26,10 @@ Deno.test("pool logs: member_added, member_down (with the error and the wait), f
     a.start();
     await until(() => pool.members[0].up, 3_000, "A up");
     pool.setMembers([plane.addresses[1]]);
-    const own = events.filter(([, e]) => e.startsWith("member_") || e === "failover");
+    const own = events.filter(({ event: e }) => e.startsWith("member_") || e === "failover");
     const A = `127.0.0.1:${a.port}`;
     const B = `127.0.0.1:${plane.addresses[1].port}`;
-    assertEquals(own.map(([level, e, f]) => [level, e, f?.address]), [
+    assertEquals(own.map(({ level, event, fields }) => [level, event, fields.address]), [
       ["info", "member_added", A],
       ["info", "member_added", B],
       ["warn", "member_down", A],
@@ -56,23 +37,19 @@ Deno.test("pool logs: member_added, member_down (with the error and the wait), f
       ["info", "member_up", A],
       ["info", "member_removed", A],
     ]);
-    const down = own[2][2]!;
+    const down = own[2].fields;
     assertEquals([down.pool, down.error], ["p", "ConnectError"]);
     assert(
       typeof down.retry_in_ms === "number" && down.retry_in_ms >= 10 && down.retry_in_ms <= 20,
     );
-    assertEquals([own[3][2]!.to, own[3][2]!.attempt, own[3][2]!.error], [
+    assertEquals([own[3].fields.to, own[3].fields.attempt, own[3].fields.error], [
       B,
       1,
       "ConnectError",
     ]);
-    assert(typeof own[4][2]!.down_ms === "number");
-    assertEquals(own[5][2]!.outstanding, 0);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+    assert(typeof own[4].fields.down_ms === "number");
+    assertEquals(own[5].fields.outstanding, 0);
+  }));
 
 Deno.test("pool: a member that accepts and never answers fails its probes and stays out; requests go elsewhere", async () => {
   const plane = await Plane.start(1);
@@ -96,7 +73,7 @@ Deno.test("pool: a member that accepts and never answers fails its probes and st
     await new Promise((r) => setTimeout(r, 400));
     assert(silent.bytesRead > read, "the silent member was probed");
     assertEquals(pool.members[0].up, false);
-    assertEquals(events.filter(([, e]) => e === "member_up").length, 0);
+    assertEquals(events.filter((e) => e.event === "member_up").length, 0);
     for (let i = 0; i < 10; i++) await pool.request(requestFor(`k${i}`));
     assertEquals(pool.members[0].requests, 1);
     assertEquals(pool.members[1].requests, 12);

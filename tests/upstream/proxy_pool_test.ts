@@ -24,7 +24,9 @@ import {
   SilentMember,
   transport,
   until,
+  withRelayedPlane,
 } from "./_members.ts";
+import { recorder } from "./_log_recorder.ts";
 
 const FAST = { backoffInitialMs: 20, backoffMaxMs: 100, probeTimeoutMs: 500 };
 
@@ -108,11 +110,8 @@ Deno.test("ProxyPool: a member killed with requests in flight on it: each is sen
   }
 });
 
-Deno.test("ProxyPool: forward() under a member's death: every handler called exactly once, with the right frame", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  try {
+Deno.test("ProxyPool: forward() under a member's death: every handler called exactly once, with the right frame", () =>
+  withRelayedPlane(async (plane, a) => {
     await using pool = new ProxyPool({
       transport,
       members: [a.address, plane.addresses[1]],
@@ -142,11 +141,7 @@ Deno.test("ProxyPool: forward() under a member's death: every handler called exa
       assertEquals(longOf(f.subarray(24)), BigInt(1000 + (i % KEYS)));
     }
     assert(pool.failovers >= n / 2 - 1);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+  }));
 
 Deno.test("ProxyPool: a member that accepts and never answers is abandoned after attemptTimeoutMs, taken out, and the request answered elsewhere", async () => {
   const plane = await Plane.start(1);
@@ -198,19 +193,10 @@ Deno.test("ProxyPool: only a silent member: the request's own deadline ends it w
   }
 });
 
-Deno.test("ProxyPool: a member that comes back on the same port is probed back up and used again", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  try {
-    const events: string[] = [];
-    const logger = {
-      enabled: () => true,
-      debug: () => {},
-      info: (e: string) => void events.push(e),
-      warn: (e: string) => void events.push(e),
-      error: () => {},
-    };
+Deno.test("ProxyPool: a member that comes back on the same port is probed back up and used again", () =>
+  withRelayedPlane(async (plane, a) => {
+    const { events, logger } = recorder();
+    const seen = () => events.map((e) => e.event);
     await using pool = new ProxyPool({
       transport,
       members: [a.address, plane.addresses[1]],
@@ -221,21 +207,17 @@ Deno.test("ProxyPool: a member that comes back on the same port is probed back u
     await a.kill();
     for (let i = 0; i < 4; i++) await checkKey(pool, i);
     assertEquals(pool.members[0].up, false);
-    assert(events.includes("member_down") && events.includes("failover"), `${events}`);
+    assert(seen().includes("member_down") && seen().includes("failover"), `${seen()}`);
     // Down and refusing: probes fail, with backoff (20 ms doubling to 100 ms).
     await new Promise((r) => setTimeout(r, 150));
     assertEquals(pool.members[0].up, false);
     a.start();
     await until(() => pool.members[0].up, 3_000, "member A back up");
-    assert(events.includes("member_up"));
+    assert(seen().includes("member_up"));
     const before = pool.members[0].requests;
     for (let i = 0; i < 10; i++) await checkKey(pool, i);
     assertEquals(pool.members[0].requests - before, 5);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+  }));
 
 Deno.test("ProxyPool: a definite failure (unknown key, unknown state) is returned as is and never sent again", async () => {
   const plane = await Plane.start(3);
@@ -279,11 +261,8 @@ Deno.test("ProxyPool: every member refusing: the request fails with ConnectError
   }
 });
 
-Deno.test("ProxyPool: a member removed with a request in flight is drained: the request finishes, then its connection closes", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  try {
+Deno.test("ProxyPool: a member removed with a request in flight is drained: the request finishes, then its connection closes", () =>
+  withRelayedPlane(async (plane, a) => {
     await using pool = new ProxyPool({ transport, members: [a.address], ...FAST });
     a.holding = true;
     const pending = pool.request(requestFor("k7"));
@@ -303,11 +282,7 @@ Deno.test("ProxyPool: a member removed with a request in flight is drained: the 
     assertEquals(longOf(await pending), 1007n);
     await until(() => pool.members.length === 1, 2_000, "A gone");
     assertEquals(pool.members[0].requests, 2);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+  }));
 
 Deno.test("ProxyPool: setMembers bounds and errors; no member at all is a ConnectError", async () => {
   await using pool = new ProxyPool({ transport, maxMembers: 2 });

@@ -27,7 +27,7 @@ import { requestIdOf } from "../../src/server/result_frame.ts";
 import { RawPeer } from "../_harness.ts";
 import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";
 import { largestTraceStream } from "../wire/_java_streams.ts";
-import { JOB, Plane, Relay, requestFor, STATE, transport, until } from "./_members.ts";
+import { JOB, Plane, requestFor, STATE, transport, until, withRelayedPlane } from "./_members.ts";
 
 /**
  * A failure frame's throwable as text, with request ids replaced: a member's
@@ -133,11 +133,8 @@ Deno.test("upstream mode: our client through the front proxy gets typed values a
   }
 });
 
-Deno.test("upstream mode: a member lost under load: the front proxy's clients still get every answer, rightly", async () => {
-  const plane = await Plane.start(2);
-  const a = new Relay(plane.addresses[0]);
-  a.start();
-  try {
+Deno.test("upstream mode: a member lost under load: the front proxy's clients still get every answer, rightly", () =>
+  withRelayedPlane(async (plane, a) => {
     await using pool = new ProxyPool({
       transport,
       members: [a.address, plane.addresses[1]],
@@ -163,11 +160,7 @@ Deno.test("upstream mode: a member lost under load: the front proxy's clients st
     await front.close();
     assertEquals(pool.closed, false);
     assertEquals((await pool.request(requestFor("k2"))).length, 8);
-  } finally {
-    await a.kill();
-    await plane.close();
-  }
-});
+  }));
 
 Deno.test("upstream mode: a pool made from options is the proxy's, closed with it; an empty one answers ConnectError", async () => {
   const front = new KvStateClientProxy({ transport, upstream: { members: [] } });
