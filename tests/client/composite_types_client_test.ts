@@ -8,24 +8,14 @@
  * map key's bytes that fail (`mapKey`).
  */
 
-import { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
-import { InMemoryLocationRegistry } from "../../src/oracle/in_memory_location_registry.ts";
-import { KvStateClientProxy } from "../../src/proxy/kv_state_client_proxy.ts";
 import { InMemoryMapState, InMemoryValueState } from "../../src/server/in_memory_states.ts";
-import { KvStateServer } from "../../src/server/kv_state_server.ts";
 import { denoTransport } from "../../src/transport/deno.ts";
 import { TypeDecodeError, TypeValueError } from "../../src/types/type_errors.ts";
 import { types } from "../../src/types/types.ts";
-import { JobId, JobVertexId } from "../../src/wire/ids.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
+import { JOB, Plane } from "../proxy/_plane.ts";
+import { ADA, ORDER, ORDER_KEY } from "../types/_orders.ts";
 
-const ORDER_KEY = types.tuple(types.string, types.long);
-const ORDER = types.pojo({
-  orderId: types.long,
-  customer: types.pojo({ name: types.string, age: types.int }),
-  amount: types.double,
-  tags: types.list(types.string),
-});
 /** The state as the server writes it, with `customer.name` a long: other bytes. */
 const OTHER_ORDER = types.pojo({
   orderId: types.long,
@@ -34,16 +24,7 @@ const OTHER_ORDER = types.pojo({
   tags: types.list(types.string),
 });
 
-const ADA = {
-  amount: 99.5,
-  customer: { age: 42, name: "Ada" },
-  orderId: 1001n,
-  tags: ["new", "priority"],
-};
-
 async function plane() {
-  const transport = denoTransport;
-  const server = new KvStateServer({ transport, host: "127.0.0.1", port: 0 });
   const orders = new InMemoryValueState(ORDER_KEY, ORDER)
     .set(["acme", 1001n], ADA)
     .set(["globex", 7n], { amount: 1500, customer: null, orderId: 7n, tags: [] });
@@ -56,38 +37,12 @@ async function plane() {
   // A map whose keys are longs on the server (-1: its first int is -1, no
   // enum ordinal), read as enum keys.
   const prefs = new InMemoryMapState(types.string, types.long, types.int).put("u", -1n, 2);
-  const jobId = JobId.random();
-  const locations = new InMemoryLocationRegistry();
-  const address = await server.start();
-  for (
-    const [name, state] of [["orders", orders], ["mismatched", mismatched], [
-      "prefs",
-      prefs,
-    ]] as const
-  ) {
-    locations.notifyKvStateRegistered({
-      jobId,
-      jobVertexId: JobVertexId.random(),
-      registrationName: name,
-      numKeyGroups: 128,
-      start: 0,
-      end: 127,
-      kvStateId: server.registry.register(state),
-      address,
-    });
-  }
-  const proxy = new KvStateClientProxy({ transport, host: "127.0.0.1", port: 0 });
-  proxy.updateKvStateLocationOracle(jobId, locations);
-  const client = new QueryableStateClient({ transport, proxy: await proxy.start() });
-  return {
-    jobId,
-    client,
-    async [Symbol.asyncDispose]() {
-      await client.close();
-      await proxy.close();
-      await server.close();
-    },
-  };
+  const p = await Plane.serving(denoTransport, [
+    ["orders", orders],
+    ["mismatched", mismatched],
+    ["prefs", prefs],
+  ]);
+  return { jobId: JOB, client: p.client, [Symbol.asyncDispose]: () => p.close() };
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

@@ -13,33 +13,13 @@ import { InMemoryValueState } from "../../src/server/in_memory_states.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { batchRequest, read, startStatePlane, valueUrl } from "./_plane.ts";
 import { MemoryTransport } from "../../src/transport/memory.ts";
+import { ADA, ADA_JSON, ORDER, ORDER_KEY, ORDER_KEY_TYPE, ORDER_TYPE } from "../types/_orders.ts";
 
-const ORDER_KEY = types.tuple(types.string, types.long);
-const ORDER = types.pojo({
-  orderId: types.long,
-  customer: types.pojo({ name: types.string, age: types.int }),
-  amount: types.double,
-  tags: types.list(types.string),
-});
-const KEY_TYPE = "tuple<string,long>";
-const VALUE_TYPE = "pojo<orderId:long,customer:pojo<name:string,age:int>,amount:double," +
-  "tags:list<string>>";
-const ADA_JSON = {
-  amount: 99.5,
-  customer: { age: 42, name: "Ada" },
-  orderId: "1001",
-  tags: ["new", "priority"],
-};
 const REGION = types.pojo({ id: types.long, region: types.string });
 
 async function plane() {
   const orders = new InMemoryValueState(ORDER_KEY, ORDER)
-    .set(["acme", 1001n], {
-      amount: 99.5,
-      customer: { age: 42, name: "Ada" },
-      orderId: 1001n,
-      tags: ["new", "priority"],
-    })
+    .set(["acme", 1001n], ADA)
     .set(["globex", 7n], { amount: 1500, customer: null, orderId: 7n, tags: [] });
   const byPojo = new InMemoryValueState(REGION, types.long).set({ id: 1n, region: "eu" }, 10n);
   return await startStatePlane(
@@ -56,7 +36,7 @@ function query(params: Record<string, string>): string {
 Deno.test("gateway: a tuple-keyed POJO state by the value route, type text URL-encoded, key as JSON", async () => {
   const p = await plane();
   try {
-    const q = query({ key: '["acme",1001]', keyType: KEY_TYPE, valueType: VALUE_TYPE });
+    const q = query({ key: '["acme",1001]', keyType: ORDER_KEY_TYPE, valueType: ORDER_TYPE });
     assert(q.includes("keyType=tuple%3Cstring%2Clong%3E"), q);
     const r = await read(await p.handler(new Request(valueUrl("orders", q))));
     assertEquals([r.status, r.body], [200, { value: ADA_JSON }]);
@@ -72,7 +52,7 @@ Deno.test("gateway: a tuple-keyed POJO state by the value route, type text URL-e
       await p.handler(
         new Request(valueUrl(
           "orders",
-          query({ key: '["globex","7"]', keyType: KEY_TYPE, valueType: VALUE_TYPE }),
+          query({ key: '["globex","7"]', keyType: ORDER_KEY_TYPE, valueType: ORDER_TYPE }),
         )),
       ),
     );
@@ -89,7 +69,7 @@ Deno.test("gateway: an absent tuple key is 404", async () => {
       await p.handler(
         new Request(valueUrl(
           "orders",
-          query({ key: '["acme",1]', keyType: KEY_TYPE, valueType: VALUE_TYPE }),
+          query({ key: '["acme",1]', keyType: ORDER_KEY_TYPE, valueType: ORDER_TYPE }),
         )),
       ),
     );
@@ -104,8 +84,8 @@ Deno.test("gateway: bad type text is 400 naming the parameter and the position",
   try {
     for (
       const [params, parameter] of [
-        [{ key: '["acme",1001]', keyType: "tuple<string,lon>", valueType: VALUE_TYPE }, "keyType"],
-        [{ key: '["acme",1001]', keyType: KEY_TYPE, valueType: "pojo<id:long" }, "valueType"],
+        [{ key: '["acme",1001]', keyType: "tuple<string,lon>", valueType: ORDER_TYPE }, "keyType"],
+        [{ key: '["acme",1001]', keyType: ORDER_KEY_TYPE, valueType: "pojo<id:long" }, "valueType"],
       ] as const
     ) {
       const r = await read(await p.handler(new Request(valueUrl("orders", query(params)))));
@@ -132,7 +112,9 @@ Deno.test("gateway: a bad key is 400 naming the path inside it (value route and 
     for (const [key, parameter] of cases) {
       const r = await read(
         await p.handler(
-          new Request(valueUrl("orders", query({ key, keyType: KEY_TYPE, valueType: "long" }))),
+          new Request(
+            valueUrl("orders", query({ key, keyType: ORDER_KEY_TYPE, valueType: "long" })),
+          ),
         ),
       );
       assertEquals([r.status, r.body.error.parameter], [400, parameter], key);
@@ -144,15 +126,15 @@ Deno.test("gateway: a bad key is 400 naming the path inside it (value route and 
             jobId: "0102030405060708a1a2a3a4a5a6a7a8",
             stateName: "orders",
             key: ["acme", 1001],
-            keyType: KEY_TYPE,
-            valueType: VALUE_TYPE,
+            keyType: ORDER_KEY_TYPE,
+            valueType: ORDER_TYPE,
           },
           {
             jobId: "0102030405060708a1a2a3a4a5a6a7a8",
             stateName: "orders",
             key: ["acme", { n: 1 }],
-            keyType: KEY_TYPE,
-            valueType: VALUE_TYPE,
+            keyType: ORDER_KEY_TYPE,
+            valueType: ORDER_TYPE,
           },
         ],
       })),
@@ -211,7 +193,12 @@ Deno.test("gateway: the watch route takes the type text and sends the JSON form"
   try {
     const url = valueUrl(
       "orders",
-      query({ key: '["acme",1001]', keyType: KEY_TYPE, valueType: VALUE_TYPE, intervalMs: "1000" }),
+      query({
+        key: '["acme",1001]',
+        keyType: ORDER_KEY_TYPE,
+        valueType: ORDER_TYPE,
+        intervalMs: "1000",
+      }),
     ).replace("/states/orders?", "/states/orders/watch?");
     const res = await p.handler(new Request(url));
     assertEquals(res.status, 200);

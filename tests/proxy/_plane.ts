@@ -49,6 +49,21 @@ export class Plane {
     return plane;
   }
 
+  /**
+   * A plane serving `states` (name and state) of {@linkcode JOB} from one
+   * server, behind the proxy, with its client; `close()` ends them all.
+   */
+  static async serving(
+    transport: Transport,
+    states: ReadonlyArray<readonly [string, import("../../mod.ts").QueryableState]>,
+    proxyOptions: Partial<KvStateClientProxyOptions> = {},
+  ): Promise<Plane> {
+    const plane = await Plane.start(transport, proxyOptions);
+    const server = await plane.addServer();
+    for (const [name, state] of states) plane.register(name, server, state);
+    return plane;
+  }
+
   async addServer(): Promise<KvStateServer> {
     const server = new KvStateServer({ transport: this.transport });
     await server.start();

@@ -10,14 +10,7 @@ import { TypeValueError } from "../../src/types/type_errors.ts";
 import { types } from "../../src/types/types.ts";
 import { serializeValue } from "../../src/wire/type_serializers.ts";
 import { assertEquals, assertInstanceOf } from "../_assert.ts";
-
-const ORDER_KEY = types.tuple(types.string, types.long);
-const ORDER = types.pojo({
-  orderId: types.long,
-  customer: types.pojo({ name: types.string, age: types.int }),
-  amount: types.double,
-  tags: types.list(types.string),
-});
+import { ORDER, ORDER_KEY } from "./_orders.ts";
 
 function pathOf(f: () => unknown): string {
   let thrown: unknown;
