@@ -17,7 +17,8 @@ export interface VectorEntry {
   [k: string]: any;
 }
 
-function exists(url: URL): boolean {
+/** Whether a file or folder is there. */
+export function exists(url: URL): boolean {
   try {
     Deno.statSync(url);
     return true;

@@ -17,6 +17,7 @@
 import { createHash } from "node:crypto";
 import { types } from "../../src/types/types.ts";
 import type { DescriptorParts, TypeDescriptor } from "../../src/types/type_descriptor.ts";
+import { exists } from "../_vectors.ts";
 
 const ROOT = new URL("../../../shared/flink-vectors/types/", import.meta.url);
 
@@ -59,15 +60,6 @@ export interface TypeManifest {
   readonly counts: Readonly<Record<string, number>>;
   readonly notes: readonly string[];
   readonly entries: readonly Record<string, unknown>[];
-}
-
-function exists(url: URL): boolean {
-  try {
-    Deno.statSync(url);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether `../shared/flink-vectors/types/manifest.json` is there. */

@@ -8,6 +8,8 @@
  * Deno.serve on 127.0.0.1, port 0.
  */
 
+import { serveHttp } from "../oracle/_http.ts";
+
 /** A TaskManager the fake lists. */
 export interface FakeTaskManager {
   /** Its host (the RPC address's host). */
@@ -107,7 +109,6 @@ export interface FakeFlinkRest {
  * @param taskManagers The TaskManagers listed at first.
  */
 export function serveFakeFlinkRest(taskManagers: FakeTaskManager[] = []): FakeFlinkRest {
-  const ac = new AbortController();
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let onHeld: (() => void) | undefined;
@@ -187,14 +188,9 @@ export function serveFakeFlinkRest(taskManagers: FakeTaskManager[] = []): FakeFl
       }
     }
   };
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: ac.signal,
-    onListen: () => {},
-  }, handler);
+  const http = serveHttp(handler);
   return {
-    base: `http://127.0.0.1:${server.addr.port}`,
+    base: http.base,
     get taskManagers() {
       return state.taskManagers;
     },
@@ -215,8 +211,7 @@ export function serveFakeFlinkRest(taskManagers: FakeTaskManager[] = []): FakeFl
     },
     async close() {
       release();
-      ac.abort();
-      await server.finished;
+      await http.close();
     },
   };
 }
