@@ -12,24 +12,11 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { type CliProcess, startCli } from "./_process.ts";
 import { parsePrometheus, sampleValue } from "../observability/_prometheus_parser.ts";
-import { JOB, KEYS, Plane, STATE } from "../upstream/_members.ts";
+import { freeRange, Plane, queryAll } from "../upstream/_members.ts";
 import { serveFakeFlinkRest } from "../upstream/_fake_flink_rest.ts";
 import { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
 import { denoTransport } from "../../src/transport/deno.ts";
 import { formatAddress } from "../../src/oracle/locations_file.ts";
-
-/** Queries keys k0..k(n-1) one by one and checks each value (1000 + i). */
-async function queryAll(client: QueryableStateClient, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const key = `k${i % KEYS}`;
-    const value = await client.getKvState(JOB.toString(), STATE, key, {
-      keyType: "string",
-      valueType: "long",
-      timeoutMs: 10_000,
-    });
-    assertEquals(value, BigInt(1000 + (i % KEYS)), key);
-  }
-}
 
 async function listening(p: CliProcess): Promise<string> {
   return (await p.waitFor("stdout", /^listening on (\S+)$/))[1];
@@ -48,26 +35,6 @@ async function metricsOf(
 async function stopped(p: CliProcess): Promise<void> {
   const status = await p.stop();
   assertEquals(status.code, 0, p.stderr.join("\n"));
-}
-
-/** A free run of `n` ports on 127.0.0.1 whose ports `at` can be bound (bounded tries). */
-function freeRange(n: number): number {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const base = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    if (base + n > 65535) continue;
-    const held: Deno.Listener[] = [];
-    try {
-      for (let i = 0; i < n; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      return base;
-    } catch {
-      // Taken: try another base.
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error("no free run of ports");
 }
 
 Deno.test("e2e proxy --upstream-proxies: two proxies of ours as members, one killed, answers go on", async () => {

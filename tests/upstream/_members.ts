@@ -5,6 +5,8 @@
  * the same port, and a member that accepts and never answers.
  */
 
+import { assertEquals } from "../_assert.ts";
+import type { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
 import { InMemoryLocationRegistry } from "../../src/oracle/in_memory_location_registry.ts";
 import { KvStateClientProxy } from "../../src/proxy/kv_state_client_proxy.ts";
 import { InMemoryValueState } from "../../src/server/in_memory_states.ts";
@@ -279,4 +281,37 @@ export async function until(cond: () => boolean, ms: number, what: string): Prom
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Queries keys k0..k(n-1) of the test state one by one and checks each value (1000 + i). */
+export async function queryAll(client: QueryableStateClient, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const key = `k${i % KEYS}`;
+    const value = await client.getKvState(JOB.toString(), STATE, key, {
+      keyType: "string",
+      valueType: "long",
+      timeoutMs: 10_000,
+    });
+    assertEquals(value, BigInt(1000 + (i % KEYS)), key);
+  }
+}
+
+/** A free run of `n` ports on 127.0.0.1, each of which could be bound (bounded tries). */
+export function freeRange(n: number): number {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const base = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    if (base + n > 65535) continue;
+    const held: Deno.Listener[] = [];
+    try {
+      for (let i = 0; i < n; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
+      return base;
+    } catch {
+      // Taken: try another base.
+    } finally {
+      for (const l of held) l.close();
+    }
+  }
+  throw new Error("no free run of ports");
 }

@@ -13,40 +13,8 @@ import { QueryableStateClient } from "../../src/client/queryable_state_client.ts
 import { KvStateClientProxy } from "../../src/proxy/kv_state_client_proxy.ts";
 import { FlinkRestDiscovery } from "../../src/upstream/flink_rest_discovery.ts";
 import { ProxyPool } from "../../src/upstream/proxy_pool.ts";
-import { JOB, KEYS, Plane, STATE, transport, until } from "./_members.ts";
+import { freeRange, Plane, queryAll, transport, until } from "./_members.ts";
 import { serveFakeFlinkRest } from "./_fake_flink_rest.ts";
-
-/** A free run of `n` ports on 127.0.0.1 (bounded tries). */
-function freeRange(n: number): number {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const base = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    if (base + n > 65535) continue;
-    const held: Deno.Listener[] = [];
-    try {
-      for (let i = 0; i < n; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
-      return base;
-    } catch {
-      // Taken: try another base.
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error("no free run of ports");
-}
-
-async function queryAll(client: QueryableStateClient, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const key = `k${i % KEYS}`;
-    const value = await client.getKvState(JOB.toString(), STATE, key, {
-      keyType: "string",
-      valueType: "long",
-      timeoutMs: 10_000,
-    });
-    assertEquals(value, BigInt(1000 + (i % KEYS)), key);
-  }
-}
 
 Deno.test("e2e discovery feeding a pool: TaskManagers come and go, the REST API fails, queries are answered throughout", async () => {
   const base = freeRange(4);
