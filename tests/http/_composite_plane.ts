@@ -13,19 +13,14 @@ import type { Transport } from "../../src/transport/types.ts";
 import type { QueryHandlerOptions } from "../../src/http/mod.ts";
 import { types } from "../../src/types/types.ts";
 import { type Plane, startStatePlane } from "./_plane.ts";
+import { ADA, ORDER, ORDER_KEY } from "../types/_orders.ts";
 
-/** The `orders` key type, as text. */
-export const ORDERS_KEY_TYPE = "tuple<string,long>";
-/** The `orders` value type, as text (fields in declaration order). */
-export const ORDERS_VALUE_TYPE = "pojo<orderId:long,customer:pojo<name:string,age:int>," +
-  "amount:double,tags:list<string>>";
-/** The JSON form of `orders` at `["acme", 1001]` (fields in Flink's order). */
-export const ADA_JSON = {
-  amount: 99.5,
-  customer: { age: 42, name: "Ada" },
-  orderId: "1001",
-  tags: ["new", "priority"],
-};
+/** The `orders` key type, as text; its value type (fields in declaration order); `["acme", 1001]`'s JSON form. */
+export {
+  ADA_JSON,
+  ORDER_KEY_TYPE as ORDERS_KEY_TYPE,
+  ORDER_TYPE as ORDERS_VALUE_TYPE,
+} from "../types/_orders.ts";
 /** The `by-pojo` key type, as text; its key `{"id":1,"region":"eu"}` holds 10. */
 export const REGION_KEY_TYPE = "pojo<id:long,region:string>";
 
@@ -40,20 +35,7 @@ export async function startCompositePlane(
   transport: Transport,
 ): Promise<CompositePlane> {
   const values = new InMemoryValueState(T.string, T.long).set("hello", 42n);
-  const orders = new InMemoryValueState(
-    types.tuple(types.string, types.long),
-    types.pojo({
-      orderId: types.long,
-      customer: types.pojo({ name: types.string, age: types.int }),
-      amount: types.double,
-      tags: types.list(types.string),
-    }),
-  ).set(["acme", 1001n], {
-    amount: 99.5,
-    customer: { age: 42, name: "Ada" },
-    orderId: 1001n,
-    tags: ["new", "priority"],
-  });
+  const orders = new InMemoryValueState(ORDER_KEY, ORDER).set(["acme", 1001n], ADA);
   const byPojo = new InMemoryValueState(
     types.pojo({ id: types.long, region: types.string }),
     types.long,
