@@ -9,12 +9,129 @@
  * two encodings; this encoder writes the codes (what `BigInteger.valueOf`
  * values, i.e. almost every Java value, give) and the decoder reads both.
  *
+ * Bounded: the `n` a long form claims is checked against `maxBytes`
+ * (default {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}, 4096 bytes) before
+ * anything is read, and writing refuses a value whose bytes are longer.
+ * Turning `n` bytes into a bigint and printing it costs more than linear
+ * time in `n` (about 0.5 ms at 4 KiB, 0.8 s at 1 MiB), so without the bound
+ * a frame of bytes from the network could hold the CPU for minutes.
+ *
  * @module
  */
 
 import type { ByteReader, ByteWriter } from "../wire/bytes.ts";
 import type { TypeDescriptor } from "./type_descriptor.ts";
 import { TypeDecodeError, TypeValueError } from "./type_errors.ts";
+
+/**
+ * The default of {@linkcode BigNumberOptions.maxBytes}: 4096 bytes of a
+ * `BigInteger` (or a `BigDecimal`'s unscaled value), i.e. magnitudes up to
+ * 2^32767, 9,864 decimal digits. Up to about this size, reading and
+ * printing cost a steady ~0.11 µs per byte (0.5 ms for a value at the
+ * bound); past it the cost per byte grows (0.8 µs at 1 MiB). Real values
+ * are far smaller: Flink SQL's `DECIMAL` holds at most 38 digits (16
+ * bytes).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BIG_NUMBER_MAX_BYTES } from "@kvstate/queryable-state";
+ *
+ * DEFAULT_BIG_NUMBER_MAX_BYTES; // => 4096
+ * ```
+ */
+export const DEFAULT_BIG_NUMBER_MAX_BYTES = 4096;
+
+/** The largest `maxBytes`: the long form's code `4 + n` is an int32. */
+const MAX_MAX_BYTES = 2147483647 - 4;
+
+/**
+ * Options of `types.bigintegerOf` and `types.decimalOf`.
+ *
+ * @example
+ * ```ts
+ * import type { BigNumberOptions } from "@kvstate/queryable-state";
+ *
+ * const options: BigNumberOptions = { maxBytes: 64 };
+ * options.maxBytes; // => 64
+ * ```
+ */
+export interface BigNumberOptions {
+  /**
+   * The most bytes of a `BigInteger` (of a `BigDecimal`, its unscaled
+   * value) read or written, as `BigInteger.toByteArray()` gives them.
+   * Default {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES} (4096 bytes, 9,864
+   * decimal digits). Bytes claiming more fail with a `TypeDecodeError`
+   * naming the bound and the length claimed, before anything is read; a
+   * value or a text with more fails with a `TypeValueError`, text before
+   * it is converted.
+   */
+  readonly maxBytes?: number;
+}
+
+/**
+ * A `biginteger` or `decimal` descriptor with its bound on the bytes of
+ * the (unscaled) value.
+ *
+ * @example
+ * ```ts
+ * import { types } from "@kvstate/queryable-state";
+ *
+ * types.biginteger.maxBytes; // => 4096
+ * types.bigintegerOf({ maxBytes: 64 }).text; // => "biginteger"
+ * ```
+ */
+export interface BigNumberDescriptor<T> extends TypeDescriptor<T> {
+  /** The most bytes of the (unscaled) value read or written. */
+  readonly maxBytes: number;
+}
+
+/**
+ * The `maxBytes` of options, checked: an integer from 1 to 2^31 - 5.
+ *
+ * @example
+ * ```ts
+ * import { bigNumberMaxBytes } from "./big_integer_type.ts";
+ *
+ * bigNumberMaxBytes(undefined); // => 4096
+ * bigNumberMaxBytes({ maxBytes: 16 }); // => 16
+ * ```
+ *
+ * @param options The options.
+ * @returns The bound.
+ * @throws {RangeError} When `maxBytes` is not an integer from 1 to 2^31 - 5.
+ */
+export function bigNumberMaxBytes(options: BigNumberOptions | undefined): number {
+  const v = options?.maxBytes ?? DEFAULT_BIG_NUMBER_MAX_BYTES;
+  if (!Number.isInteger(v) || v < 1 || v > MAX_MAX_BYTES) {
+    throw new RangeError(`maxBytes must be an integer from 1 to ${MAX_MAX_BYTES}, got ${v}`);
+  }
+  return v;
+}
+
+/**
+ * The most decimal digits of a value whose `toByteArray()` has at most
+ * `maxBytes` bytes: those of 2^(8·maxBytes - 1), the largest magnitude
+ * (of `-2^(8·maxBytes - 1)`). Text with more significant digits cannot fit
+ * and is refused before it is converted.
+ *
+ * @example
+ * ```ts
+ * import { maxDigitsOf } from "./big_integer_type.ts";
+ *
+ * maxDigitsOf(1); // => 3
+ * maxDigitsOf(8); // => 19
+ * maxDigitsOf(4096); // => 9864
+ * ```
+ *
+ * @param maxBytes The bound in bytes.
+ * @returns The bound in decimal digits.
+ */
+export function maxDigitsOf(maxBytes: number): number {
+  // The digits of 2^k are floor(k·log10 2) + 1. The margin makes a float
+  // error count one digit too many (the bytes are checked exactly after the
+  // conversion), never one too few (text that fits would be refused).
+  return Math.floor((8 * maxBytes - 1) * Math.log10(2) + 1e-6) + 1;
+}
 
 const CODE_NULL = 0;
 const CODE_ZERO = 1;
@@ -53,6 +170,31 @@ export function checkBigInteger(value: unknown, allowNull: boolean): bigint | nu
 }
 
 /**
+ * The length of `BigInteger.toByteArray()`: the bytes of the minimal
+ * big-endian two's complement, counted without building them.
+ *
+ * @example
+ * ```ts
+ * import { bigIntegerByteLength } from "./big_integer_type.ts";
+ *
+ * bigIntegerByteLength(127n); // => 1
+ * bigIntegerByteLength(128n); // => 2
+ * bigIntegerByteLength(-128n); // => 1
+ * ```
+ *
+ * @param v The value.
+ * @returns At least 1.
+ */
+export function bigIntegerByteLength(v: bigint): number {
+  // Bits of the magnitude that the sign bit must sit above.
+  const mag = v < 0n ? -v - 1n : v;
+  if (mag === 0n) return 1;
+  const hexMag = mag.toString(16);
+  const bits = (hexMag.length - 1) * 4 + 32 - Math.clz32(parseInt(hexMag[0], 16));
+  return (bits >> 3) + 1;
+}
+
+/**
  * `BigInteger.toByteArray()`: the minimal big-endian two's complement bytes.
  *
  * @example
@@ -68,11 +210,7 @@ export function checkBigInteger(value: unknown, allowNull: boolean): bigint | nu
  * @returns At least one byte.
  */
 export function bigIntegerBytes(v: bigint): Uint8Array {
-  // Bits of the magnitude that the sign bit must sit above.
-  const mag = v < 0n ? -v - 1n : v;
-  const hexMag = mag.toString(16);
-  const bits = mag === 0n ? 0 : (hexMag.length - 1) * 4 + 32 - Math.clz32(parseInt(hexMag[0], 16));
-  const n = (bits >> 3) + 1;
+  const n = bigIntegerByteLength(v);
   const hex = BigInt.asUintN(n * 8, v).toString(16).padStart(n * 2, "0");
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -96,13 +234,27 @@ export function bigIntegerBytes(v: bigint): Uint8Array {
  *
  * @param v The value (`null` writes code 0).
  * @param out Where to write.
+ * @param maxBytes The most bytes written (default 4096,
+ *   {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}).
+ * @throws {TypeValueError} A value of more than `maxBytes` bytes (nothing
+ *   is written).
  */
-export function writeBigInteger(v: bigint | null, out: ByteWriter): void {
+export function writeBigInteger(
+  v: bigint | null,
+  out: ByteWriter,
+  maxBytes: number = DEFAULT_BIG_NUMBER_MAX_BYTES,
+): void {
   if (v === null) out.writeInt32(CODE_NULL);
   else if (v === 0n) out.writeInt32(CODE_ZERO);
   else if (v === 1n) out.writeInt32(CODE_ONE);
   else if (v === 10n) out.writeInt32(CODE_TEN);
   else {
+    const n = bigIntegerByteLength(v);
+    if (n > maxBytes) {
+      throw new TypeValueError(
+        `a BigInteger of ${n} bytes is over the bound of ${maxBytes} bytes (maxBytes)`,
+      );
+    }
     const bytes = bigIntegerBytes(v);
     out.writeInt32(bytes.length + CODE_OFFSET);
     out.writeBytes(bytes);
@@ -111,8 +263,8 @@ export function writeBigInteger(v: bigint | null, out: ByteWriter): void {
 
 /**
  * Reads a BigInteger as `BigIntSerializer.readBigInteger` does: codes 0..3
- * and the long form (the length is checked against the bytes left before
- * anything is read).
+ * and the long form (the length claimed is checked against the bytes
+ * left, then against `maxBytes`, before anything is read).
  *
  * @example
  * ```ts
@@ -124,11 +276,17 @@ export function writeBigInteger(v: bigint | null, out: ByteWriter): void {
  * ```
  *
  * @param input Where to read.
+ * @param maxBytes The most bytes read (default 4096,
+ *   {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}).
  * @returns The value or `null`.
  * @throws {TypeDecodeError} A negative code (`NegativeArraySizeException`
- *   in Java), code 4 (no bytes: `NumberFormatException`), truncation.
+ *   in Java), code 4 (no bytes: `NumberFormatException`), a length over
+ *   `maxBytes` (naming the bound and the length claimed), truncation.
  */
-export function readBigInteger(input: ByteReader): bigint | null {
+export function readBigInteger(
+  input: ByteReader,
+  maxBytes: number = DEFAULT_BIG_NUMBER_MAX_BYTES,
+): bigint | null {
   const code = input.readInt32();
   switch (code) {
     case CODE_NULL:
@@ -159,6 +317,11 @@ export function readBigInteger(input: ByteReader): bigint | null {
       `BigInteger of ${n} bytes but only ${input.remaining} are left`,
       undefined,
       "java.io.EOFException",
+    );
+  }
+  if (n > maxBytes) {
+    throw new TypeDecodeError(
+      `BigInteger of ${n} bytes claimed, over the bound of ${maxBytes} bytes (maxBytes)`,
     );
   }
   const bytes = input.readBytes(n);
@@ -194,9 +357,32 @@ export function bigIntegerHashCode(v: bigint): number {
   return v < 0n ? -h | 0 : h;
 }
 
+function makeBigInteger(maxBytes: number): BigNumberDescriptor<bigint | null> {
+  return Object.freeze({
+    name: "biginteger",
+    kind: "biginteger" as const,
+    text: "biginteger",
+    maxBytes,
+    serialize(value: bigint | null, out: ByteWriter): void {
+      writeBigInteger(checkBigInteger(value, true), out, maxBytes);
+    },
+    deserialize(input: ByteReader): bigint | null {
+      return readBigInteger(input, maxBytes);
+    },
+    hashCode(value: bigint | null): number {
+      if (value === null) {
+        throw new TypeValueError("a null BigInteger is not usable as a key (it has no hashCode())");
+      }
+      return bigIntegerHashCode(checkBigInteger(value, false)!);
+    },
+  });
+}
+
 /**
  * `java.math.BigInteger` (`BigIntSerializer`): a `bigint`, or `null` (code
  * 0). Its hash code is Java's `BigInteger.hashCode()`; `null` has none.
+ * At most {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES} (4096) bytes are read
+ * or written (see {@linkcode bigIntegerOf} for another bound).
  *
  * @example
  * ```ts
@@ -209,20 +395,35 @@ export function bigIntegerHashCode(v: bigint): number {
  * types.biginteger.hashCode(255n); // => 255
  * ```
  */
-export const BIG_INTEGER_TYPE: TypeDescriptor<bigint | null> = Object.freeze({
-  name: "biginteger",
-  kind: "biginteger" as const,
-  text: "biginteger",
-  serialize(value: bigint | null, out: ByteWriter): void {
-    writeBigInteger(checkBigInteger(value, true), out);
-  },
-  deserialize(input: ByteReader): bigint | null {
-    return readBigInteger(input);
-  },
-  hashCode(value: bigint | null): number {
-    if (value === null) {
-      throw new TypeValueError("a null BigInteger is not usable as a key (it has no hashCode())");
-    }
-    return bigIntegerHashCode(checkBigInteger(value, false)!);
-  },
-});
+export const BIG_INTEGER_TYPE: BigNumberDescriptor<bigint | null> = makeBigInteger(
+  DEFAULT_BIG_NUMBER_MAX_BYTES,
+);
+
+/**
+ * `java.math.BigInteger` with another bound on its bytes (`types.bigintegerOf`).
+ * Its text stays `biginteger`, so a type parsed from text has the default
+ * bound. With the default bound it is {@linkcode BIG_INTEGER_TYPE} itself.
+ *
+ * @example
+ * ```ts
+ * import { types, TypeDecodeError } from "@kvstate/queryable-state";
+ * import { deserializeValue, fromHex, serializeValue, toHex } from "@kvstate/queryable-state/wire";
+ *
+ * const small = types.bigintegerOf({ maxBytes: 2 });
+ * toHex(serializeValue(small, 255n)); // => "0000000600ff"
+ * try {
+ *   deserializeValue(small, fromHex("00000007010000"));
+ * } catch (e) {
+ *   (e as TypeDecodeError).problem; // => "BigInteger of 3 bytes claimed, over the bound of 2 bytes (maxBytes)"
+ * }
+ * types.bigintegerOf() === types.biginteger; // => true
+ * ```
+ *
+ * @param options The bound (`maxBytes`, default 4096).
+ * @returns The descriptor.
+ * @throws {RangeError} When `maxBytes` is not an integer from 1 to 2^31 - 5.
+ */
+export function bigIntegerOf(options?: BigNumberOptions): BigNumberDescriptor<bigint | null> {
+  const maxBytes = bigNumberMaxBytes(options);
+  return maxBytes === DEFAULT_BIG_NUMBER_MAX_BYTES ? BIG_INTEGER_TYPE : makeBigInteger(maxBytes);
+}

@@ -15,12 +15,26 @@
  * codes 1..3 (what Java writes for every BigDecimal whose unscaled value
  * fits a long); the long form is read too.
  *
+ * Bounded: the unscaled value has at most `maxBytes` bytes (default 4096,
+ * {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}, 9,864 digits), checked on the
+ * length the bytes claim before anything is read (a `TypeDecodeError`),
+ * on a value written (a `TypeValueError`), and on text by its count of
+ * significant digits before it is converted.
+ *
  * @module
  */
 
 import type { ByteReader, ByteWriter } from "../wire/bytes.ts";
-import { bigIntegerHashCode, readBigInteger, writeBigInteger } from "./big_integer_type.ts";
-import type { TypeDescriptor } from "./type_descriptor.ts";
+import {
+  bigIntegerHashCode,
+  type BigNumberDescriptor,
+  bigNumberMaxBytes,
+  type BigNumberOptions,
+  DEFAULT_BIG_NUMBER_MAX_BYTES,
+  maxDigitsOf,
+  readBigInteger,
+  writeBigInteger,
+} from "./big_integer_type.ts";
 import { TypeValueError } from "./type_errors.ts";
 
 /** A BigDecimal's parts: `unscaled × 10^-scale`. */
@@ -88,10 +102,18 @@ export function formatDecimal(parts: DecimalParts): string {
  * ```
  *
  * @param text The text.
+ * @param maxBytes The bound on the unscaled value's bytes (default 4096,
+ *   {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}): text with more significant
+ *   digits than a value of `maxBytes` bytes can have is refused before it
+ *   is converted (the bytes themselves are checked when written).
  * @returns The unscaled value and scale.
- * @throws {TypeValueError} Not a decimal, or a scale outside the int32 range.
+ * @throws {TypeValueError} Not a decimal, a scale outside the int32 range,
+ *   or more digits than `maxBytes` allows.
  */
-export function parseDecimal(text: string): DecimalParts {
+export function parseDecimal(
+  text: string,
+  maxBytes: number = DEFAULT_BIG_NUMBER_MAX_BYTES,
+): DecimalParts {
   if (typeof text !== "string") {
     throw new TypeValueError(
       `expected a Java BigDecimal as a string like "1.50" or null, got ${show(text)}`,
@@ -115,8 +137,46 @@ export function parseDecimal(text: string): DecimalParts {
   if (scale < INT32_MIN || scale > INT32_MAX) {
     throw new TypeValueError(`${show(text)}: scale ${scale} is out of the int range`);
   }
-  const magnitude = BigInt((whole ?? "") + frac);
+  const digits = ((whole ?? "") + frac).replace(/^0+(?=\d)/, "");
+  const maxDigits = maxDigitsOf(maxBytes);
+  if (digits.length > maxDigits) {
+    throw new TypeValueError(
+      `a decimal of ${digits.length} significant digits is over the bound of ${maxDigits} ` +
+        `(${maxBytes} bytes, maxBytes)`,
+    );
+  }
+  const magnitude = BigInt(digits);
   return { unscaled: sign === "-" ? -magnitude : magnitude, scale };
+}
+
+function makeDecimal(maxBytes: number): BigNumberDescriptor<string | null> {
+  return Object.freeze({
+    name: "decimal",
+    kind: "decimal" as const,
+    text: "decimal",
+    maxBytes,
+    serialize(value: string | null, out: ByteWriter): void {
+      if (value === null) {
+        writeBigInteger(null, out);
+        return;
+      }
+      const { unscaled, scale } = parseDecimal(value, maxBytes);
+      writeBigInteger(unscaled, out, maxBytes);
+      out.writeInt32(scale);
+    },
+    deserialize(input: ByteReader): string | null {
+      const unscaled = readBigInteger(input, maxBytes);
+      if (unscaled === null) return null;
+      return formatDecimal({ unscaled, scale: input.readInt32() });
+    },
+    hashCode(value: string | null): number {
+      if (value === null) {
+        throw new TypeValueError("a null BigDecimal is not usable as a key (it has no hashCode())");
+      }
+      const { unscaled, scale } = parseDecimal(value, maxBytes);
+      return (Math.imul(31, bigIntegerHashCode(unscaled)) + scale) | 0;
+    },
+  });
 }
 
 /**
@@ -124,6 +184,9 @@ export function parseDecimal(text: string): DecimalParts {
  * `toString()` prints it, or `null`. Its hash code is Java's
  * `BigDecimal.hashCode()`, `31 * unscaledValue().hashCode() + scale()`
  * (so `"1.0"` and `"1.00"` hash differently, as in Java); `null` has none.
+ * The unscaled value has at most {@linkcode DEFAULT_BIG_NUMBER_MAX_BYTES}
+ * (4096) bytes, read or written (see {@linkcode decimalOf} for another
+ * bound).
  *
  * @example
  * ```ts
@@ -136,29 +199,36 @@ export function parseDecimal(text: string): DecimalParts {
  * types.decimal.hashCode("1.50"); // => 4652
  * ```
  */
-export const DECIMAL_TYPE: TypeDescriptor<string | null> = Object.freeze({
-  name: "decimal",
-  kind: "decimal" as const,
-  text: "decimal",
-  serialize(value: string | null, out: ByteWriter): void {
-    if (value === null) {
-      writeBigInteger(null, out);
-      return;
-    }
-    const { unscaled, scale } = parseDecimal(value);
-    writeBigInteger(unscaled, out);
-    out.writeInt32(scale);
-  },
-  deserialize(input: ByteReader): string | null {
-    const unscaled = readBigInteger(input);
-    if (unscaled === null) return null;
-    return formatDecimal({ unscaled, scale: input.readInt32() });
-  },
-  hashCode(value: string | null): number {
-    if (value === null) {
-      throw new TypeValueError("a null BigDecimal is not usable as a key (it has no hashCode())");
-    }
-    const { unscaled, scale } = parseDecimal(value);
-    return (Math.imul(31, bigIntegerHashCode(unscaled)) + scale) | 0;
-  },
-});
+export const DECIMAL_TYPE: BigNumberDescriptor<string | null> = makeDecimal(
+  DEFAULT_BIG_NUMBER_MAX_BYTES,
+);
+
+/**
+ * `java.math.BigDecimal` with another bound on its unscaled value's bytes
+ * (`types.decimalOf`). Its text stays `decimal`, so a type parsed from
+ * text has the default bound. With the default bound it is
+ * {@linkcode DECIMAL_TYPE} itself.
+ *
+ * @example
+ * ```ts
+ * import { types, TypeValueError } from "@kvstate/queryable-state";
+ * import { serializeValue, toHex } from "@kvstate/queryable-state/wire";
+ *
+ * const small = types.decimalOf({ maxBytes: 1 });
+ * toHex(serializeValue(small, "1.27")); // => "000000057f00000002"
+ * try {
+ *   serializeValue(small, "1.28");
+ * } catch (e) {
+ *   (e as TypeValueError).problem; // => "a BigInteger of 2 bytes is over the bound of 1 bytes (maxBytes)"
+ * }
+ * types.decimalOf() === types.decimal; // => true
+ * ```
+ *
+ * @param options The bound (`maxBytes`, default 4096).
+ * @returns The descriptor.
+ * @throws {RangeError} When `maxBytes` is not an integer from 1 to 2^31 - 5.
+ */
+export function decimalOf(options?: BigNumberOptions): BigNumberDescriptor<string | null> {
+  const maxBytes = bigNumberMaxBytes(options);
+  return maxBytes === DEFAULT_BIG_NUMBER_MAX_BYTES ? DECIMAL_TYPE : makeDecimal(maxBytes);
+}

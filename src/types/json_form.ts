@@ -19,8 +19,8 @@
  * | `array<T>`, `list<T>`                         | an array                                                          |
  * | `map<K,V>`                                    | an array of `[key, value]` pairs in serialized order              |
  * | `either<L,R>`                                 | `{"left": …}` or `{"right": …}`                                   |
- * | `decimal`                                     | a string, as Java's `BigDecimal.toString()` (`"1E+3"`, `"0.00"`)  |
- * | `biginteger`                                  | a decimal string; read: also a safe-integer number                |
+ * | `decimal`                                     | a string, as Java's `BigDecimal.toString()` (`"1E+3"`, `"0.00"`); read: at most the significant digits `maxBytes` allows (9,864 by default) |
+ * | `biginteger`                                  | a decimal string; read: also a safe-integer number; at most the digits `maxBytes` allows (9,864 by default) |
  * | `date`, `timestamp`, `instant`                | an ISO-8601 UTC string (`"2024-03-28T12:00:00.123Z"`)             |
  * | `localdate`, `localtime`, `localdatetime`     | Java's `toString()` (`"2024-03-28"`, `"12:34:56.789"`)            |
  * | Java `null`                                   | `null`                                                            |
@@ -36,6 +36,7 @@
 import { ByteWriter } from "../wire/bytes.ts";
 import { isTypeName, type TypeName, type TypeSerializer } from "../wire/type_serializers.ts";
 import { BASIC_TYPES } from "./basic_types.ts";
+import { DEFAULT_BIG_NUMBER_MAX_BYTES, maxDigitsOf } from "./big_integer_type.ts";
 import type { DescriptorParts, TypeDescriptor } from "./type_descriptor.ts";
 import {
   base64ToBytes,
@@ -45,6 +46,7 @@ import {
   floatingNumber,
   inLongRange,
   INT_RANGES,
+  isDecimalInteger,
   showValue as show,
 } from "./json_scalars.ts";
 import { errorAtRoot, TypeValueError } from "./type_errors.ts";
@@ -269,12 +271,27 @@ function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
         }
         return BigInt(j);
       }
-      const n = typeof j === "string" ? decimalBigInt(j, 10_000) : undefined;
-      if (n === undefined) throw bad("a decimal string");
-      if (d.kind === "long" && !inLongRange(n)) {
-        throw new TypeValueError(`${show(j)} is out of the long range`, path);
+      if (d.kind === "long") {
+        const n = typeof j === "string" ? decimalBigInt(j, 10_000) : undefined;
+        if (n === undefined) throw bad("a decimal string");
+        if (!inLongRange(n)) throw new TypeValueError(`${show(j)} is out of the long range`, path);
+        return n;
       }
-      return n;
+      // The text is bounded by the digits a value of maxBytes bytes has, before
+      // BigInt() (whose cost grows faster than the text); then the bytes, exactly.
+      if (typeof j !== "string") throw bad("a decimal string");
+      const maxBytes = (d as { maxBytes?: number }).maxBytes ?? DEFAULT_BIG_NUMBER_MAX_BYTES;
+      const maxDigits = maxDigitsOf(maxBytes);
+      if (!isDecimalInteger(j)) throw bad("a decimal string");
+      const digits = j.length - (j.startsWith("-") ? 1 : 0);
+      if (digits > maxDigits) {
+        throw new TypeValueError(
+          `a decimal string of ${digits} digits is over the bound of ${maxDigits} ` +
+            `(${maxBytes} bytes, maxBytes)`,
+          path,
+        );
+      }
+      return checked(d, BigInt(j), path);
     }
     case "int":
     case "short":

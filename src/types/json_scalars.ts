@@ -79,6 +79,25 @@ export function inLongRange(n: bigint): boolean {
 }
 
 /**
+ * Whether text is a decimal integer (`-?[0-9]+`), whatever its length
+ * (nothing is converted).
+ *
+ * @example
+ * ```ts
+ * import { isDecimalInteger } from "./json_scalars.ts";
+ *
+ * isDecimalInteger("-42"); // => true
+ * isDecimalInteger("4e2"); // => false
+ * ```
+ *
+ * @param text The text.
+ * @returns Whether it is one.
+ */
+export function isDecimalInteger(text: string): boolean {
+  return DECIMAL.test(text);
+}
+
+/**
  * The integer of decimal text (`-?[0-9]+`, at most `maxLength`
  * characters), or `undefined`.
  *

@@ -20,11 +20,21 @@ import { row, type RowDescriptor, type RowFields, rowLegacy } from "./row_type.t
 import { tuple, type TupleDescriptor, type TupleValues } from "./tuple_type.ts";
 // -- end of composite kinds' imports
 // -- big numbers and time imports
-import { BIG_INTEGER_TYPE } from "./big_integer_type.ts";
+import {
+  BIG_INTEGER_TYPE,
+  bigIntegerOf,
+  type BigNumberDescriptor,
+  type BigNumberOptions,
+} from "./big_integer_type.ts";
 import { DATE_TYPE, TIMESTAMP_TYPE } from "./date_types.ts";
-import { DECIMAL_TYPE } from "./decimal_type.ts";
+import { DECIMAL_TYPE, decimalOf } from "./decimal_type.ts";
 import { INSTANT_TYPE } from "./instant_type.ts";
 import { LOCAL_DATE_TIME_TYPE, LOCAL_DATE_TYPE, LOCAL_TIME_TYPE } from "./local_time_types.ts";
+export {
+  type BigNumberDescriptor,
+  type BigNumberOptions,
+  DEFAULT_BIG_NUMBER_MAX_BYTES,
+} from "./big_integer_type.ts";
 // -- end of big numbers and time imports
 
 /**
@@ -126,11 +136,27 @@ export interface Types {
   /**
    * `java.math.BigDecimal` (`BigDecSerializer`): a string exactly as Java's
    * `toString()` prints it (`"1.50"`, `"1E+3"`), or `null`; written from
-   * any `new BigDecimal(String)` text, scale kept.
+   * any `new BigDecimal(String)` text, scale kept. The unscaled value has
+   * at most 4096 bytes (`DEFAULT_BIG_NUMBER_MAX_BYTES`; see {@linkcode decimalOf}).
    */
-  readonly decimal: TypeDescriptor<string | null>;
-  /** `java.math.BigInteger` (`BigIntSerializer`): a `bigint` or `null`. */
-  readonly biginteger: TypeDescriptor<bigint | null>;
+  readonly decimal: BigNumberDescriptor<string | null>;
+  /**
+   * `java.math.BigDecimal` whose unscaled value has at most `maxBytes`
+   * bytes (default 4096); bytes claiming more fail with a
+   * `TypeDecodeError` before they are read. Its text stays `decimal`.
+   */
+  decimalOf(options?: BigNumberOptions): BigNumberDescriptor<string | null>;
+  /**
+   * `java.math.BigInteger` (`BigIntSerializer`): a `bigint` or `null`, of
+   * at most 4096 bytes (`DEFAULT_BIG_NUMBER_MAX_BYTES`; see {@linkcode bigintegerOf}).
+   */
+  readonly biginteger: BigNumberDescriptor<bigint | null>;
+  /**
+   * `java.math.BigInteger` of at most `maxBytes` bytes (default 4096);
+   * bytes claiming more fail with a `TypeDecodeError` before they are
+   * read. Its text stays `biginteger`.
+   */
+  bigintegerOf(options?: BigNumberOptions): BigNumberDescriptor<bigint | null>;
   /**
    * `java.util.Date` (`DateSerializer`): an ISO-8601 UTC string of whole
    * milliseconds as `Instant.toString()` prints it
@@ -185,7 +211,9 @@ export const types: Types = Object.freeze({
   // -- end of composite kinds
   // -- big numbers and time
   decimal: DECIMAL_TYPE,
+  decimalOf,
   biginteger: BIG_INTEGER_TYPE,
+  bigintegerOf: bigIntegerOf,
   date: DATE_TYPE,
   timestamp: TIMESTAMP_TYPE,
   instant: INSTANT_TYPE,
