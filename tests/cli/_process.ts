@@ -5,6 +5,8 @@
  * sent to its pid.
  */
 
+import { assertEquals } from "../_assert.ts";
+
 const ROOT = new URL("../..", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const CLI = "src/cli/mod.ts";
@@ -71,6 +73,12 @@ export interface CliProcess {
   signal(sig: Deno.Signal): void;
   /** Sends SIGTERM (unless gone), waits for the exit and all output; SIGKILL after 10 s. */
   stop(): Promise<Deno.CommandStatus>;
+}
+
+/** Stops `p` (SIGTERM) and checks that it exited with 0 (its stderr in the message otherwise). */
+export async function stopCleanly(p: CliProcess): Promise<void> {
+  const status = await p.stop();
+  assertEquals(status.code, 0, p.stderr.join("\n"));
 }
 
 /** Starts the CLI with `args`. */

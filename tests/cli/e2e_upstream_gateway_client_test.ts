@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "../_assert.ts";
-import { type CliProcess, runCli, startCli } from "./_process.ts";
+import { type CliProcess, runCli, startCli, stopCleanly } from "./_process.ts";
 import { parsePrometheus, sampleValue } from "../observability/_prometheus_parser.ts";
 import { JOB, Plane, STATE } from "../upstream/_members.ts";
 import { serveFakeFlinkRest } from "../upstream/_fake_flink_rest.ts";
@@ -40,11 +40,6 @@ async function metricsOf(
   assertEquals(status, 200);
   const families = parsePrometheus(text);
   return (name, labels) => sampleValue(families, name, labels) ?? -1;
-}
-
-async function stopped(p: CliProcess): Promise<void> {
-  const status = await p.stop();
-  assertEquals(status.code, 0, p.stderr.join("\n"));
 }
 
 Deno.test("e2e gateway with two --proxy values: answers over HTTP go on after one proxy dies", async () => {
@@ -84,7 +79,7 @@ Deno.test("e2e gateway with two --proxy values: answers over HTTP go on after on
     assert(Date.now() - started < 9_000, "failed within the deadline");
     assertEquals((await get(`${base}/readyz`))[0], 503);
   } finally {
-    await stopped(gateway);
+    await stopCleanly(gateway);
     await plane.close();
   }
 });
@@ -116,7 +111,7 @@ Deno.test("e2e gateway --flink-rest: the proxies of the listed TaskManagers answ
       6,
     );
   } finally {
-    await stopped(gateway);
+    await stopCleanly(gateway);
     await rest.close();
     await plane.close();
   }

@@ -10,7 +10,7 @@
  */
 
 import { assert, assertEquals } from "../_assert.ts";
-import { type CliProcess, startCli } from "./_process.ts";
+import { type CliProcess, startCli, stopCleanly } from "./_process.ts";
 import { parsePrometheus, sampleValue } from "../observability/_prometheus_parser.ts";
 import { freeRange, Plane, queryAll } from "../upstream/_members.ts";
 import { serveFakeFlinkRest } from "../upstream/_fake_flink_rest.ts";
@@ -30,11 +30,6 @@ async function metricsOf(
   assertEquals(res.status, 200);
   const families = parsePrometheus(await res.text());
   return (name, labels) => sampleValue(families, name, labels) ?? -1;
-}
-
-async function stopped(p: CliProcess): Promise<void> {
-  const status = await p.stop();
-  assertEquals(status.code, 0, p.stderr.join("\n"));
 }
 
 Deno.test("e2e proxy --upstream-proxies: two proxies of ours as members, one killed, answers go on", async () => {
@@ -81,7 +76,7 @@ Deno.test("e2e proxy --upstream-proxies: two proxies of ours as members, one kil
     await cli.waitFor("stderr", new RegExp(`failover .*address=${a} to=${b}`));
   } finally {
     await client?.close();
-    await stopped(cli);
+    await stopCleanly(cli);
     await plane.close();
   }
 });
@@ -153,7 +148,7 @@ Deno.test("e2e proxy --flink-rest with a --proxy-port range: members discovered,
     await cli.waitFor("stdout", /^SIGHUP: upstream: 2 proxies from /, hup);
   } finally {
     await client?.close();
-    await stopped(cli);
+    await stopCleanly(cli);
     await rest.close();
     await plane.close();
   }

@@ -5,7 +5,7 @@
  * stopped by pid.
  */
 import { assert, assertEquals } from "../_assert.ts";
-import { type CliProcess, runCli, startCli } from "./_process.ts";
+import { type CliProcess, runCli, startCli, stopCleanly } from "./_process.ts";
 
 const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
 const HELLO = `/v1/jobs/${JOB}/states/word-counts?key=hello&keyType=string&valueType=long`;
@@ -27,8 +27,7 @@ async function get(url: string): Promise<[number, string | null, string]> {
 }
 
 async function stopped(p: CliProcess): Promise<void> {
-  const status = await p.stop();
-  assertEquals(status.code, 0, p.stderr.join("\n"));
+  await stopCleanly(p);
   assert(p.stdout.includes("SIGTERM: shutting down"), p.stdout.join("\n"));
 }
 

@@ -5,7 +5,7 @@
  * real sockets on 127.0.0.1, every wait bounded, stopped by pid.
  */
 import { assert, assertEquals } from "../_assert.ts";
-import { type CliProcess, runCli, startCli } from "./_process.ts";
+import { type CliProcess, runCli, startCli, stopCleanly } from "./_process.ts";
 import { parsePrometheus, sampleValue } from "../observability/_prometheus_parser.ts";
 
 const JOB = "0102030405060708a1a2a3a4a5a6a7a8";
@@ -26,11 +26,6 @@ async function get(
 ): Promise<[number, string | null, string]> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
   return [res.status, res.headers.get("content-type"), await res.text()];
-}
-
-async function stopped(p: CliProcess): Promise<void> {
-  const status = await p.stop();
-  assertEquals(status.code, 0, p.stderr.join("\n"));
 }
 
 Deno.test("cli metrics: proxy --http serves /metrics counting a query in every role", async () => {
@@ -71,7 +66,7 @@ Deno.test("cli metrics: proxy --http serves /metrics counting a query in every r
     assert(value("qs_oracle_lookups_total", { role: "proxy", result: "started" }) >= 1, text);
     assertEquals(value("qs_oracle_lookups_total", { role: "proxy", result: "failed" }), 0);
   } finally {
-    await stopped(proxy);
+    await stopCleanly(proxy);
   }
 });
 
@@ -98,8 +93,8 @@ Deno.test("cli metrics: the gateway serves /metrics behind its token", async () 
     );
     assertEquals(sampleValue(families, "qs_requests_total", { role: "proxy" }), undefined);
   } finally {
-    if (gateway) await stopped(gateway);
-    await stopped(proxy);
+    if (gateway) await stopCleanly(gateway);
+    await stopCleanly(proxy);
   }
   assertEquals(gateway?.stderr, [], "--log-level off (from QS_LOG_LEVEL): nothing on stderr");
   assertEquals(proxy.stderr, [], "--log-level off: nothing on stderr");
@@ -115,7 +110,7 @@ Deno.test("cli logs: --log-format json --log-level info prints server_started, t
     assert(!Number.isNaN(Date.parse(event.time)), line);
     assertEquals(server.stdout.filter((l) => l.startsWith("{")), [], "no log line on stdout");
   } finally {
-    await stopped(server);
+    await stopCleanly(server);
   }
   const events = server.stderr.map((l) => JSON.parse(l));
   assertEquals(events.map((e) => e.event), ["server_started", "shutdown", "server_stopped"]);
@@ -128,7 +123,7 @@ Deno.test("cli logs: --log-level off prints no event; warn leaves info out", asy
     try {
       await binaryListening(server);
     } finally {
-      await stopped(server);
+      await stopCleanly(server);
     }
     assertEquals(server.stderr, [], level);
     assert(server.stdout.some((l) => l.startsWith("listening on ")), "stdout unchanged");
@@ -139,7 +134,7 @@ Deno.test("cli logs: --log-level off prints no event; warn leaves info out", asy
     await binaryListening(server);
     await server.waitFor("stderr", / INFO server_started /);
   } finally {
-    await stopped(server);
+    await stopCleanly(server);
   }
 });
 
