@@ -20,6 +20,7 @@ import {
   FlinkRestStatusError,
   FlinkRestTimeoutError,
   FlinkRestTooManyHostsError,
+  FlinkRestTooManyProbesError,
 } from "./flink_rest_errors.ts";
 import { type FlinkTaskManager, parseTaskManagersInfo } from "./flink_rest_taskmanagers.ts";
 import { DEFAULT_MAX_PORTS_PER_RANGE, parsePortRange } from "./port_range.ts";
@@ -38,6 +39,8 @@ const DEFAULT_MAX_HOSTS = 1024;
 const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.probeConcurrency}: 16 connects at once. */
 const DEFAULT_PROBE_CONCURRENCY = 16;
+/** The default of {@linkcode FlinkRestDiscoveryOptions.maxProbesPerRefresh}: 1024 probes. */
+const DEFAULT_MAX_PROBES_PER_REFRESH = 1024;
 
 /** Options of {@linkcode FlinkRestDiscovery}. */
 export interface FlinkRestDiscoveryOptions {
@@ -81,7 +84,8 @@ export interface FlinkRestDiscoveryOptions {
   /**
    * The most distinct TaskManager hosts taken. Default 1024; more fails the
    * refresh with a {@linkcode FlinkRestTooManyHostsError} (hosts times
-   * ports is the number of probes a refresh makes).
+   * ports is the number of probes a refresh makes, bounded by
+   * `maxProbesPerRefresh`).
    */
   readonly maxHosts?: number;
   /**
@@ -91,6 +95,20 @@ export interface FlinkRestDiscoveryOptions {
   readonly probeTimeoutMs?: number;
   /** The most probe connects in flight at once. Default 16. */
   readonly probeConcurrency?: number;
+  /**
+   * The most probes one refresh makes: the distinct hosts listed times the
+   * ports of a `proxyPort` range (a single port is not probed, so this
+   * bound does not apply to it). Default 1024 (e.g. 256 hosts × 4 ports,
+   * or 64 × 16). A refresh that would probe more probes nothing and fails
+   * with a {@linkcode FlinkRestTooManyProbesError} naming both numbers; the
+   * last good list stays. The bound caps the time one refresh can take:
+   * at most `ceil(maxProbesPerRefresh / probeConcurrency) × probeTimeoutMs`
+   * for the probes (64 s with the defaults, when no probed host answers at
+   * all; a host that refuses a connection answers at once), plus
+   * `requestTimeoutMs` for the REST request. Less than the ports of the
+   * range throws a `RangeError` from the constructor.
+   */
+  readonly maxProbesPerRefresh?: number;
   /**
    * Headers sent with every request, e.g. `{ authorization: "Bearer …" }`
    * for a REST API behind a gateway. `accept: application/json` is added
@@ -179,8 +197,8 @@ function basicToken(credentials: string): string {
  * `TaskManagersInfo`), the host of each TaskManager's RPC address (`path`:
  * see {@linkcode parseTaskManagersInfo}), the proxy port or the ports of a
  * range that accept a connection. It reports a changed list to `onMembers`;
- * on a failed refresh (HTTP error, timeout, invalid JSON or shape, body or
- * host count over its bound) it keeps the last good list, reports the typed
+ * on a failed refresh (HTTP error, timeout, invalid JSON or shape, body,
+ * host count or probe count over its bound) it keeps the last good list, reports the typed
  * error to `onError` and the logger, and tries again at the next interval.
  * Web APIs only (`fetch`, `AbortController`, timers).
  *
@@ -236,6 +254,7 @@ export class FlinkRestDiscovery implements AsyncDisposable {
   readonly #maxHosts: number;
   readonly #probeTimeoutMs: number;
   readonly #probeConcurrency: number;
+  readonly #maxProbes: number;
   readonly #keepOnEmpty: boolean;
   readonly #onMembers: ((members: readonly NetAddress[]) => void) | undefined;
   readonly #onError: ((error: FlinkRestError) => void) | undefined;
@@ -263,7 +282,8 @@ export class FlinkRestDiscovery implements AsyncDisposable {
    * @throws {TypeError} When the URL is not http(s), a header is invalid,
    * or a range is given without a transport.
    * @throws {PortRangeError} When `proxyPort` is invalid or names too many ports.
-   * @throws {RangeError} When a bound is not a positive integer.
+   * @throws {RangeError} When a bound is not a positive integer, or
+   * `maxProbesPerRefresh` is less than the ports of a range.
    */
   constructor(url: string | URL, options: FlinkRestDiscoveryOptions = {}) {
     const base = new URL(String(url));
@@ -318,6 +338,17 @@ export class FlinkRestDiscovery implements AsyncDisposable {
       options.probeConcurrency,
       DEFAULT_PROBE_CONCURRENCY,
     );
+    this.#maxProbes = positiveInteger(
+      "maxProbesPerRefresh",
+      options.maxProbesPerRefresh,
+      DEFAULT_MAX_PROBES_PER_REFRESH,
+    );
+    if (this.ports.length > 1 && this.#maxProbes < this.ports.length) {
+      throw new RangeError(
+        `maxProbesPerRefresh (${this.#maxProbes}) is less than the ${this.ports.length} ports ` +
+          "of proxyPort: not one host could be probed",
+      );
+    }
     this.#headers = new Headers(options.headers as Record<string, string> | Headers | undefined);
     if (!this.#headers.has("accept")) this.#headers.set("accept", "application/json");
     if (credentials !== undefined && !this.#headers.has("authorization")) {
@@ -403,6 +434,14 @@ export class FlinkRestDiscovery implements AsyncDisposable {
       if (this.ports.length === 1) {
         members = hosts.map((hostname) => ({ hostname, port: this.ports[0] }));
       } else {
+        if (hosts.length * this.ports.length > this.#maxProbes) {
+          throw new FlinkRestTooManyProbesError(
+            this.url,
+            this.#maxProbes,
+            hosts.length,
+            this.ports.length,
+          );
+        }
         members = await this.#probeAll(hosts, controller.signal);
       }
       if (this.#closed) throw ClosedError.shutDown("FlinkRestDiscovery");

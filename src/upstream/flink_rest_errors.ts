@@ -196,3 +196,48 @@ export class FlinkRestTooManyHostsError extends FlinkRestError {
     this.hosts = hosts;
   }
 }
+
+/**
+ * A refresh would probe more ports than the discovery's
+ * `maxProbesPerRefresh`: the distinct hosts listed times the ports of the
+ * proxy port range. Nothing was probed; the last good list stays.
+ *
+ * @example
+ * ```ts
+ * import { FlinkRestTooManyProbesError } from "./flink_rest_errors.ts";
+ *
+ * const e = new FlinkRestTooManyProbesError("http://jm:8081/taskmanagers", 1024, 300, 8);
+ * e.probes; // => 2400
+ * e.message; // => "Flink REST http://jm:8081/taskmanagers: 300 hosts × 8 ports = 2400 probes, more than maxProbesPerRefresh (1024)"
+ * ```
+ */
+export class FlinkRestTooManyProbesError extends FlinkRestError {
+  /** The bound in force. */
+  readonly maxProbes: number;
+  /** The probes the refresh would make: `hosts × ports`. */
+  readonly probes: number;
+  /** The distinct hosts listed. */
+  readonly hosts: number;
+  /** The ports of the range probed on each host. */
+  readonly ports: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param url The URL requested.
+   * @param maxProbes The bound in force.
+   * @param hosts The distinct hosts listed.
+   * @param ports The ports of the range.
+   */
+  constructor(url: string, maxProbes: number, hosts: number, ports: number) {
+    const probes = hosts * ports;
+    super(
+      url,
+      `${hosts} hosts × ${ports} ports = ${probes} probes, more than maxProbesPerRefresh (${maxProbes})`,
+    );
+    this.maxProbes = maxProbes;
+    this.probes = probes;
+    this.hosts = hosts;
+    this.ports = ports;
+  }
+}
