@@ -49,5 +49,7 @@ export * from "./explorer_page.ts";
 export * from "./metrics_route.ts";
 export type { StateKind } from "../client/queryable_state_client.ts";
 export type { TypeName, TypeSerializer } from "../wire/type_serializers.ts";
-export type { TypeDescriptor, TypeKind } from "../types/type_descriptor.ts";
+export type { LeafKind, TypeDescriptor, TypeKind } from "../types/type_descriptor.ts";
+/** The metrics types `metricsRoute` names (the classes and helpers are in `./observability`). */
+export type * from "../observability/mod.ts";
 export type { ByteReader, ByteWriter } from "../wire/bytes.ts";
