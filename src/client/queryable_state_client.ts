@@ -7,6 +7,7 @@
 import type { NetAddress } from "../transport/types.ts";
 import { parseProxyAddresses, type ProxyAddresses } from "../upstream/proxy_addresses.ts";
 import { ProxyPool, type ProxyPoolFailoverOptions } from "../upstream/proxy_pool.ts";
+import { ClosedError } from "../wire/errors.ts";
 import { JobId } from "../wire/ids.ts";
 import { serializeKeyAndNamespace } from "../wire/key_and_namespace.ts";
 import { decodeListContent, decodeMapContent, decodeValueContent } from "../wire/state_content.ts";
@@ -87,9 +88,13 @@ export interface QueryableStateClientOptions extends Omit<NetworkClientOptions, 
    * not answer (a failed connect, a connection lost under the query, an
    * attempt past `failover.attemptTimeoutMs`), within the query's deadline;
    * a proxy that fails is left out and probed back with backoff. With one,
-   * the client talks to it directly, as Flink's client does.
+   * the client talks to it directly, as Flink's client does. (To query
+   * through a pool made elsewhere, e.g. fed by a discovery, give `pool`
+   * instead: {@linkcode QueryableStateClientPoolOptions}.)
    */
   readonly proxy: ProxyAddresses;
+  /** Not with `proxy` (see {@linkcode QueryableStateClientPoolOptions}). */
+  readonly pool?: undefined;
   /**
    * With several proxies: attempts per query (default 3), the deadline of
    * one attempt (default 10,000 ms), the probes' timeout (default 5,000 ms)
@@ -97,6 +102,24 @@ export interface QueryableStateClientOptions extends Omit<NetworkClientOptions, 
    * {@linkcode ProxyPoolFailoverOptions}. Ignored with one proxy.
    */
   readonly failover?: ProxyPoolFailoverOptions;
+}
+
+/**
+ * Options of a {@linkcode QueryableStateClient} that queries through a
+ * {@linkcode ProxyPool} made elsewhere: one fed by a discovery
+ * (`FlinkRestDiscovery` calling `pool.setMembers`), or shared by several
+ * clients. The transport, the network bounds, the failover rules and the
+ * default deadline are the pool's.
+ */
+export interface QueryableStateClientPoolOptions {
+  /**
+   * The pool every query goes through. The client does not own it: its
+   * `close()` leaves the pool open (queries in flight through it are not
+   * cancelled); close the pool yourself, after the clients that use it.
+   */
+  readonly pool: ProxyPool;
+  /** Not with `pool`: the pool has its members. */
+  readonly proxy?: undefined;
 }
 
 function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
@@ -190,34 +213,65 @@ function decodeErrorAtRoot(
  * ```
  */
 export class QueryableStateClient {
-  /** The proxy queried (with several, the first). */
-  readonly proxy: NetAddress;
-  /** The proxies queried (one, or the members of the pool). */
-  readonly proxies: readonly NetAddress[];
+  /** The proxies given (one, or the members of the pool made for them); `undefined` with `pool`. */
+  readonly #proxies: readonly NetAddress[] | undefined;
   /** One proxy: the client that talks to it; else `undefined`. */
   readonly #client: NetworkClient | undefined;
-  /** Several proxies: their pool; else `undefined`. */
+  /** Several proxies, or `pool`: the pool; else `undefined`. */
   readonly #pool: ProxyPool | undefined;
+  /** Whether `close()` closes `#pool` (not a pool given with `pool`). */
+  readonly #ownsPool: boolean;
+  /** `close()` was called (what refuses queries through a pool given with `pool`). */
+  #closed = false;
 
   /**
    * Creates a QueryableStateClient.
    *
-   * @param options The transport, the proxy's address (or several), and network bounds.
+   * @example Through a pool made elsewhere (left open by the client's close)
+   * ```ts
+   * import { MemoryTransport, ProxyPool, QueryableStateClient } from "@kvstate/queryable-state";
+   *
+   * await using pool = new ProxyPool({ transport: new MemoryTransport(), requestTimeoutMs: 5_000 });
+   * const client = new QueryableStateClient({ pool });
+   * pool.setMembers(["tm-1:9069", "tm-2:9069"]); // what a discovery does
+   * client.proxies.length; // => 2
+   * client.requestTimeoutMs; // => 5000
+   * await client.close();
+   * pool.closed; // => false
+   * ```
+   *
+   * @param options The transport, the proxy's address (or several), and
+   * network bounds; or `{ pool }`, an existing {@linkcode ProxyPool}.
    * @throws {RangeError} For a negative timeout or a bound that is not positive.
-   * @throws {TypeError} For a proxy that is not an address.
+   * @throws {TypeError} For a proxy that is not an address, a `pool` that is
+   * not a `ProxyPool`, or both `proxy` and `pool`.
    */
-  constructor(options: QueryableStateClientOptions) {
-    const proxy = options.proxy;
+  constructor(options: QueryableStateClientOptions | QueryableStateClientPoolOptions) {
+    if ("pool" in options && options.pool !== undefined) {
+      if (!(options.pool instanceof ProxyPool)) {
+        throw new TypeError("pool must be a ProxyPool");
+      }
+      if (options.proxy !== undefined) {
+        throw new TypeError("give proxy or pool, not both (the pool has its members)");
+      }
+      this.#proxies = undefined;
+      this.#client = undefined;
+      this.#pool = options.pool;
+      this.#ownsPool = false;
+      return;
+    }
+    const own = options as QueryableStateClientOptions;
+    const proxy = own.proxy;
     const proxies = typeof proxy === "object" && !Array.isArray(proxy)
       ? [proxy as NetAddress]
       : parseProxyAddresses(proxy);
-    this.proxies = Object.freeze(proxies);
-    this.proxy = proxies[0];
+    this.#proxies = Object.freeze(proxies);
+    this.#ownsPool = true;
     if (proxies.length === 1) {
-      this.#client = new NetworkClient({ ...options, clientName: "Queryable State Client" });
+      this.#client = new NetworkClient({ ...own, clientName: "Queryable State Client" });
       this.#pool = undefined;
     } else {
-      const { proxy: _, failover, ...network } = options;
+      const { proxy: _, failover, ...network } = own;
       this.#client = undefined;
       this.#pool = new ProxyPool({
         ...network,
@@ -226,6 +280,24 @@ export class QueryableStateClient {
         members: proxies,
       });
     }
+  }
+
+  /**
+   * The proxy queried: the one given, the first of several, or with `pool`
+   * the pool's first member now (`undefined` while it has none).
+   */
+  get proxy(): NetAddress | undefined {
+    return this.proxies[0];
+  }
+
+  /**
+   * The proxies queried: the one given, the members of the pool made for
+   * several, or with `pool` the pool's members now (those draining left out).
+   */
+  get proxies(): readonly NetAddress[] {
+    if (this.#proxies !== undefined) return this.#proxies;
+    const keys = this.#pool!.members.filter((m) => !m.draining).map((m) => m.address);
+    return keys.length === 0 ? [] : parseProxyAddresses(keys);
   }
 
   /** The deadline of a query that gives none, in ms (0: none). Default 30,000. */
@@ -552,23 +624,32 @@ export class QueryableStateClient {
     const own = { signal: options?.signal, timeoutMs: options?.timeoutMs };
     const client = this.#client;
     if (client === undefined) {
+      if (this.#closed && !this.#ownsPool) {
+        return Promise.reject(ClosedError.shutDown("Queryable State Client"));
+      }
       return ifPresent
         ? this.#pool!.requestIfPresent(request, own)
         : this.#pool!.request(request, own);
     }
+    const proxy = this.#proxies![0];
     return ifPresent
-      ? client.sendKvStateRequestIfPresent(this.proxy, request, own)
-      : client.sendKvStateRequest(this.proxy, request, own);
+      ? client.sendKvStateRequestIfPresent(proxy, request, own)
+      : client.sendKvStateRequest(proxy, request, own);
   }
 
   /**
-   * Closes the connection; pending queries reject with
-   * `ConnectionClosedError`, later ones with `ClosedError`. Idempotent.
+   * Closes the connection (with several proxies, the pool made for them);
+   * pending queries reject with `ConnectionClosedError`, later ones with
+   * `ClosedError`. A pool given with `pool` is left open: queries in flight
+   * through it go on, and later queries of this client reject with
+   * `ClosedError`. Idempotent.
    *
    * @returns Resolves when the connection is released.
    */
   close(): Promise<void> {
-    return this.#client?.close() ?? this.#pool!.close();
+    this.#closed = true;
+    if (this.#client !== undefined) return this.#client.close();
+    return this.#ownsPool ? this.#pool!.close() : Promise.resolve();
   }
 
   /** Same as {@linkcode QueryableStateClient.close}. */
