@@ -17,9 +17,7 @@ import type { WritingLogger } from "../observability/logger.ts";
 import { MetricsRegistry } from "../observability/registry.ts";
 import { MetricsStats } from "../observability/metrics_stats.ts";
 import { metricsRoute } from "../http/metrics_route.ts";
-import { addProxyGauges, cliLogger } from "./observe.ts";
-import { KvStateClientProxy } from "../proxy/kv_state_client_proxy.ts";
-import { MemoryTransport } from "../transport/memory.ts";
+import { cliLogger } from "./observe.ts";
 import { startUpstreamPool, upstreamChoice, type UpstreamPool } from "./upstream_pool.ts";
 
 /** How long `/readyz` waits for the proxy to accept a connection. */
@@ -61,34 +59,6 @@ export async function gatewayCommand(flags: ResolvedFlags): Promise<number> {
   }
 }
 
-/**
- * The pool side of the gateway: an in-process proxy in upstream mode (on an
- * in-memory transport, no socket) that the gateway's client queries, and
- * that forwards each query whole to the pool.
- */
-interface PooledUpstream {
-  readonly pool: UpstreamPool;
-  readonly proxy: KvStateClientProxy;
-  readonly address: NetAddress;
-  readonly transport: Transport;
-}
-
-async function startPooled(
-  pool: UpstreamPool,
-  logger: WritingLogger,
-  metrics: MetricsRegistry,
-): Promise<PooledUpstream> {
-  const transport = new MemoryTransport();
-  const proxy = new KvStateClientProxy({
-    transport,
-    upstream: pool.pool,
-    logger,
-    stats: new MetricsStats({ registry: metrics, role: "proxy" }),
-  });
-  addProxyGauges(metrics, proxy);
-  return { pool, proxy, address: await proxy.start(), transport };
-}
-
 /** `/readyz` with a pool: some member takes requests. */
 function someMemberUp(pool: UpstreamPool): () => boolean {
   return () => pool.pool.members.some((m) => m.up && !m.draining);
@@ -100,38 +70,38 @@ async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<
   const listen = httpAddress(flags.requiredString("http"));
   const dial = await diallingTransport(flags);
   const metrics = new MetricsRegistry();
-  // One proxy: the client dials it. Several, or discovered: a pool behind an in-process proxy.
-  let pooled: PooledUpstream | undefined;
+  // One proxy: the client dials it. Several, or discovered: the client queries through the pool.
+  let pool: UpstreamPool | undefined;
   if (choice.kind === "flink-rest" || choice.members.length > 1) {
-    const pool = await startUpstreamPool(choice, {
+    pool = await startUpstreamPool(choice, {
       transport: dial.transport,
       logger,
       metrics,
       role: "upstream",
+      statsRole: "client",
       name: "Queryable State Gateway Pool",
       // A query is given up at --deadline-ms: so are its attempts.
       requestTimeoutMs: flags.integer("deadline-ms"),
     });
-    pooled = await startPooled(pool, logger, metrics);
   }
-  const proxy = pooled?.address ?? (choice.kind === "static" ? choice.members[0] : undefined)!;
-  const transport = pooled?.transport ?? dial.transport;
-  const client = new QueryableStateClient({
-    transport,
-    proxy,
-    logger,
-    stats: new MetricsStats({ registry: metrics, role: "client" }),
-  });
+  const proxy = choice.kind === "static" ? choice.members[0] : undefined;
+  const client = pool !== undefined
+    ? new QueryableStateClient({ pool: pool.pool })
+    : new QueryableStateClient({
+      transport: dial.transport,
+      proxy: proxy!,
+      logger,
+      stats: new MetricsStats({ registry: metrics, role: "client" }),
+    });
   const handler = gatewayHandler(
     client,
     flags,
-    pooled ? someMemberUp(pooled.pool) : proxyAccepts(dial.transport, proxy),
+    pool ? someMemberUp(pool) : proxyAccepts(dial.transport, proxy!),
     [metricsRoute(metrics)],
   );
   const closeAll = async () => {
-    await client.close();
-    await pooled?.proxy.close();
-    await pooled?.pool.close();
+    await client.close(); // leaves the pool open: closed next
+    await pool?.close();
   };
   let http;
   try {
@@ -141,15 +111,15 @@ async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<
     await closeAll();
     return 1;
   }
-  const stopReloads = pooled?.pool.discovery === undefined
+  const stopReloads = pool?.discovery === undefined
     ? undefined
-    : onHangup(() => reloadReported(pooled.pool, "flink-rest", "the previous member list", logger));
+    : onHangup(() => reloadReported(pool, "flink-rest", "the previous member list", logger));
   if (dial.summary) console.log(dial.summary);
-  if (pooled) {
-    console.log(pooled.pool.summary);
+  if (pool) {
+    console.log(pool.summary);
     console.log("gateway in front of the upstream pool");
   } else {
-    console.log(`gateway in front of the proxy at ${formatAddress(proxy)}`);
+    console.log(`gateway in front of the proxy at ${formatAddress(proxy!)}`);
   }
   console.log(`http listening on ${formatAddress(http.address)}`);
   const signal = await untilSignal();

@@ -139,8 +139,14 @@ export interface UpstreamPoolContext {
   readonly logger: Logger;
   /** The process's metrics. */
   readonly metrics: MetricsRegistry;
-  /** The `role` label of its metrics (`upstream` for the proxy's, `client` for the gateway's). */
+  /** The `role` label of the pool's metrics (`qs_pool_*`, `qs_flink_rest_*`): `upstream`. */
   readonly role: string;
+  /**
+   * The `role` label of the members' request and connection metrics
+   * (`qs_requests_total`, `qs_responses_total`, ...). Default `role`. The
+   * gateway's pool is its client: `client`, as with one proxy.
+   */
+  readonly statsRole?: string;
   /** The pool's name in messages and log events. */
   readonly name: string;
   /** The largest frame accepted from a member, in bytes. Default the pool's. */
@@ -181,7 +187,7 @@ export async function startUpstreamPool(
     logger,
     maxFrameLength: context.maxFrameLength,
     requestTimeoutMs: context.requestTimeoutMs,
-    stats: new MetricsStats({ registry: metrics, role }),
+    stats: new MetricsStats({ registry: metrics, role: context.statsRole ?? role }),
   };
   if (choice.kind === "static") {
     const pool = new ProxyPool({ ...options, members: choice.members });
