@@ -78,14 +78,6 @@ export function upstreamChoice(
     } catch (e) {
       throw new CliUsageError(`${flags.source(listFlag)}: ${(e as Error).message}`);
     }
-    // `--proxy 9069` is a port without its host, not a host named 9069.
-    const numeric = members.find((m) => /^\d+$/.test(m.hostname));
-    if (numeric !== undefined) {
-      throw new CliUsageError(
-        `${flags.source(listFlag)}: expected "host" or "host:port", got the bare number ` +
-          `${numeric.hostname} (a port needs its host: 127.0.0.1:${numeric.hostname})`,
-      );
-    }
     return { kind: "static", members, source: flags.source(listFlag) };
   }
   let parsed: URL;

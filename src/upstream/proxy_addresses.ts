@@ -19,7 +19,9 @@ export type ProxyAddresses = string | NetAddress | readonly (string | NetAddress
 
 /**
  * Parses one proxy address: `host` (port `defaultPort`), `host:port`,
- * `[v6]` or `[v6]:port`. An IPv6 address needs its brackets.
+ * `[v6]` or `[v6]:port`. An IPv6 address needs its brackets. A host that
+ * is all digits (`9069`) is refused: it is a port without its host, not a
+ * name (resolvers would read `9069` as the IPv4 address 0.0.35.109).
  */
 function parseOne(text: string, defaultPort: number): NetAddress {
   const m = /^(?:\[([^\]\s]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/.exec(text);
@@ -31,6 +33,16 @@ function parseOne(text: string, defaultPort: number): NetAddress {
       }`,
     );
   }
+  if (m[2] !== undefined && /^\d+$/.test(m[2])) {
+    const digits = m[2].slice(0, 20);
+    throw new TypeError(
+      m[3] === undefined
+        ? `a port without its host: write host:${digits}`
+        : `the host ${JSON.stringify(digits)} of ${
+          JSON.stringify(text.slice(0, 200))
+        } is a bare number: write a name or an IP address`,
+    );
+  }
   return { hostname: m[1] ?? m[2], port };
 }
 
@@ -38,7 +50,8 @@ function parseOne(text: string, defaultPort: number): NetAddress {
  * The proxies a text or a list names, in order, without duplicates (the
  * first of equal `host:port` kept). In text, entries are separated by commas
  * (spaces around them are ignored); an entry is `host`, `host:port`, `[v6]`
- * or `[v6]:port`, and one without a port gets `defaultPort`. Address
+ * or `[v6]:port`, and one without a port gets `defaultPort`; a host that
+ * is all digits is refused (`"9069"` is a port without its host). Address
  * objects are taken as they are (checked: a non-empty host name and a port
  * from 1 to 65535).
  *
@@ -49,12 +62,18 @@ function parseOne(text: string, defaultPort: number): NetAddress {
  * parseProxyAddresses("tm-1:9070, tm-2, [::1]");
  * // => [{ hostname: "tm-1", port: 9070 }, { hostname: "tm-2", port: 9069 }, { hostname: "::1", port: 9069 }]
  * parseProxyAddresses([{ hostname: "10.0.0.5", port: 9069 }, "10.0.0.5:9069"]).length; // => 1
+ * try {
+ *   parseProxyAddresses("9069");
+ * } catch (e) {
+ *   (e as TypeError).message; // => "a port without its host: write host:9069"
+ * }
  * ```
  *
  * @param addresses A text, an address, or an array of either.
  * @param defaultPort The port of an entry without one. Default {@linkcode DEFAULT_PROXY_PORT}.
  * @returns The addresses (at least one).
- * @throws {TypeError} On an entry that is not an address, or when none is given.
+ * @throws {TypeError} On an entry that is not an address (a bare number
+ * among them), or when none is given.
  * @throws {RangeError} When more than 1,024 addresses are listed.
  */
 export function parseProxyAddresses(

@@ -123,10 +123,17 @@ Deno.test("cli upstream flags: usage errors name their source", () => {
     CliUsageError,
     "--upstream-proxies: expected",
   );
+  // parseProxyAddresses refuses a bare number; the flag's source is named.
   assertThrows(
     () => gatewayChoice({ args: ["--proxy", "9069"] }),
     CliUsageError,
-    '--proxy: expected "host" or "host:port", got the bare number 9069',
+    "--proxy: a port without its host: write host:9069",
+  );
+  assertThrows(
+    () =>
+      proxyChoice({ args: [], getEnv: (n) => n === "QS_UPSTREAM_PROXIES" ? "a,9070" : undefined }),
+    CliUsageError,
+    "QS_UPSTREAM_PROXIES: a port without its host: write host:9070",
   );
 });
 
