@@ -14,6 +14,18 @@ import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 import { cliTypeOf, showState, typedValue } from "./typed_values.ts";
 import { diallingTransport } from "./tls_flags.ts";
 import { terminalText } from "./terminal_text.ts";
+import { parseProxyAddresses } from "../upstream/proxy_addresses.ts";
+import type { NetAddress } from "../transport/types.ts";
+
+/** `--proxy` parsed: a bad address (`a:99999`, a bare `9069`) is a usage error naming the flag. */
+function proxiesOf(flags: ResolvedFlags): NetAddress[] {
+  try {
+    return parseProxyAddresses(flags.requiredString("proxy"));
+  } catch (e) {
+    if (e instanceof CliUsageError) throw e;
+    throw new CliUsageError(`${flags.source("proxy")}: ${(e as Error).message}`);
+  }
+}
 
 /** The key's serializer with the hash code given by `--key-hash` (a POJO key's). */
 function withHash(type: TypeDescriptor<unknown>, hash: number): TypeSerializer<unknown> {
@@ -64,7 +76,7 @@ export async function clientCommand(flags: ResolvedFlags): Promise<number> {
       );
     }
     query = {
-      proxy: flags.requiredString("proxy"),
+      proxy: proxiesOf(flags),
       job: flags.requiredString("job"),
       state: flags.requiredString("state"),
       key: typedValue(keyType, flags.requiredString("key"), "--key", true),
