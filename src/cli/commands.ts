@@ -297,7 +297,9 @@ export const PROXY_COMMAND: CommandSpec = {
     "to does not answer (connect failure, connection closed, 10 s without an answer), up to 3 " +
     "attempts within the 30 s deadline; an answer (a value, an unknown key, any failure the " +
     "member sends) is never sent again. A member that fails is probed back with backoff " +
-    "(250 ms doubling to 10 s). SIGHUP refreshes the --flink-rest member list at once.",
+    "(250 ms doubling to 10 s). SIGHUP refreshes the --flink-rest member list at once, and " +
+    "reads an --upstream-proxies list given in the --config file again (a list given by the " +
+    "flag or its variable needs a restart).",
     "With --http (or the demo) it prints `http listening on HOST:PORT`; the gateway queries this " +
     "proxy over 127.0.0.1, so --allow rules see it `from 127.0.0.1`. Not with --tls-cert.",
     "GET /metrics on the HTTP gateway serves the process's metrics (Prometheus text format).",
@@ -489,6 +491,8 @@ export const GATEWAY_COMMAND: CommandSpec = {
     "[&stateKind=value|list|map][&mapKeyType=T][&keyHash=N], POST /v1/query, GET /healthz, " +
     "GET /readyz (200 while the proxy accepts connections), GET /openapi.json, " +
     "GET /metrics (Prometheus text format).",
+    "SIGHUP refreshes the --flink-rest member list at once, and reads several --proxy values " +
+    "given in the --config file again (given by the flag or its variable: a restart).",
   ],
 };
 
