@@ -14,6 +14,7 @@ const ADAPTERS = new Set([
 const CLI_GLUE = new Set(
   [
     "access_file",
+    "config_file",
     "http_serve",
     "locations_source",
     "mod",
