@@ -19,6 +19,7 @@ import { MetricsStats } from "../observability/metrics_stats.ts";
 import { metricsRoute } from "../http/metrics_route.ts";
 import { cliLogger } from "./observe.ts";
 import { startUpstreamPool, upstreamChoice, type UpstreamPool } from "./upstream_pool.ts";
+import { readConfigJson } from "./config_file.ts";
 
 /** How long `/readyz` waits for the proxy to accept a connection. */
 const READY_TIMEOUT_MS = 2_000;
@@ -43,8 +44,9 @@ function proxyAccepts(transport: Transport, proxy: NetAddress): () => Promise<bo
 }
 
 /**
- * Runs the gateway until SIGINT or SIGTERM; with `--flink-rest`, SIGHUP
- * refreshes the member list.
+ * Runs the gateway until SIGINT or SIGTERM; SIGHUP refreshes the member
+ * list of `--flink-rest`, or reads several `--proxy` values given in the
+ * `--config` file again.
  *
  * @param flags The resolved flags.
  * @returns The exit code.
@@ -82,6 +84,7 @@ async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<
       name: "Queryable State Gateway Pool",
       // A query is given up at --deadline-ms: so are its attempts.
       requestTimeoutMs: flags.integer("deadline-ms"),
+      readConfig: readConfigJson,
     });
   }
   const proxy = choice.kind === "static" ? choice.members[0] : undefined;
@@ -111,9 +114,10 @@ async function runGateway(flags: ResolvedFlags, logger: WritingLogger): Promise<
     await closeAll();
     return 1;
   }
-  const stopReloads = pool?.discovery === undefined
+  const reloads = pool?.reloads;
+  const stopReloads = reloads === undefined
     ? undefined
-    : onHangup(() => reloadReported(pool, "flink-rest", "the previous member list", logger));
+    : onHangup(() => reloadReported(pool!, reloads, "the previous member list", logger));
   if (dial.summary) console.log(dial.summary);
   if (pool) {
     console.log(pool.summary);

@@ -36,6 +36,7 @@ import { MetricsStats } from "../observability/metrics_stats.ts";
 import { metricsRoute } from "../http/metrics_route.ts";
 import { addProxyGauges, cliLogger } from "./observe.ts";
 import { startUpstreamPool, upstreamChoice, type UpstreamPool } from "./upstream_pool.ts";
+import { readConfigJson } from "./config_file.ts";
 
 /** The demo state the explorer link shows. */
 const DEMO_QUERY = {
@@ -132,7 +133,8 @@ async function startDemo(
 
 /**
  * Runs the proxy until SIGINT or SIGTERM; SIGHUP reloads `--locations`
- * (a file) and `--allow`, and refreshes `--flink-rest`.
+ * (a file) and `--allow`, refreshes `--flink-rest`, and reads an
+ * `--upstream-proxies` list given in the `--config` file again.
  *
  * @param flags The resolved flags.
  * @param context How the CLI was started.
@@ -192,6 +194,7 @@ async function runProxy(
       role: "upstream",
       name: "Queryable State Proxy Pool",
       maxFrameLength: flags.integer("max-frame-length"),
+      readConfig: readConfigJson,
     });
   }
   const proxy = new KvStateClientProxy({
@@ -247,8 +250,8 @@ async function runProxy(
       await reloadReported(source, "locations", "the previous locations", logger);
     }
     if (allow !== undefined) await reloadReported(allow, "allow", "the previous rules", logger);
-    if (pool?.discovery !== undefined) {
-      await reloadReported(pool, "flink-rest", "the previous member list", logger);
+    if (pool?.reloads !== undefined) {
+      await reloadReported(pool, pool.reloads, "the previous member list", logger);
     }
   });
   if (demo) console.log(demo.hint);

@@ -2,7 +2,8 @@
  * Upstream mode of the `proxy` and `gateway` commands (CLI glue): a pool of
  * Queryable State proxies from `--upstream-proxies` (or several `--proxy`
  * values), or discovered from Flink's REST API with `--flink-rest` and
- * `--proxy-port`; its metrics; a SIGHUP that refreshes the discovery.
+ * `--proxy-port`; its metrics; a SIGHUP that refreshes the discovery, or
+ * reads a static list from the `--config` file again.
  *
  * @module
  */
@@ -26,6 +27,12 @@ export type UpstreamChoice =
     readonly members: readonly NetAddress[];
     /** The flag (or variable, or config key) it came from. */
     readonly source: string;
+    /**
+     * When the list came from the `--config` file: the file and its key,
+     * read again on SIGHUP. Absent for a flag or a variable (fixed until a
+     * restart).
+     */
+    readonly configKey?: { readonly file: string; readonly key: string };
   }
   | {
     /** Flink's REST API. */
@@ -37,6 +44,15 @@ export type UpstreamChoice =
     /** The time between refreshes, in ms. */
     readonly refreshIntervalMs: number;
   };
+
+/** The `--config` file of a command that has the flag, if one was given. */
+function configFileOf(flags: ResolvedFlags): string | undefined {
+  try {
+    return flags.string("config");
+  } catch {
+    return undefined; // a command without --config
+  }
+}
 
 /** Names the flags that were given, with where each came from. */
 function given(flags: ResolvedFlags, names: readonly string[]): string[] {
@@ -78,7 +94,11 @@ export function upstreamChoice(
     } catch (e) {
       throw new CliUsageError(`${flags.source(listFlag)}: ${(e as Error).message}`);
     }
-    return { kind: "static", members, source: flags.source(listFlag) };
+    const source = flags.source(listFlag);
+    const file = configFileOf(flags);
+    return file !== undefined && source === `${file}: ${listFlag}`
+      ? { kind: "static", members, source, configKey: { file, key: listFlag } }
+      : { kind: "static", members, source };
   }
   let parsed: URL;
   try {
@@ -114,9 +134,19 @@ export interface UpstreamPool {
   /** What to print once started, e.g. `upstream: 2 proxies: a:1,b:2`. */
   readonly summary: string;
   /**
-   * SIGHUP's work: refreshes the discovery now (see `reloadReported`).
+   * The flag SIGHUP reloads (the events' `flag` field): `flink-rest` (the
+   * discovery), the list's flag (`upstream-proxies`, `proxy`) when the list
+   * came from the `--config` file, or `undefined` (a list from a flag or a
+   * variable, or no `readConfig`: fixed until a restart).
+   */
+  readonly reloads: string | undefined;
+  /**
+   * SIGHUP's work (see `reloadReported`): refreshes the discovery now, or
+   * reads the list again from the `--config` file and gives the pool its
+   * members (a bad file or list changes nothing).
    *
    * @returns The new summary.
+   * @throws {Error} When the refresh fails, or the file or its list is bad.
    */
   reload(): Promise<string>;
   /** Closes the discovery, then the pool. */
@@ -145,6 +175,33 @@ export interface UpstreamPoolContext {
   readonly maxFrameLength?: number;
   /** The deadline of a request, all attempts included, in ms. Default the pool's (30,000). */
   readonly requestTimeoutMs?: number;
+  /**
+   * Reads the `--config` file again (and parses its JSON), for SIGHUP with a
+   * list from it. Default: none (such a list is not reloaded).
+   */
+  readonly readConfig?: (file: string) => Promise<unknown>;
+}
+
+/**
+ * The static list a config document gives under `key`, read again on
+ * SIGHUP. Only the list is taken: the other keys need a restart.
+ *
+ * @throws {CliUsageError} When the document has no list there, or a bad one (naming file and key).
+ */
+function listIn(doc: unknown, file: string, key: string): NetAddress[] {
+  const value = typeof doc === "object" && doc !== null && !Array.isArray(doc)
+    ? (doc as Record<string, unknown>)[key]
+    : undefined;
+  if (typeof value !== "string" && typeof value !== "number") {
+    throw new CliUsageError(
+      `${file}: ${key}: expected the list of proxies (another mode needs a restart)`,
+    );
+  }
+  try {
+    return parseProxyAddresses(String(value));
+  } catch (e) {
+    throw new CliUsageError(`${file}: ${key}: ${(e as Error).message}`);
+  }
 }
 
 function membersText(members: readonly { hostname: string; port: number }[]): string {
@@ -184,11 +241,25 @@ export async function startUpstreamPool(
   if (choice.kind === "static") {
     const pool = new ProxyPool({ ...options, members: choice.members });
     addPoolMetrics(metrics, pool, role);
+    const { configKey } = choice;
+    const readConfig = context.readConfig;
+    const reread = configKey === undefined || readConfig === undefined
+      ? undefined
+      : async (): Promise<string> => {
+        const members = listIn(await readConfig(configKey.file), configKey.file, configKey.key);
+        pool.setMembers(members);
+        return `upstream: ${countText(members.length)} from ${configKey.file}: ${
+          membersText(members)
+        }`;
+      };
     return {
       pool,
       discovery: undefined,
       summary: `upstream: ${countText(choice.members.length)}: ${membersText(choice.members)}`,
-      reload: () => Promise.resolve(`upstream: ${choice.source} is not reloaded`),
+      reloads: reread === undefined ? undefined : configKey!.key,
+      reload: reread ??
+        (() =>
+          Promise.resolve(`upstream: ${choice.source} is not reloaded (restart to change it)`)),
       close: () => pool.close(),
     };
   }
@@ -226,6 +297,7 @@ export async function startUpstreamPool(
     pool,
     discovery,
     summary,
+    reloads: "flink-rest",
     reload: async () => describe(await discovery.refresh()),
     close: async () => {
       await discovery.close();

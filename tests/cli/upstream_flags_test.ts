@@ -37,6 +37,7 @@ Deno.test("cli upstream flags: a static list from the flag, the environment or t
     kind: "static",
     members,
     source: "p.json: upstream-proxies",
+    configKey: { file: "p.json", key: "upstream-proxies" },
   });
   // Neither: the oracle mode (or the demo).
   assertEquals(proxyChoice({ args: [] }), undefined);
