@@ -6,8 +6,10 @@
  * the client proxy ({@linkcode KvStateClientProxy}), the state server
  * ({@linkcode KvStateServer}) with ready-made in-memory states, the location
  * oracles, the transports' types and {@linkcode MemoryTransport}, the errors
- * (Flink's Java exceptions as typed classes), the ids, and the type names
- * and serializers a query names its key and value types with.
+ * (Flink's Java exceptions as typed classes), the ids, the types a query
+ * names its key and value types with ({@linkcode types}, {@linkcode parseType}),
+ * and, in front of a Flink cluster, a pool of proxies with failover
+ * ({@linkcode ProxyPool}) fed by {@linkcode FlinkRestDiscovery}.
  *
  * The other entry points:
  *
@@ -138,28 +140,13 @@ export {
   type TypeSerializer,
   type TypeSerializerRegistry,
 } from "./src/wire/type_serializers.ts";
-// Type descriptors (issue 13): `types`, the descriptor interface, its errors.
+// Type descriptors: `types`, the descriptor interface, its errors.
 export * from "./src/types/type_descriptor.ts";
 export * from "./src/types/type_errors.ts";
 export * from "./src/types/basic_types.ts";
 export * from "./src/types/types.ts";
-// The JSON form of typed values (the HTTP gateway's encoding): toJsonValue, fromJsonValue.
-export * from "./src/types/json_form.ts";
-
-// Upstream pool and discovery (issue 14): a pool of Queryable State proxies with failover, and
-// the discovery of a Flink cluster's proxies through its REST API.
-export * from "./src/upstream/proxy_pool.ts";
-export type { PoolMemberSnapshot } from "./src/upstream/pool_member.ts";
-export {
-  DEFAULT_PROXY_PORT,
-  parseProxyAddresses,
-  type ProxyAddresses,
-} from "./src/upstream/proxy_addresses.ts";
-export * from "./src/upstream/flink_rest_discovery.ts";
-export * from "./src/upstream/flink_rest_errors.ts";
-export { PortRangeError } from "./src/upstream/port_range.ts";
-// Type descriptors (issue 13), the composite kinds: their descriptor and value types, options
-// and helpers (the builders themselves are reached through `types`).
+// The composite kinds: their descriptor and value types, options and helpers (the builders
+// themselves are reached through `types`).
 export { MAX_TUPLE_ARITY, type TupleDescriptor, type TupleValues } from "./src/types/tuple_type.ts";
 export {
   javaObjectsHash,
@@ -174,5 +161,20 @@ export type { ArrayDescriptor } from "./src/types/array_types.ts";
 export type { ListDescriptor } from "./src/types/list_type.ts";
 export type { MapDescriptor, MapEntries } from "./src/types/map_type.ts";
 export type { EitherDescriptor, EitherValue } from "./src/types/either_type.ts";
-// Type descriptors (issue 13), the text syntax: parseType, formatType, TypeSyntaxError, TYPE_TEXT_LIMITS.
+// The text syntax of types: parseType, formatType, TypeSyntaxError, TYPE_TEXT_LIMITS.
 export * from "./src/types/type_text.ts";
+// The JSON form of typed values (the HTTP gateway's encoding): toJsonValue, fromJsonValue.
+export * from "./src/types/json_form.ts";
+
+// In front of a Flink cluster: a pool of Queryable State proxies with failover, and the
+// discovery of a cluster's proxies through its REST API.
+export * from "./src/upstream/proxy_pool.ts";
+export type { PoolMemberSnapshot } from "./src/upstream/pool_member.ts";
+export {
+  DEFAULT_PROXY_PORT,
+  parseProxyAddresses,
+  type ProxyAddresses,
+} from "./src/upstream/proxy_addresses.ts";
+export * from "./src/upstream/flink_rest_discovery.ts";
+export * from "./src/upstream/flink_rest_errors.ts";
+export { PortRangeError } from "./src/upstream/port_range.ts";
