@@ -7,6 +7,7 @@
  * @module
  */
 
+import { addressKey } from "../client/server_connection.ts";
 import type { Logger } from "../observability/logger.ts";
 import { SILENT_LOGGER } from "../observability/logger.ts";
 import { errorClass, errorMessage, logEvent, logs } from "../server/log_events.ts";
@@ -155,11 +156,7 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 function memberKey(members: readonly NetAddress[]): string {
-  return members.map(addressText).join(",");
-}
-
-function addressText(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return members.map(addressKey).join(",");
 }
 
 function compareMembers(a: NetAddress, b: NetAddress): number {
@@ -169,7 +166,7 @@ function compareMembers(a: NetAddress, b: NetAddress): number {
 
 /** A few addresses as text for a log field, at most 10 named. */
 function sample(members: readonly NetAddress[]): string {
-  const named = members.slice(0, 10).map(addressText).join(",");
+  const named = members.slice(0, 10).map(addressKey).join(",");
   return members.length > 10 ? `${named},… (${members.length})` : named;
 }
 
@@ -592,7 +589,7 @@ export class FlinkRestDiscovery implements AsyncDisposable {
         resolve(false);
       };
       const timer = setTimeout(() => {
-        attempt.abort(new FlinkRestTimeoutError(addressText(target), this.#probeTimeoutMs));
+        attempt.abort(new FlinkRestTimeoutError(addressKey(target), this.#probeTimeoutMs));
         resolve(false);
       }, this.#probeTimeoutMs);
       signal.addEventListener("abort", stop, { once: true });
@@ -660,10 +657,10 @@ export class FlinkRestDiscovery implements AsyncDisposable {
     }
     const key = memberKey(members);
     if (key === this.#key) return;
-    const before = new Set(this.#members.map(addressText));
-    const after = new Set(members.map(addressText));
-    const added = members.filter((m) => !before.has(addressText(m)));
-    const removed = this.#members.filter((m) => !after.has(addressText(m)));
+    const before = new Set(this.#members.map(addressKey));
+    const after = new Set(members.map(addressKey));
+    const added = members.filter((m) => !before.has(addressKey(m)));
+    const removed = this.#members.filter((m) => !after.has(addressKey(m)));
     this.#members = Object.freeze(members.map((m) => Object.freeze({ ...m })));
     this.#key = key;
     if (logs(this.#logger, "info")) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { addressKey } from "../client/server_connection.ts";
 import type { NetAddress } from "../transport/types.ts";
 
 /** The port of a Flink Queryable State proxy when none is given: 9069 (`queryable-state.proxy.ports`). */
@@ -120,15 +121,4 @@ function checked(a: NetAddress): NetAddress {
     );
   }
   return { hostname: a.hostname, port: a.port };
-}
-
-/**
- * @internal An address as text (`host:port`, `[v6]:port`): the key of a
- * member.
- *
- * @param a The address.
- * @returns The text.
- */
-export function addressKey(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
 }

@@ -31,10 +31,11 @@ import type { KvStateRequest } from "../wire/messages.ts";
 import { tickNow } from "../wire/tick_clock.ts";
 import { verdictOf } from "./attempt_verdict.ts";
 import { isServerFailure } from "../client/server_failure.ts";
+import { addressKey } from "../client/server_connection.ts";
 import { backoffDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./backoff.ts";
 import { chooseMember } from "./member_choice.ts";
 import { PoolMember, type PoolMemberSnapshot } from "./pool_member.ts";
-import { addressKey, parseProxyAddresses, type ProxyAddresses } from "./proxy_addresses.ts";
+import { parseProxyAddresses, type ProxyAddresses } from "./proxy_addresses.ts";
 
 /** The most members a pool holds by default: 64. */
 export const DEFAULT_MAX_POOL_MEMBERS = 64;
