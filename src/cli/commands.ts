@@ -489,8 +489,8 @@ export const GATEWAY_COMMAND: CommandSpec = {
     "Prints `http listening on HOST:PORT` once ready; SIGINT or SIGTERM stops it cleanly.",
     "Routes: GET /v1/jobs/{jobId}/states/{stateName}?key=K&keyType=T&valueType=T" +
     "[&stateKind=value|list|map][&mapKeyType=T][&keyHash=N], POST /v1/query, GET /healthz, " +
-    "GET /readyz (200 while the proxy accepts connections), GET /openapi.json, " +
-    "GET /metrics (Prometheus text format).",
+    "GET /readyz (200 while the proxy accepts connections; with a pool, while a member is up), " +
+    "GET /openapi.json, GET /metrics (Prometheus text format).",
     "SIGHUP refreshes the --flink-rest member list at once, and reads several --proxy values " +
     "given in the --config file again (given by the flag or its variable: a restart).",
   ],
