@@ -11,6 +11,7 @@
 import type { Logger } from "../observability/logger.ts";
 import type { MetricsRegistry } from "../observability/registry.ts";
 import { MetricsStats } from "../observability/metrics_stats.ts";
+import { formatAddress } from "../oracle/locations_file.ts";
 import type { NetAddress, Transport } from "../transport/types.ts";
 import { FlinkRestDiscovery } from "../upstream/flink_rest_discovery.ts";
 import { parseProxyAddresses } from "../upstream/proxy_addresses.ts";
@@ -100,15 +101,8 @@ export function upstreamChoice(
       ? { kind: "static", members, source, configKey: { file, key: listFlag } }
       : { kind: "static", members, source };
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new CliUsageError(
-      `${flags.source("flink-rest")}: expected an http(s) URL, got ${JSON.stringify(url)}`,
-    );
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+  const protocol = URL.canParse(url) ? new URL(url).protocol : undefined;
+  if (protocol !== "http:" && protocol !== "https:") {
     throw new CliUsageError(
       `${flags.source("flink-rest")}: expected an http(s) URL, got ${JSON.stringify(url)}`,
     );
@@ -204,10 +198,8 @@ function listIn(doc: unknown, file: string, key: string): NetAddress[] {
   }
 }
 
-function membersText(members: readonly { hostname: string; port: number }[]): string {
-  const text = members.slice(0, 10).map((m) =>
-    m.hostname.includes(":") ? `[${m.hostname}]:${m.port}` : `${m.hostname}:${m.port}`
-  ).join(",");
+function membersText(members: readonly NetAddress[]): string {
+  const text = members.slice(0, 10).map(formatAddress).join(",");
   return members.length > 10 ? `${text},... (${members.length})` : text;
 }
 
