@@ -7,9 +7,8 @@
  */
 
 import { QueryableStateClient } from "../client/queryable_state_client.ts";
-import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { QueryableStateError } from "../wire/errors.ts";
-import type { TypeSerializer } from "../wire/type_serializers.ts";
+import { withKeyHash } from "../http/key_hash.ts";
 import { CliUsageError, type ResolvedFlags } from "./flags.ts";
 import { cliTypeOf, showState, typedValue } from "./typed_values.ts";
 import { diallingTransport } from "./tls_flags.ts";
@@ -25,16 +24,6 @@ function proxiesOf(flags: ResolvedFlags): NetAddress[] {
     if (e instanceof CliUsageError) throw e;
     throw new CliUsageError(`${flags.source("proxy")}: ${(e as Error).message}`);
   }
-}
-
-/** The key's serializer with the hash code given by `--key-hash` (a POJO key's). */
-function withHash(type: TypeDescriptor<unknown>, hash: number): TypeSerializer<unknown> {
-  return {
-    name: type.name,
-    serialize: (v, out) => type.serialize(v, out),
-    deserialize: (input) => type.deserialize(input),
-    hashCode: () => hash,
-  };
 }
 
 /** `--key-hash`: an int32, or `undefined` when not given. */
@@ -81,7 +70,7 @@ export async function clientCommand(flags: ResolvedFlags): Promise<number> {
       state: flags.requiredString("state"),
       key: typedValue(keyType, flags.requiredString("key"), "--key", true),
       keyType,
-      keySerializer: keyHash === undefined ? keyType : withHash(keyType, keyHash),
+      keySerializer: keyHash === undefined ? keyType : withKeyHash(keyType, keyHash),
       valueType,
       stateKind,
       mapKeyType: stateKind === "map"

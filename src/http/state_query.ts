@@ -9,8 +9,8 @@
 import type { StateKind } from "../client/queryable_state_client.ts";
 import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { TypeValueError } from "../types/type_errors.ts";
-import type { TypeSerializer } from "../wire/type_serializers.ts";
 import { BadParameterError } from "./gateway_errors.ts";
+import { withKeyHash } from "./key_hash.ts";
 import {
   type JsonValue,
   parseKeyJson,
@@ -211,7 +211,7 @@ export async function runStateQuery(
   options: StateQueryRunOptions,
 ): Promise<JsonValue> {
   const query = {
-    keyType: spec.keyHash === undefined ? spec.keyType : withHash(spec.keyType, spec.keyHash),
+    keyType: spec.keyHash === undefined ? spec.keyType : withKeyHash(spec.keyType, spec.keyHash),
     valueType: spec.valueType,
     stateKind: spec.stateKind,
     mapKeyType: spec.mapKeyType,
@@ -235,16 +235,6 @@ type LooseGet = (
   key: unknown,
   query: Record<string, unknown>,
 ) => Promise<unknown>;
-
-/** The key's serializer with a given hash code (a POJO key's, given by the caller). */
-function withHash(type: TypeSerializer<unknown>, hash: number): TypeSerializer<unknown> {
-  return {
-    name: type.name,
-    serialize: (v, out) => type.serialize(v, out),
-    deserialize: (input) => type.deserialize(input),
-    hashCode: () => hash,
-  };
-}
 
 /** The spec with its key; a key whose hash cannot be computed needs `keyHash`. */
 function withKey(spec: Omit<StateQuerySpec, "key">, key: unknown, prefix: string): StateQuerySpec {
