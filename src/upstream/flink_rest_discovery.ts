@@ -584,11 +584,14 @@ export class FlinkRestDiscovery implements AsyncDisposable {
     if (signal.aborted) return Promise.resolve(false);
     const attempt = new AbortController();
     return new Promise<boolean>((resolve) => {
+      // Whatever ends the probe first clears both: a connect that ignores the abort keeps no timer.
       const stop = (): void => {
+        done();
         attempt.abort(signal.reason);
         resolve(false);
       };
       const timer = setTimeout(() => {
+        done();
         attempt.abort(new FlinkRestTimeoutError(addressKey(target), this.#probeTimeoutMs));
         resolve(false);
       }, this.#probeTimeoutMs);

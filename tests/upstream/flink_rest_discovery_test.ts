@@ -516,6 +516,60 @@ Deno.test("close during probing: the probes are aborted, no timer or socket is l
   assertEquals(discovery.members, []);
 });
 
+Deno.test("close during probing: a connect that ignores the abort leaves no probe timer behind", async () => {
+  let connects = 0;
+  let probing!: () => void;
+  const started = new Promise<void>((r) => (probing = r));
+  // Never settles and never looks at its signal: only the probe's own timer or abort ends it.
+  const deaf = {
+    name: "deaf",
+    listen: (): Promise<Listener> => Promise.reject(new Error("unused")),
+    connect: (): Promise<Connection> => {
+      connects++;
+      probing();
+      return new Promise<Connection>(() => {});
+    },
+  };
+  // The probe timers (60 s, no other timer here has that delay) that are neither cleared nor fired.
+  type Timer = ReturnType<typeof setTimeout>;
+  const pending = new Set<Timer>();
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    if (ms !== 60_000) return set(fn, ms);
+    const id: Timer = set(() => {
+      pending.delete(id);
+      fn();
+    }, ms);
+    pending.add(id);
+    return id;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: Timer) => {
+    if (id !== undefined) pending.delete(id);
+    clear(id);
+  }) as typeof clearTimeout;
+  try {
+    const discovery = new FlinkRestDiscovery("http://jm:8081", {
+      proxyPort: "9069-9070",
+      transport: deaf,
+      probeTimeoutMs: 60_000,
+      fetch: () => Promise.resolve(Response.json({ taskmanagers: [taskManagerInfo(TM_A, 0)] })),
+    });
+    const running = discovery.refresh();
+    await started;
+    await new Promise((r) => set(r, 0)); // both probes started
+    assertEquals(pending.size, 2);
+    await within(discovery.close(), 10_000, "close");
+    await assertRejects(() => running, ClosedError);
+    assertEquals(connects, 2);
+    assertEquals(discovery.members, []);
+    assertEquals(pending.size, 0, "a probe timer outlived close()");
+  } finally {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+    for (const id of pending) clear(id);
+  }
+});
+
 Deno.test("start(): a first refresh, then more on the timer until close (a change is picked up)", async () => {
   const rest = serveFakeFlinkRest([TM_A]);
   const lists: string[][] = [];
