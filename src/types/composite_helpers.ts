@@ -36,6 +36,58 @@ export function describeValue(v: unknown): string {
   return String(v);
 }
 
+/** What {@linkcode isJavaIdentifier} accepts. */
+const JAVA_IDENTIFIER = /^[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}_$]*$/u;
+
+/**
+ * Whether a name is a Java identifier (a POJO field's name, an enum
+ * constant): a letter, `_` or `$`, then letters, digits, `_` and `$`.
+ *
+ * @example
+ * ```ts
+ * import { isJavaIdentifier } from "./composite_helpers.ts";
+ *
+ * isJavaIdentifier("orderId"); // => true
+ * isJavaIdentifier("1st"); // => false
+ * ```
+ *
+ * @param name The name.
+ * @returns `true` for a Java identifier.
+ */
+export function isJavaIdentifier(name: string): boolean {
+  return JAVA_IDENTIFIER.test(name);
+}
+
+/**
+ * Sets a key on a plain object as an own data property, `__proto__`
+ * included (a Java field may be called so), never touching the prototype.
+ *
+ * @example
+ * ```ts
+ * import { setOwn } from "./composite_helpers.ts";
+ *
+ * const o: Record<string, unknown> = {};
+ * setOwn(o, "__proto__", 1);
+ * Object.keys(o); // => ["__proto__"]
+ * ```
+ *
+ * @param obj The object.
+ * @param key The key.
+ * @param value The value.
+ */
+export function setOwn<V>(obj: Record<string, V>, key: string, value: V): void {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    obj[key] = value;
+  }
+}
+
 /**
  * Throws a {@linkcode TypeDecodeError} (`java.io.EOFException`) unless `n`
  * more bytes can be read.

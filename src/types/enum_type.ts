@@ -6,12 +6,9 @@
  */
 
 import type { ByteReader, ByteWriter } from "../wire/bytes.ts";
-import { describeValue, need, notAKey } from "./composite_helpers.ts";
+import { describeValue, isJavaIdentifier, need, notAKey } from "./composite_helpers.ts";
 import type { TypeDescriptor } from "./type_descriptor.ts";
 import { TypeDecodeError, TypeValueError } from "./type_errors.ts";
-
-/** A Java identifier (what an enum constant's name is). */
-const JAVA_IDENTIFIER = /^[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}_$]*$/u;
 
 /**
  * An enum's descriptor (kind `enum`): its value is the constant's name.
@@ -68,7 +65,7 @@ export function enumOf<const C extends readonly string[]>(
   const ordinals = new Map<string, number>();
   for (let i = 0; i < constants.length; i++) {
     const c = constants[i];
-    if (typeof c !== "string" || !JAVA_IDENTIFIER.test(c)) {
+    if (typeof c !== "string" || !isJavaIdentifier(c)) {
       throw new TypeError(
         `types.enumOf: constant ${i + 1} (${describeValue(c)}) is not a Java identifier`,
       );

@@ -37,6 +37,7 @@ import { ByteWriter } from "../wire/bytes.ts";
 import { isTypeName, type TypeName, type TypeSerializer } from "../wire/type_serializers.ts";
 import { BASIC_TYPES } from "./basic_types.ts";
 import { DEFAULT_BIG_NUMBER_MAX_BYTES, maxDigitsOf } from "./big_integer_type.ts";
+import { setOwn } from "./composite_helpers.ts";
 import type { DescriptorParts, TypeDescriptor } from "./type_descriptor.ts";
 import {
   base64ToBytes,
@@ -161,7 +162,7 @@ function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
       const o = v as Record<string, unknown>;
       const out: { [key: string]: JsonValue } = {};
       for (const f of d.fields) {
-        put(out, f.name, toJson(f.type as DescriptorParts, o[f.name], `${path}.${f.name}`));
+        setOwn(out, f.name, toJson(f.type as DescriptorParts, o[f.name], `${path}.${f.name}`));
       }
       return out;
     }
@@ -387,7 +388,7 @@ function fromJson(d: DescriptorParts, j: unknown, path: string): unknown {
           throw new TypeValueError(`missing field (give null for a null)`, `${path}.${f.name}`);
         }
         const x = o[f.name];
-        put(
+        setOwn(
           out,
           f.name,
           x === null ? null : fromJson(f.type as DescriptorParts, x, `${path}.${f.name}`),
@@ -435,13 +436,6 @@ function checked(d: DescriptorParts, v: unknown, path: string): unknown {
     throw errorAtRoot(e, path);
   }
   return v;
-}
-
-/** Sets a key, `__proto__` included (a Java field may be called so). */
-function put<V>(o: Record<string, V>, key: string, value: V): void {
-  if (key === "__proto__") {
-    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-  } else o[key] = value;
 }
 
 function arrayOf(v: unknown, path: string): readonly unknown[] {

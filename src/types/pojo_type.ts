@@ -6,14 +6,11 @@
  */
 
 import type { ByteReader, ByteWriter } from "../wire/bytes.ts";
-import { checkParts, describeValue, need } from "./composite_helpers.ts";
+import { checkParts, describeValue, isJavaIdentifier, need, setOwn } from "./composite_helpers.ts";
 import type { PojoField, TypeDescriptor } from "./type_descriptor.ts";
 import { errorUnder, TypeDecodeError, TypeValueError } from "./type_errors.ts";
 
 /** PojoSerializer's flags: the value is null. */
-/** A Java identifier (a field name), as the type text reads it. */
-const JAVA_IDENTIFIER = /^[\p{L}\p{Nl}_$][\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}\p{Pc}_$]*$/u;
-
 const IS_NULL = 0x01;
 /** PojoSerializer's flags: exactly the declared class. */
 const NO_SUBCLASS = 0x02;
@@ -148,20 +145,6 @@ function readJavaUtf(input: ByteReader): string {
   return s;
 }
 
-/** Sets a key on a plain object, `__proto__` included (as an own property). */
-function setField(obj: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === "__proto__") {
-    Object.defineProperty(obj, name, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    obj[name] = value;
-  }
-}
-
 /**
  * A Java POJO (Flink's PojoSerializer). Fields are given by name, in any
  * order; they are serialized sorted by name in UTF-16 code unit order
@@ -225,7 +208,7 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
   for (const name of names) {
     if (name.length === 0) throw new TypeError("types.pojo: a field name cannot be empty");
     // Also what keeps the text parseable as the same type (`a,b:int` as a name would not be).
-    if (!JAVA_IDENTIFIER.test(name)) {
+    if (!isJavaIdentifier(name)) {
       throw new TypeError(
         `types.pojo: field name ${describeValue(name)} is not a Java identifier`,
       );
@@ -341,7 +324,7 @@ export function pojo<F extends Readonly<Record<string, TypeDescriptor<unknown>>>
         } catch (e) {
           throw errorUnder(e, `.${name}`);
         }
-        setField(obj, name, v);
+        setOwn(obj, name, v);
       }
       return obj as PojoObject<F>;
     },
