@@ -23,17 +23,12 @@
 
 import type { ByteReader, ByteWriter } from "../wire/bytes.ts";
 import { longHashCode } from "../wire/java_hash_code.ts";
-import { formatInstant, type InstantParts, parseInstant } from "./iso_time_text.ts";
+import { floorDiv, formatInstant, type InstantParts, parseInstant } from "./iso_time_text.ts";
 import type { TypeDescriptor } from "./type_descriptor.ts";
 import { TypeDecodeError, TypeValueError } from "./type_errors.ts";
 
 const LONG_MIN = -(1n << 63n);
 const LONG_MAX = (1n << 63n) - 1n;
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
 
 /** Epoch milliseconds as `getTime()` gives them, checked against the long range and the null marker. */
 function millisOf(instant: InstantParts, text: string, javaType: string): bigint {

@@ -67,7 +67,23 @@ const SECONDS_PER_DAY = 86400n;
 const DAYS_0000_03_01_TO_EPOCH = 719468n;
 const DAYS_PER_400_YEARS = 146097n;
 
-function floorDiv(a: bigint, b: bigint): bigint {
+/**
+ * Integer division rounded towards negative infinity (Java's
+ * `Math.floorDiv`).
+ *
+ * @example
+ * ```ts
+ * import { floorDiv } from "./iso_time_text.ts";
+ *
+ * floorDiv(-1n, 1000n); // => -1n
+ * floorDiv(1999n, 1000n); // => 1n
+ * ```
+ *
+ * @param a The dividend.
+ * @param b The divisor (not 0).
+ * @returns The floor of `a / b`.
+ */
+export function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
   return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
