@@ -23,28 +23,11 @@ import type { TypeDescriptor } from "../types/type_descriptor.ts";
 import { TypeValueError } from "../types/type_errors.ts";
 import { parseType, TypeSyntaxError } from "../types/type_text.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
-import type { TypeName } from "../wire/type_serializers.ts";
 
 /** The types the CLI accepts on the command line and in JSON. */
 export const CLI_TYPES = ["string", "int", "long", "double", "boolean", "bytes"] as const;
 /** One of {@linkcode CLI_TYPES}. */
 export type CliType = typeof CLI_TYPES[number];
-
-/**
- * Checks a type name.
- *
- * @param name The name.
- * @param field Where it came from, for the error.
- * @returns The type.
- */
-export function cliType(name: unknown, field: string): CliType {
-  if (typeof name !== "string" || !(CLI_TYPES as readonly string[]).includes(name)) {
-    throw new Error(
-      `${field}: expected one of ${CLI_TYPES.join(", ")}, got ${JSON.stringify(name)}`,
-    );
-  }
-  return name as CliType;
-}
 
 /**
  * Converts a JSON or command-line value to the JavaScript value of a type.
@@ -93,11 +76,6 @@ export function toTyped(type: CliType, v: unknown, field: string): unknown {
         throw bad("a hex string");
       }
   }
-}
-
-/** @returns The serializer type name of a CLI type (they coincide). */
-export function typeName(t: CliType): TypeName {
-  return t;
 }
 
 /**
