@@ -123,8 +123,6 @@ export function upstreamChoice(
 export interface UpstreamPool {
   /** The pool. */
   readonly pool: ProxyPool;
-  /** The discovery feeding it, with `--flink-rest`. */
-  readonly discovery: FlinkRestDiscovery | undefined;
   /** What to print once started, e.g. `upstream: 2 proxies: a:1,b:2`. */
   readonly summary: string;
   /**
@@ -246,7 +244,6 @@ export async function startUpstreamPool(
       };
     return {
       pool,
-      discovery: undefined,
       summary: `upstream: ${countText(choice.members.length)}: ${membersText(choice.members)}`,
       reloads: reread === undefined ? undefined : configKey!.key,
       reload: reread ??
@@ -287,7 +284,6 @@ export async function startUpstreamPool(
   }
   return {
     pool,
-    discovery,
     summary,
     reloads: "flink-rest",
     reload: async () => describe(await discovery.refresh()),
