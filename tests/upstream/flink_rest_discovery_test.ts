@@ -31,6 +31,7 @@ import {
 import { parsePortRange, PortRangeError } from "../../src/upstream/port_range.ts";
 import { type FakeTaskManager, serveFakeFlinkRest, taskManagerInfo } from "./_fake_flink_rest.ts";
 import { recorder } from "./_log_recorder.ts";
+import { watchTimers } from "./_timers.ts";
 
 const text = (ms: readonly NetAddress[]): string[] => ms.map((m) => `${m.hostname}:${m.port}`);
 
@@ -530,44 +531,23 @@ Deno.test("close during probing: a connect that ignores the abort leaves no prob
       return new Promise<Connection>(() => {});
     },
   };
-  // The probe timers (60 s, no other timer here has that delay) that are neither cleared nor fired.
-  type Timer = ReturnType<typeof setTimeout>;
-  const pending = new Set<Timer>();
-  const { setTimeout: set, clearTimeout: clear } = globalThis;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    if (ms !== 60_000) return set(fn, ms);
-    const id: Timer = set(() => {
-      pending.delete(id);
-      fn();
-    }, ms);
-    pending.add(id);
-    return id;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((id?: Timer) => {
-    if (id !== undefined) pending.delete(id);
-    clear(id);
-  }) as typeof clearTimeout;
-  try {
-    const discovery = new FlinkRestDiscovery("http://jm:8081", {
-      proxyPort: "9069-9070",
-      transport: deaf,
-      probeTimeoutMs: 60_000,
-      fetch: () => Promise.resolve(Response.json({ taskmanagers: [taskManagerInfo(TM_A, 0)] })),
-    });
-    const running = discovery.refresh();
-    await started;
-    await new Promise((r) => set(r, 0)); // both probes started
-    assertEquals(pending.size, 2);
-    await within(discovery.close(), 10_000, "close");
-    await assertRejects(() => running, ClosedError);
-    assertEquals(connects, 2);
-    assertEquals(discovery.members, []);
-    assertEquals(pending.size, 0, "a probe timer outlived close()");
-  } finally {
-    globalThis.setTimeout = set;
-    globalThis.clearTimeout = clear;
-    for (const id of pending) clear(id);
-  }
+  // The probe timers (60 s, no other timer here has that delay) neither cleared nor fired.
+  using timers = watchTimers((ms) => ms === 60_000);
+  const discovery = new FlinkRestDiscovery("http://jm:8081", {
+    proxyPort: "9069-9070",
+    transport: deaf,
+    probeTimeoutMs: 60_000,
+    fetch: () => Promise.resolve(Response.json({ taskmanagers: [taskManagerInfo(TM_A, 0)] })),
+  });
+  const running = discovery.refresh();
+  await started;
+  await new Promise((r) => timers.setTimeout(r, 0)); // both probes started
+  assertEquals(timers.pending.size, 2);
+  await within(discovery.close(), 10_000, "close");
+  await assertRejects(() => running, ClosedError);
+  assertEquals(connects, 2);
+  assertEquals(discovery.members, []);
+  assertEquals(timers.pending.size, 0, "a probe timer outlived close()");
 });
 
 Deno.test("start(): a first refresh, then more on the timer until close (a change is picked up)", async () => {

@@ -27,6 +27,8 @@ import {
   withRelayedPlane,
 } from "./_members.ts";
 import { recorder } from "./_log_recorder.ts";
+import { watchTimers } from "./_timers.ts";
+import { MemoryTransport } from "../../src/transport/memory.ts";
 
 const FAST = { backoffInitialMs: 20, backoffMaxMs: 100, probeTimeoutMs: 500 };
 
@@ -388,4 +390,25 @@ Deno.test("ProxyPool: failover stays within the request's deadline: three silent
   } finally {
     for (const s of silent) await s.close();
   }
+});
+
+Deno.test("ProxyPool: the probe timers of members that are down are cleared when one is drained and on close()", async () => {
+  // Backoff of 300 to 600 s: only the probes' timers have such delays.
+  using timers = watchTimers((ms) => ms >= 300_000);
+  const pool = new ProxyPool({
+    transport: new MemoryTransport(),
+    members: "tm-1,tm-2",
+    backoffInitialMs: 600_000,
+    backoffMaxMs: 600_000,
+  });
+  await assertRejects(() => pool.request(requestFor("k1")), ConnectError);
+  assertEquals(pool.members.map((m) => [m.address, m.up]), [["tm-1:9069", false], [
+    "tm-2:9069",
+    false,
+  ]]);
+  assertEquals(timers.pending.size, 2);
+  pool.setMembers(["tm-2"]);
+  assertEquals(timers.pending.size, 1, "the drained member's probe timer is cleared");
+  await pool.close();
+  assertEquals(timers.pending.size, 0, "a probe timer outlived close()");
 });
