@@ -555,6 +555,8 @@ Deno.test("start(): a first refresh, then more on the timer until close (a chang
   const lists: string[][] = [];
   let changed!: () => void;
   const second = new Promise<void>((r) => (changed = r));
+  // The refresh timer (10 ms: no other timer here has that delay).
+  using timers = watchTimers((ms) => ms === 10);
   try {
     await using discovery = new FlinkRestDiscovery(rest.base, {
       refreshIntervalMs: 10,
@@ -570,6 +572,14 @@ Deno.test("start(): a first refresh, then more on the timer until close (a chang
     // Event-driven wait, bounded in case the timer never fires.
     await within(second, 10_000, "a refresh on the timer");
     assertEquals(lists, [["10.0.0.5:9069"], ["10.0.0.6:9069"]]);
+    // Closed while the next refresh waits on its timer (bounded wait for that moment).
+    for (let i = 0; i < 1_000 && timers.pending.size === 0; i++) {
+      await new Promise((r) => timers.setTimeout(r, 1));
+    }
+    assertEquals(timers.pending.size, 1, "a refresh waits on the timer");
+    const closing = discovery.close();
+    assertEquals(timers.pending.size, 0, "the refresh timer outlived close()");
+    await closing;
   } finally {
     await rest.close();
   }
