@@ -6,6 +6,7 @@
  * @module
  */
 
+import { TypeValueError } from "../types/type_errors.ts";
 import { QueryableStateClient } from "../client/queryable_state_client.ts";
 import { QueryableStateError } from "../wire/errors.ts";
 import { withKeyHash } from "../http/key_hash.ts";
@@ -64,11 +65,23 @@ export async function clientCommand(flags: ResolvedFlags): Promise<number> {
         "--key-hash: required for a pojo key (a POJO's Java hashCode() is user code)",
       );
     }
+    const key = typedValue(keyType, flags.requiredString("key"), "--key", true);
+    if (keyHash === undefined && keyType.kind !== keyType.text) {
+      // A composite key whose hash needs user code (a POJO inside a tuple, ...).
+      try {
+        keyType.hashCode(key);
+      } catch (e) {
+        if (!(e instanceof TypeValueError)) throw e;
+        throw new CliUsageError(
+          `--key-hash: required: the key's Java hashCode() cannot be computed here (${e.problem})`,
+        );
+      }
+    }
     query = {
       proxy: proxiesOf(flags),
       job: flags.requiredString("job"),
       state: flags.requiredString("state"),
-      key: typedValue(keyType, flags.requiredString("key"), "--key", true),
+      key,
       keyType,
       keySerializer: keyHash === undefined ? keyType : withKeyHash(keyType, keyHash),
       valueType,

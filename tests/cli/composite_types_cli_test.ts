@@ -190,6 +190,18 @@ Deno.test("cli process: bad type text names the position; a bad key its path; a 
   ]);
   assertEquals(noHash.code, 2);
   assert(noHash.stderr.startsWith("--key-hash: required"), noHash.stderr);
+  // A POJO inside a tuple: the tuple's hash needs the POJO's, so the same usage error.
+  const nestedNoHash = await runCli([
+    ...common,
+    "--key-type",
+    "tuple<string,pojo<id:long>>",
+    "--key",
+    '["acme",{"id":7}]',
+    "--value-type",
+    "long",
+  ]);
+  assertEquals(nestedNoHash.code, 2, nestedNoHash.stderr);
+  assert(nestedNoHash.stderr.startsWith("--key-hash: required"), nestedNoHash.stderr);
 });
 
 Deno.test("cli process: a POJO key with --key-hash, from fixtures served in process", async () => {
