@@ -86,7 +86,16 @@ export function nullable<T>(
   options: NullableOptions = {},
 ): NullableDescriptor<T | null> {
   checkParts("types.nullable", [inner]);
-  if (inner.kind === "nullable") return inner as unknown as NullableDescriptor<T | null>;
+  if (inner.kind === "nullable") {
+    // Already nullable: the same descriptor, unless asked to pad differently.
+    const same = inner as unknown as NullableDescriptor<T | null>;
+    if (options.padded !== undefined && options.padded !== same.padded) {
+      throw new TypeError(
+        `types.nullable: ${inner.text} is already nullable, with padded ${same.padded}`,
+      );
+    }
+    return same;
+  }
   const padded = options.padded ?? false;
   if (typeof padded !== "boolean") {
     throw new TypeError(`types.nullable: padded must be a boolean, got ${describeValue(padded)}`);

@@ -303,7 +303,8 @@ export function row<D extends readonly TypeDescriptor<unknown>[]>(
  * `Row` in the legacy format (Flink's `RowTypeInfo.createLegacySerializer`,
  * RowSerializer with `supportsRowKind = false`, the format before 1.11):
  * the null mask has one bit per field and no kind bits. The row kind is not
- * stored: writing ignores `kind` (as Flink does) and reading gives `+I`.
+ * stored: writing ignores `kind` (as Flink does; an invalid one is still
+ * refused) and reading gives `+I`.
  * Text `rowlegacy<…>`. Values and `hashCode` as {@linkcode row}.
  *
  * @example

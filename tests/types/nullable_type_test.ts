@@ -40,6 +40,12 @@ Deno.test("nullable: padded nulls take the inner type's fixed length", () => {
 Deno.test("nullable: wrapping a nullable gives it back (NullableSerializer.wrap)", () => {
   const n = types.nullable(types.int);
   assert(types.nullable(n) === n);
+  assert(types.nullable(n, { padded: false }) === n);
+  // Asking for other padding than the wrapped one has is refused, not silently dropped.
+  assertThrows(() => types.nullable(n, { padded: true }), TypeError, "already nullable");
+  const p = types.nullable(types.int, { padded: true });
+  assert(types.nullable(p, { padded: true }) === p);
+  assertThrows(() => types.nullable(p, { padded: false }), TypeError, "already nullable");
   assertThrows(() => types.nullable("long" as never), TypeError, "not a type descriptor");
 });
 
