@@ -5,10 +5,11 @@
  * pool's probes included).
  */
 
-import { assert, assertInstanceOf } from "../_assert.ts";
+import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
 import { ConnectError, DeadlineExceededError } from "../../src/wire/errors.ts";
 import { JOB, SilentMember, STATE, transport } from "../upstream/_members.ts";
+import { watchTimers } from "../upstream/_timers.ts";
 
 const types = { keyType: "string", valueType: "long" } as const;
 
@@ -25,6 +26,8 @@ function refusedPorts(n: number): number[] {
 
 Deno.test("QueryableStateClient: every proxy refusing: a ConnectError at once, again later, nothing left after close", async () => {
   const proxy = refusedPorts(4).map((p) => `127.0.0.1:${p}`).join(",");
+  // The probes' backoff timers (10 to 50 ms; the sanitizer does not see a pending setTimeout).
+  using timers = watchTimers((ms) => ms <= 50);
   const client = new QueryableStateClient({
     transport,
     proxy,
@@ -45,9 +48,11 @@ Deno.test("QueryableStateClient: every proxy refusing: a ConnectError at once, a
       // Probes of the members taken out run meanwhile.
       await new Promise((r) => setTimeout(r, 60));
     }
+    assert(timers.started >= 4, "each member down waited on a probe timer");
   } finally {
     await client.close();
   }
+  assertEquals(timers.pending.size, 0, "a probe timer outlived close()");
 });
 
 Deno.test("QueryableStateClient: every proxy silent: DeadlineExceededError at the request's deadline, nothing left after close", async () => {

@@ -11,6 +11,8 @@ export type Timer = ReturnType<typeof setTimeout>;
 export interface TimerWatch extends Disposable {
   /** The watched timers neither cleared nor fired yet. */
   readonly pending: ReadonlySet<Timer>;
+  /** The watched timers started so far. */
+  readonly started: number;
   /** The original `setTimeout`, unwatched (for the test's own waits). */
   readonly setTimeout: typeof setTimeout;
 }
@@ -26,6 +28,7 @@ export interface TimerWatch extends Disposable {
  */
 export function watchTimers(watched: (ms: number) => boolean): TimerWatch {
   const pending = new Set<Timer>();
+  let started = 0;
   const { setTimeout: set, clearTimeout: clear } = globalThis;
   globalThis.setTimeout = ((fn: () => void, ms?: number) => {
     if (ms === undefined || !watched(ms)) return set(fn, ms);
@@ -34,6 +37,7 @@ export function watchTimers(watched: (ms: number) => boolean): TimerWatch {
       fn();
     }, ms);
     pending.add(id);
+    started++;
     return id;
   }) as typeof setTimeout;
   globalThis.clearTimeout = ((id?: Timer) => {
@@ -42,6 +46,9 @@ export function watchTimers(watched: (ms: number) => boolean): TimerWatch {
   }) as typeof clearTimeout;
   return {
     pending,
+    get started() {
+      return started;
+    },
     setTimeout: set,
     [Symbol.dispose]() {
       globalThis.setTimeout = set;
