@@ -581,6 +581,8 @@ export class ProxyPool {
   /** Schedules the next probe of a member that is down. @returns The wait, in ms. */
   #scheduleProbe(member: PoolMember): number {
     member.clearProbe();
+    // A member taken down while the pool closes (its requests failing) is not probed again.
+    if (this.#closing !== undefined) return 0;
     const wait = backoffDelay(member.failedProbes, this.#backoffInitialMs, this.#backoffMaxMs);
     member.probeTimer = setTimeout(() => this.#probe(member), wait);
     return wait;
@@ -688,12 +690,15 @@ export class ProxyPool {
    * @returns Resolves when every connection is released.
    */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    // Started a microtask later, so that `#closing` is set before anything the
+    // shutdown settles runs (a request failing as its member's client closes
+    // must see the pool closing, and schedule no probe).
+    this.#closing ??= Promise.resolve().then(async () => {
       const all = [...this.#members, ...this.#draining.values()];
       for (const m of all) m.clearProbe();
       await Promise.all(all.map((m) => m.client.close().catch((e) => this.#internalError(e))));
       await Promise.all([...this.#closings]);
-    })();
+    });
     return this.#closing;
   }
 
