@@ -34,10 +34,13 @@ export type Verdict = "answer" | "final" | "down" | "elsewhere";
  * answer: a SERVER_FAILURE (the member failing the whole connection, every
  * request pending on it, as Flink's server handler does before it closes
  * the channel), a failed connect, a connection closed or broken under the request
- * (bytes that are not the protocol; but not a frame over the length bound,
- * which another member would send as well), or the attempt's own timeout
+ * (bytes that are not the protocol), or the attempt's own timeout
  * (`attemptCut`: shorter than what was left of the request's deadline) take
- * the member out; a full queue sends the request elsewhere only.
+ * the member out. A full queue, and a frame over the length bound, send the
+ * request elsewhere only: the oversized frame ends the connection and every
+ * request pending on it, though it answered one of them at most (which
+ * cannot be told: the length comes before the id), so each goes elsewhere,
+ * the oversized one failing again there until its attempts run out.
  *
  * @param err The attempt's error.
  * @param attemptCut Whether the attempt had a deadline of its own, shorter
@@ -49,8 +52,8 @@ export function verdictOf(err: unknown, attemptCut: boolean): Verdict {
   if (isServerFailure(err)) return "down";
   if (serializedThrowableOf(err) !== undefined) return "answer";
   if (err instanceof ConnectError || err instanceof ConnectionClosedError) return "down";
-  if (err instanceof ProtocolError && !(err instanceof FrameLengthError)) return "down";
+  if (err instanceof FrameLengthError || err instanceof RequestQueueFullError) return "elsewhere";
+  if (err instanceof ProtocolError) return "down";
   if (err instanceof DeadlineExceededError) return attemptCut ? "down" : "final";
-  if (err instanceof RequestQueueFullError) return "elsewhere";
   return "final";
 }

@@ -25,7 +25,15 @@ import { javaThrowable } from "../../src/wire/java_throwable.ts";
 import { requestIdOf } from "../../src/server/result_frame.ts";
 import { FakeServer, RawPeer } from "../_harness.ts";
 
-type Mode = "garbage" | "wrongId" | "twice" | "flood" | "midframe" | "serverFailure" | "good";
+type Mode =
+  | "garbage"
+  | "wrongId"
+  | "twice"
+  | "flood"
+  | "midframe"
+  | "serverFailure"
+  | "oversized"
+  | "good";
 
 const JOB = JobId.fromHex("0102030405060708090a0b0c0d0e0f10");
 
@@ -127,6 +135,11 @@ class Member {
             );
             await peer.conn.close();
             return;
+          case "oversized":
+            // Answers nothing until its fifth request, then starts a frame over
+            // the pool's length bound: the connection ends for every request on it.
+            if (this.requests === 5) await peer.send(new Uint8Array([0x7f, 0xff, 0xff, 0x00]));
+            break;
           case "midframe":
             await peer.send(answer.subarray(0, answer.length >> 1));
             await peer.conn.close();
@@ -145,7 +158,15 @@ class Member {
   }
 }
 
-const MODES: Mode[] = ["garbage", "wrongId", "twice", "flood", "midframe", "serverFailure"];
+const MODES: Mode[] = [
+  "garbage",
+  "wrongId",
+  "twice",
+  "flood",
+  "midframe",
+  "serverFailure",
+  "oversized",
+];
 
 for (const mode of MODES) {
   Deno.test(`ProxyPool: a member that answers ${mode}: each request gets its own answer, once, in time`, async () => {

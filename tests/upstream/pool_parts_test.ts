@@ -106,7 +106,7 @@ Deno.test("verdictOf: answers are final, no answer fails over (and takes the mem
   assertEquals(verdictOf(new ConnectError("refused"), false), "down");
   assertEquals(verdictOf(new ConnectionClosedError("closed"), false), "down");
   assertEquals(verdictOf(new ProtocolError("garbage"), false), "down");
-  assertEquals(verdictOf(new FrameLengthError(1 << 30, 1 << 26), false), "final");
+  assertEquals(verdictOf(new FrameLengthError(1 << 30, 1 << 26), false), "elsewhere");
   assertEquals(verdictOf(new DeadlineExceededError("attempt"), true), "down");
   assertEquals(verdictOf(new DeadlineExceededError("request"), false), "final");
   assertEquals(verdictOf(new RequestQueueFullError("full"), false), "elsewhere");
