@@ -6,7 +6,11 @@
  */
 
 import type { QueryableStateClient } from "../client/queryable_state_client.ts";
-import { createQueryHandler, type QueryHandler } from "../http/query_handler.ts";
+import {
+  type ClosableQueryHandler,
+  createQueryHandler,
+  type QueryHandler,
+} from "../http/query_handler.ts";
 import type { Route } from "../http/route_table.ts";
 import { formatAddress, parseAddress } from "../oracle/locations_file.ts";
 import type { NetAddress } from "../transport/types.ts";
@@ -19,7 +23,11 @@ const STOP_GRACE_MS = 2_000;
 export interface CliHttpServer {
   /** Where it listens (the real port when 0 was asked). */
   readonly address: NetAddress;
-  /** Stops it: no new requests; open answers get {@linkcode STOP_GRACE_MS}. */
+  /**
+   * Stops it: closes the handler first (its watch streams end at once), then
+   * takes no new connections; answers in flight get {@linkcode STOP_GRACE_MS}
+   * to finish, after which it stops waiting (the CLI's exit cuts the rest).
+   */
   close(): Promise<void>;
 }
 
@@ -53,7 +61,7 @@ export function gatewayHandler(
   flags: ResolvedFlags,
   ready?: () => boolean | Promise<boolean>,
   routes?: readonly Route[],
-): QueryHandler {
+): ClosableQueryHandler {
   const cors = flags.string("cors-origin");
   const deadlineMs = flags.integer("deadline-ms");
   if (deadlineMs === 0) throw new CliUsageError("--deadline-ms must be positive");
@@ -96,21 +104,21 @@ function withOwnSignal(handler: QueryHandler): (request: Request) => Promise<Res
 }
 
 /**
- * Serves `handler` with `Deno.serve` on `address`.
+ * Serves `handler` with `Deno.serve` on `address`. Stopping the server
+ * closes the handler first, so that open watch streams end at once instead
+ * of holding the stop for its whole grace.
  *
- * @param handler The fetch handler.
+ * @param handler The fetch handler (closed by the server's `close()`).
  * @param address Where to listen.
  * @returns The server, listening.
  * @throws {Error} When the address cannot be bound (the message says why).
  */
-export function serveHttp(handler: QueryHandler, address: NetAddress): CliHttpServer {
-  const stop = new AbortController();
+export function serveHttp(handler: ClosableQueryHandler, address: NetAddress): CliHttpServer {
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
       hostname: address.hostname,
       port: address.port,
-      signal: stop.signal,
       onListen: () => {},
     }, withOwnSignal(handler));
   } catch (e) {
@@ -121,10 +129,14 @@ export function serveHttp(handler: QueryHandler, address: NetAddress): CliHttpSe
     address: { hostname: server.addr.hostname, port: server.addr.port },
     close() {
       closing ??= (async () => {
-        stop.abort();
+        // The watch streams end first (cleanly: their body ends), else they hold the grace.
+        handler.close();
+        // Graceful: no new connections; answers in flight finish, each body to its end.
+        // Past the grace it gives up waiting: the process's exit cuts what is left.
+        // (Aborting Deno.serve's signal once shutdown() has begun throws BadResource.)
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
-          server.finished,
+          server.shutdown().catch(() => {}),
           new Promise<void>((r) => timer = setTimeout(r, STOP_GRACE_MS)),
         ]);
         clearTimeout(timer);

@@ -23,7 +23,12 @@ import {
   type StateQueryClient,
   type StateQuerySpec,
 } from "./state_query.ts";
-import { createWatchRoute, type WatchClient, type WatchOptions } from "./watch_route.ts";
+import {
+  createWatchRoute,
+  type WatchClient,
+  type WatchOptions,
+  type WatchRoute,
+} from "./watch_route.ts";
 
 /**
  * A fetch handler: what `Deno.serve`, a Cloudflare Worker's `fetch` or
@@ -38,6 +43,51 @@ import { createWatchRoute, type WatchClient, type WatchOptions } from "./watch_r
  * ```
  */
 export type QueryHandler = (request: Request) => Promise<Response>;
+
+/**
+ * What {@linkcode createQueryHandler} returns: a {@linkcode QueryHandler}
+ * (call it with a `Request`, hand it to `Deno.serve` or a Worker as is)
+ * that can also be closed, so that a server's shutdown does not wait for
+ * its watch streams.
+ *
+ * @example Close the handler before its server: open watch streams end at once
+ * ```ts
+ * import { MemoryTransport, QueryableStateClient } from "@kvstate/queryable-state";
+ * import { createQueryHandler, type QueryHandler } from "@kvstate/queryable-state/http";
+ *
+ * await using client = new QueryableStateClient({
+ *   transport: new MemoryTransport(), proxy: "127.0.0.1:9069",
+ * });
+ * const handler = createQueryHandler({ client });
+ * const plain: QueryHandler = handler; // still a plain fetch handler
+ * handler.closed; // => false
+ * handler.close(); // e.g. on SIGTERM, before the server's own shutdown
+ * handler.closed; // => true
+ * const watch = await plain(new Request(
+ *   "http://localhost/v1/jobs/0102030405060708a1a2a3a4a5a6a7a8/states/s/watch" +
+ *     "?key=k&keyType=string&valueType=long",
+ * ));
+ * watch.status; // => 503
+ * (await watch.json()).error.type; // => "GatewayClosedError"
+ * (await plain(new Request("http://localhost/healthz"))).status; // => 200
+ * ```
+ */
+export interface ClosableQueryHandler extends QueryHandler {
+  /** Whether {@linkcode ClosableQueryHandler.close} was called. */
+  readonly closed: boolean;
+  /**
+   * Ends every open stream of the handler's own watch route at once (each
+   * ends cleanly, after the events already sent to it, with no poll or
+   * timer left behind) and answers every later watch request 503
+   * `GatewayClosedError`. The other routes keep answering, so requests
+   * in flight finish. Call it before stopping the server. A watch route
+   * given in {@linkcode QueryHandlerOptions.routes} is its owner's to
+   * close (`WatchRoute.closeAll`). Calling it again does nothing.
+   */
+  close(): void;
+  /** {@linkcode ClosableQueryHandler.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
 
 /**
  * Options of {@linkcode createQueryHandler}. Every bound has a default.
@@ -153,6 +203,10 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * a query or the proxy knows no JobManager (retry later), 504 past the
  * deadline. The answer never throws.
  *
+ * The handler has a `close()` (see {@linkcode ClosableQueryHandler}): it
+ * ends the open watch streams at once, so that a server stopping does not
+ * wait for them; later watch requests get 503 `GatewayClosedError`.
+ *
  * @example Query an in-process state plane over HTTP
  * ```ts
  * import {
@@ -186,10 +240,10 @@ const JSON_TYPE = "application/json; charset=utf-8";
  * ```
  *
  * @param options The client, the bounds, the token, CORS.
- * @returns The handler.
+ * @returns The handler, closable.
  * @throws {RangeError} When a bound is not a positive integer.
  */
-export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
+export function createQueryHandler(options: QueryHandlerOptions): ClosableQueryHandler {
   const client = options.client;
   const maxBodyBytes = positiveOption(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
   const maxBatchSize = positiveOption(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, "maxBatchSize");
@@ -208,6 +262,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const cors = options.corsOrigin;
   const ready = options.ready;
   let inFlight = 0;
+  let closed = false;
 
   /** Runs one query under the concurrency bound and the request's deadline. */
   async function run(spec: StateQuerySpec, signal: AbortSignal, deadline: number) {
@@ -296,13 +351,15 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       path: "/openapi.json",
       handle: () => new Response(openApi, { headers: { "content-type": JSON_TYPE } }),
     });
+  let watchRoute: WatchRoute | undefined;
   if (options.watch !== false) {
-    table.add(createWatchRoute({
+    watchRoute = createWatchRoute({
       client: client as WatchClient,
       pollTimeoutMs: deadlineMs,
       maxErrorTextLength: maxText,
       ...options.watch,
-    }));
+    });
+    table.add(watchRoute);
   }
   if (options.explorer !== false) table.add(createExplorerRoute());
   for (const route of options.routes ?? []) table.add(route);
@@ -363,10 +420,17 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       return withHeaders(errorResponse(e, maxText), { "www-authenticate": "Bearer" });
     }
     if (m.params === null) throw new BadParameterError("path", "bad percent-encoding");
+    if (closed && m.route === watchRoute) {
+      throw new GatewayError(
+        503,
+        "GatewayClosedError",
+        "The gateway is shutting down: it opens no new watch stream",
+      );
+    }
     return await m.route.handle({ request, url, params: m.params });
   }
 
-  return async (request: Request): Promise<Response> => {
+  const handler = async (request: Request): Promise<Response> => {
     let response: Response;
     try {
       response = await answer(request);
@@ -376,6 +440,21 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const extra = corsHeaders(request);
     return extra === undefined ? response : withHeaders(response, extra);
   };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    watchRoute?.closeAll();
+  };
+  return Object.defineProperties(handler, {
+    closed: { get: () => closed, enumerable: true },
+    close: { value: close, enumerable: true },
+    [Symbol.asyncDispose]: {
+      value: (): Promise<void> => {
+        close();
+        return Promise.resolve();
+      },
+    },
+  }) as ClosableQueryHandler;
 }
 
 function notFound(method: string, url: URL): GatewayError {

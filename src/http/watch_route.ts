@@ -35,7 +35,8 @@
  * nothing while 64 events wait for it is dropped. The stream ends, with no
  * timer or query left behind, when the client goes away (the request's
  * `signal` aborts or the body stream is cancelled) or
- * {@linkcode WatchRoute.closeAll} is called.
+ * {@linkcode WatchRoute.closeAll} is called (the query handler's `close()`
+ * calls it for the handler's own watch route).
  *
  * @module
  */
