@@ -24,6 +24,15 @@
  * A handler that throws gets a bare 500; a body that fails midway cuts the
  * connection (the client sees an incomplete answer, never a clean end).
  *
+ * A method that a web `Request` refuses (`TRACE`, `TRACK`, `CONNECT`: the
+ * Fetch standard forbids them) cannot reach the handler. The adapter asks
+ * the handler `OPTIONS` on the same URL (with the same headers) what the
+ * route allows, and answers 405 with that `allow` list (from the answer's
+ * `allow` header, else its `access-control-allow-methods`) and the
+ * gateway's JSON error body (`MethodNotAllowedError`), as the gateway's
+ * own 405s; when the answer names no methods (e.g. an unknown route), 501
+ * `MethodNotImplementedError`.
+ *
  * @example Serve a fetch handler with node:http
  * ```ts
  * import { serveNode } from "@kvstate/queryable-state/http/node";
@@ -42,6 +51,8 @@
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { cutText, errorAnswer, errorJson } from "../http/error_body.ts";
+import { GatewayError } from "../http/gateway_errors.ts";
 import { BindError } from "../wire/errors.ts";
 import type { NetAddress } from "./types.ts";
 
@@ -136,6 +147,10 @@ async function serveOne(
     }
   };
   res.once("close", gone);
+  if (REFUSED_METHODS.has((req.method ?? "GET").toUpperCase())) {
+    await refuseMethod(handler, req, res, aborter.signal, onError);
+    return;
+  }
   let response: Response;
   try {
     response = await handler(toRequest(req, aborter.signal, highWaterMark));
@@ -160,8 +175,23 @@ async function serveOne(
 /** The web `Request` of an `IncomingMessage`. */
 function toRequest(req: IncomingMessage, signal: AbortSignal, highWaterMark: number): Request {
   const method = (req.method ?? "GET").toUpperCase();
+  const hasBody = method !== "GET" && method !== "HEAD";
+  const init: RequestInit & { duplex?: "half" } = { method, headers: headersOf(req), signal };
+  if (hasBody) {
+    init.body = bodyStream(req, highWaterMark);
+    init.duplex = "half";
+  }
+  return new Request(urlOf(req), init);
+}
+
+/** The URL of an `IncomingMessage` (see {@linkcode requestUrl}). */
+function urlOf(req: IncomingMessage): string {
   const secure = (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
-  const url = requestUrl(secure ? "https" : "http", req.headers.host, req.url ?? "/");
+  return requestUrl(secure ? "https" : "http", req.headers.host, req.url ?? "/");
+}
+
+/** The headers of an `IncomingMessage` as a fetch `Headers`. */
+function headersOf(req: IncomingMessage): Headers {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -173,13 +203,57 @@ function toRequest(req: IncomingMessage, signal: AbortSignal, highWaterMark: num
       // A name or value fetch refuses (Node let it through): dropped.
     }
   }
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const init: RequestInit & { duplex?: "half" } = { method, headers, signal };
-  if (hasBody) {
-    init.body = bodyStream(req, highWaterMark);
-    init.duplex = "half";
+  return headers;
+}
+
+/** The methods a web `Request` refuses: the Fetch standard's forbidden methods. */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/**
+ * Answers a request whose method a web `Request` refuses: 405 with the
+ * `allow` list the handler gives for `OPTIONS` on the same URL, else 501;
+ * the gateway's JSON error body either way.
+ */
+async function refuseMethod(
+  handler: FetchHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  req.resume(); // its body (if any) is not read: discarded
+  let allow: string | null = null;
+  try {
+    const probe = await handler(
+      new Request(urlOf(req), { method: "OPTIONS", headers: headersOf(req), signal }),
+    );
+    allow = probe.headers.get("allow") ?? probe.headers.get("access-control-allow-methods");
+    await probe.body?.cancel().catch(() => {});
+  } catch (e) {
+    onError(e);
   }
-  return new Request(url, init);
+  if (res.destroyed || signal.aborted) return;
+  const method = cutText(req.method ?? "", 16);
+  const error = allow === null || allow.trim() === ""
+    ? new GatewayError(
+      501,
+      "MethodNotImplementedError",
+      `${method} cannot be served here (a fetch Request refuses it)`,
+    )
+    : new GatewayError(
+      405,
+      "MethodNotAllowedError",
+      `${method} is not allowed on this route (allowed: ${allow})`,
+    );
+  const body = new TextEncoder().encode(JSON.stringify(errorJson(errorAnswer(error))));
+  const headers: Record<string, string> = {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(body.byteLength),
+  };
+  if (error.status === 405) headers.allow = allow!;
+  if (!req.complete) headers.connection = "close";
+  res.writeHead(error.status, headers);
+  res.end(body);
 }
 
 function requestUrl(scheme: string, host: string | undefined, path: string): string {

@@ -532,4 +532,92 @@ export const nodeHttpCases: readonly NodeHttpCase[] = [
       }
     },
   },
+  {
+    name: "a method fetch refuses (TRACE) gets 405 with allow and the JSON error body, not 500",
+    async run() {
+      /** Status line, lower-cased header map and body of a raw HTTP/1.1 answer. */
+      const parse = (raw: string) => {
+        const [head, body] = [
+          raw.slice(0, raw.indexOf("\r\n\r\n")),
+          raw.slice(raw.indexOf("\r\n\r\n") + 4),
+        ];
+        const [status, ...lines] = head.split("\r\n");
+        const headers = new Map(lines.map((l) => {
+          const c = l.indexOf(":");
+          return [l.slice(0, c).toLowerCase(), l.slice(c + 1).trim()] as const;
+        }));
+        return { status, headers, body };
+      };
+      const trace = (port: number, path: string, extra = "") =>
+        rawExchange(
+          port,
+          `TRACE ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}Connection: close\r\n\r\n`,
+        ).then(parse);
+      const errors: unknown[] = [];
+      const plane = await startPlane();
+      const cors = await startPlane({ corsOrigin: "https://app.example" });
+      const served = await serveNode({
+        handler: plane.handler,
+        hostname: HOST,
+        port: 0,
+        onError: (e) => errors.push(e),
+      });
+      const servedCors = await serveNode({ handler: cors.handler, hostname: HOST, port: 0 });
+      try {
+        const port = served.address.port;
+        // As the gateway's own 405 for another method (GET /v1/query), with TRACE named.
+        const own = await fetch(`${base(served)}/v1/query`);
+        checkEquals([own.status, own.headers.get("allow")], [405, "POST"], "the gateway's 405");
+        const ownBody = await own.json();
+        const a = await trace(port, "/v1/query");
+        checkEquals(a.status, "HTTP/1.1 405 Method Not Allowed", "TRACE status");
+        checkEquals(a.headers.get("allow"), "POST", "allow");
+        checkEquals(a.headers.get("content-type"), "application/json; charset=utf-8", "type");
+        checkEquals(
+          JSON.parse(a.body),
+          {
+            error: {
+              ...ownBody.error,
+              message: ownBody.error.message.replace(/^GET /, "TRACE "),
+            },
+          },
+          "the gateway's 405 body, naming TRACE",
+        );
+        const b = await trace(port, `/v1/jobs/${JOB}/states/counts?key=hello`);
+        checkEquals([b.status.split(" ")[1], b.headers.get("allow")], ["405", "GET"], "value");
+        // An unknown route names no methods: 501, the same JSON shape.
+        const c = await trace(port, "/nowhere");
+        checkEquals(c.status, "HTTP/1.1 501 Not Implemented", "unknown route status");
+        checkEquals(c.headers.get("allow"), undefined, "no allow on 501");
+        checkEquals(
+          JSON.parse(c.body).error.type,
+          "MethodNotImplementedError",
+          "501 error type",
+        );
+        // Behind CORS the handler's OPTIONS answer lists the methods in its own header.
+        const d = await trace(
+          servedCors.address.port,
+          "/v1/query",
+          "Origin: https://app.example\r\n",
+        );
+        checkEquals(
+          [d.status.split(" ")[1], d.headers.get("allow")],
+          ["405", "POST, OPTIONS"],
+          "cors",
+        );
+        checkEquals(errors, [], "nothing reported as an error");
+        // The server still answers after them.
+        checkEquals(
+          await (await fetch(`${base(served)}/healthz`)).json(),
+          { status: "ok" },
+          "after",
+        );
+      } finally {
+        await served.close();
+        await servedCors.close();
+        await plane.close();
+        await cors.close();
+      }
+    },
+  },
 ];
