@@ -84,3 +84,86 @@ export function hostPort(text: string): { hostname: string; port: number } {
   if (m === null) throw new Error(`expected host:port, got ${JSON.stringify(text)}`);
   return { hostname: m[1] ?? m[2], port: Number(m[3]) };
 }
+
+/** A load shape: connections × requests in flight on each. */
+export interface Shape {
+  /** `KxD`. */
+  readonly label: string;
+  /** Connections. */
+  readonly connections: number;
+  /** Requests in flight per connection. */
+  readonly depth: number;
+}
+
+/**
+ * Parses a shape `KxD`.
+ *
+ * @param text The shape.
+ * @param flag The flag it came from, for the error.
+ * @returns The shape.
+ * @throws {Error} When it is not `KxD`.
+ */
+export function parseShape(text: string, flag: string): Shape {
+  const m = /^(\d+)x(\d+)$/.exec(text.trim());
+  if (m === null) throw new Error(`--${flag}: expected KxD, got ${text}`);
+  return { label: `${m[1]}x${m[2]}`, connections: Number(m[1]), depth: Number(m[2]) };
+}
+
+/**
+ * `--targets`: a comma-separated list of names, each one of `known`.
+ *
+ * @param a The parsed arguments.
+ * @param known The targets there are.
+ * @param fallback The default list.
+ * @returns The targets, in the order given.
+ * @throws {Error} On an unknown target.
+ */
+export function targetsFlag<T extends string>(a: Args, known: readonly T[], fallback: string): T[] {
+  return str(a, "targets", fallback).split(",").map((t) => {
+    if (!(known as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`);
+    return t as T;
+  });
+}
+
+/** The flags every round-based harness takes (see {@linkcode roundFlags}). */
+export const ROUND_FLAGS: readonly string[] = [
+  "rounds",
+  "duration",
+  "warmup",
+  "shapes",
+  "targets",
+  "seed",
+  "out",
+  "help",
+];
+
+/** What {@linkcode roundFlags} reads. */
+export interface RoundFlags {
+  /** `--rounds` (3; at least 1). */
+  readonly rounds: number;
+  /** `--duration`, seconds of each measured window. */
+  readonly duration: number;
+  /** `--warmup`, seconds before each window (1). */
+  readonly warmup: number;
+  /** `--seed` of the first round (1; each round adds 1). */
+  readonly seed0: number;
+  /** `--shapes` (1x1,1x128,16x32). */
+  readonly shapes: Shape[];
+}
+
+/**
+ * Reads the flags of a round-based harness.
+ *
+ * @param a The parsed arguments.
+ * @param duration The default of `--duration`.
+ * @returns The rounds, times, seed and shapes.
+ */
+export function roundFlags(a: Args, duration: number): RoundFlags {
+  return {
+    rounds: Math.max(1, Math.floor(num(a, "rounds", 3))),
+    duration: num(a, "duration", duration),
+    warmup: num(a, "warmup", 1),
+    seed0: Math.floor(num(a, "seed", 1)),
+    shapes: str(a, "shapes", "1x1,1x128,16x32").split(",").map((s) => parseShape(s, "shapes")),
+  };
+}

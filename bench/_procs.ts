@@ -6,6 +6,9 @@
  * @module
  */
 
+import type { Shape } from "./_flags.ts";
+import type { LoadReport } from "./load.ts";
+
 /** The bench folder (with a trailing slash). */
 export const BENCH_DIR: string = new URL(".", import.meta.url).pathname;
 
@@ -198,4 +201,130 @@ export function cpuModel(): string {
   } catch {
     return "unknown";
   }
+}
+
+/** A harness's temporary folder and processes, cleaned up by `close()` or on SIGINT. */
+export interface Harness {
+  /** The temporary folder. */
+  readonly tmp: string;
+  /** The processes started. */
+  readonly group: ProcessGroup;
+  /** Stops every process and removes the folder (and the SIGINT handler). */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes a temporary folder and a process group; on SIGINT, kills the
+ * processes, removes the folder and exits with 130.
+ *
+ * @param prefix The folder's name prefix.
+ * @returns The harness.
+ */
+export async function openHarness(prefix: string): Promise<Harness> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  const group = new ProcessGroup();
+  const onSignal = () => {
+    group.killAllNow();
+    Deno.removeSync(tmp, { recursive: true });
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  return {
+    tmp,
+    group,
+    async close() {
+      Deno.removeSignalListener("SIGINT", onSignal);
+      await group.stopAll();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** One run of the load generator (`load.ts`), as {@linkcode loadArgs} words it. */
+export interface LoadRun {
+  /** The address it loads. */
+  readonly target: string;
+  /** `proxy` (client requests) or `direct` (internal requests to the state server). */
+  readonly mode: "proxy" | "direct";
+  /** Connections and depth. */
+  readonly shape: Shape;
+  /** Seconds measured. */
+  readonly duration: number;
+  /** Seconds before the window. */
+  readonly warmup: number;
+  /** The seed of its keys. */
+  readonly seed: number;
+  /** The processes it watches (CPU, RSS), by name. */
+  readonly pids: ReadonlyArray<readonly [string, number]>;
+}
+
+/**
+ * The arguments of `load.ts` for one run.
+ *
+ * @param run The run.
+ * @returns The arguments (without `--json`).
+ */
+export function loadArgs(run: LoadRun): string[] {
+  return [
+    "--target",
+    run.target,
+    "--mode",
+    run.mode,
+    "--connections",
+    String(run.shape.connections),
+    "--depth",
+    String(run.shape.depth),
+    "--duration",
+    String(run.duration),
+    "--warmup",
+    String(run.warmup),
+    "--seed",
+    String(run.seed),
+    "--pids",
+    run.pids.map(([n, p]) => `${n}=${p}`).join(","),
+  ];
+}
+
+/**
+ * Runs the load generator (`load.ts --json`) as its own process.
+ *
+ * @param group The harness's processes.
+ * @param args Its arguments.
+ * @param boundSeconds When it is killed.
+ * @returns Its report, or why it failed.
+ */
+export async function runLoadProcess(
+  group: ProcessGroup,
+  args: string[],
+  boundSeconds: number,
+): Promise<LoadReport | string> {
+  const out = await group.run(
+    DENO,
+    ["run", "-A", `${BENCH_DIR}load.ts`, ...args, "--json"],
+    boundSeconds,
+  );
+  const text = new TextDecoder().decode(out.stdout).trim();
+  try {
+    return JSON.parse(text.split("\n").pop()!) as LoadReport;
+  } catch {
+    return `load.ts failed (code ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`;
+  }
+}
+
+/**
+ * For a bench target process: settles on SIGINT or SIGTERM (then no longer
+ * listens for them).
+ *
+ * @returns When to stop.
+ */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
 }

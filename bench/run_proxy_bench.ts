@@ -59,71 +59,45 @@
  * @module
  */
 
-import { num, parseArgs, str } from "./_flags.ts";
+import { parseArgs, ROUND_FLAGS, roundFlags, str, targetsFlag } from "./_flags.ts";
 import type { LoadReport } from "./load.ts";
 import {
   BENCH_DIR,
   bundleForNode,
-  cpuModel,
   DENO,
   hasNode,
   type ListeningProcess,
+  loadArgs,
   nodeVersion,
+  openHarness,
   type OutputListener,
-  ProcessGroup,
+  runLoadProcess,
 } from "./_procs.ts";
+import {
+  type Column,
+  fmt1,
+  fmt2,
+  fmtInt,
+  fmtPct,
+  loadCells,
+  machineLine,
+  median,
+  pad,
+  perRoundRatios,
+  printSetup,
+  ratioLine,
+  type RoundResult,
+  tableHeader,
+  tableLine,
+  writeReport,
+} from "./_report.ts";
 import { GcTrace, type GcWindow } from "./_gc_trace.ts";
 import { type ProcSample, sampleProc } from "./_proc.ts";
-import { buildNativeUpstream, NativeBuildError, startNativeUpstream } from "./native/_build.ts";
+import { buildNativeOrSay, startNativeUpstream } from "./native/_build.ts";
 import { printVerify, verifyNative } from "./native/verify.ts";
 
 const ALL_TARGETS = ["ours-deno", "ours-node", "base-deno", "base-node", "direct"] as const;
 type TargetName = typeof ALL_TARGETS[number];
-
-async function runLoadProcess(
-  group: ProcessGroup,
-  args: string[],
-  boundSeconds: number,
-): Promise<LoadReport | string> {
-  const out = await group.run(
-    DENO,
-    ["run", "-A", `${BENCH_DIR}load.ts`, ...args, "--json"],
-    boundSeconds,
-  );
-  const text = new TextDecoder().decode(out.stdout).trim();
-  try {
-    return JSON.parse(text.split("\n").pop()!) as LoadReport;
-  } catch {
-    return `load.ts failed (code ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`;
-  }
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function fmtInt(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
-}
-
-function fmt1(n: number): string {
-  return Number.isFinite(n) ? n.toFixed(1) : "-";
-}
-
-function fmt2(n: number): string {
-  return Number.isFinite(n) ? n.toFixed(2) : "-";
-}
-
-function fmtPct(n: number): string {
-  return Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : "-";
-}
-
-function pad(s: string, n: number, right = false): string {
-  return right ? s.padEnd(n) : s.padStart(n);
-}
 
 /** GC of one process over one run's window. */
 interface GcFigures extends GcWindow {
@@ -133,12 +107,7 @@ interface GcFigures extends GcWindow {
   readonly share: number;
 }
 
-interface Result {
-  readonly round: number;
-  readonly target: TargetName;
-  readonly shape: string;
-  readonly report: LoadReport | null;
-  readonly error?: string;
+interface Result extends RoundResult<TargetName> {
   /** The measured window on the harness clock (`performance.now()`, ms). */
   window?: { from: number; to: number };
   /** Peak VmRSS over the window, sampled every 20 ms, KiB (target, state server). */
@@ -146,6 +115,38 @@ interface Result {
   /** With `--gc`: the traced processes' collections in the window. */
   gc?: { target?: GcFigures; server?: GcFigures };
 }
+
+/** The columns of the summary table. */
+const SUMMARY: readonly Column[] = [
+  ["shape", 6, true],
+  ["target", 10, true],
+  ["req/s", 10],
+  ["p50 µs", 9],
+  ["p99 µs", 9],
+  ["p99.9 µs", 9],
+  ["tgt CPU", 8],
+  ["µs CPU/req", 10],
+  ["srv CPU", 8],
+  ["srv µs/req", 10],
+  ["load CPU", 8],
+  ["tgt RSS MiB", 11],
+  ["peak RSS", 8],
+  ["errors", 7],
+];
+
+/** The columns of the GC table (`--gc`). */
+const GC_TABLE: readonly Column[] = [
+  ["shape", 6, true],
+  ["target", 10, true],
+  ["scavenges", 9],
+  ["mark-cmp", 8],
+  ["pause ms", 8],
+  ["max ms", 7],
+  ["incr ms", 7],
+  ["CPU ms", 8],
+  ["GC share", 8],
+  ["srv GC share", 12],
+];
 
 /** The interval of the RSS samples, ms. */
 const RSS_SAMPLE_MS = 20;
@@ -180,19 +181,7 @@ class RssSampler {
 }
 
 async function main(): Promise<number> {
-  const a = parseArgs(Deno.args, [
-    "rounds",
-    "duration",
-    "warmup",
-    "shapes",
-    "targets",
-    "out",
-    "seed",
-    "server",
-    "gc",
-    "verify",
-    "help",
-  ]);
+  const a = parseArgs(Deno.args, [...ROUND_FLAGS, "server", "gc", "verify"]);
   if (a.flags.help) {
     console.log(
       "usage: run_proxy_bench.ts [--rounds 3] [--duration 3] [--warmup 1] " +
@@ -201,27 +190,16 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const rounds = Math.max(1, Math.floor(num(a, "rounds", 3)));
-  const duration = num(a, "duration", 3);
-  const warmup = num(a, "warmup", 1);
-  const seed0 = Math.floor(num(a, "seed", 1));
-  const shapes = str(a, "shapes", "1x1,1x128,16x32").split(",").map((s) => {
-    const m = /^(\d+)x(\d+)$/.exec(s.trim());
-    if (m === null) throw new Error(`--shapes: expected KxD, got ${s}`);
-    return { label: `${m[1]}x${m[2]}`, connections: Number(m[1]), depth: Number(m[2]) };
-  });
-  const targets = str(a, "targets", ALL_TARGETS.join(",")).split(",").map((t) => {
-    if (!(ALL_TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`);
-    return t as TargetName;
-  });
+  const { rounds, duration, warmup, seed0, shapes } = roundFlags(a, 3);
+  const targets = targetsFlag(a, ALL_TARGETS, ALL_TARGETS.join(","));
 
   const gc = a.flags.gc !== undefined;
   const serverKind = str(a, "server", "ours");
   if (serverKind !== "ours" && serverKind !== "fast" && serverKind !== "native") {
     throw new Error("--server: ours, fast or native");
   }
-  const tmp = await Deno.makeTempDir({ prefix: "qs-bench-" });
-  const group = new ProcessGroup();
+  const harness = await openHarness("qs-bench-");
+  const { tmp, group } = harness;
   const procs = new Map<string, ListeningProcess>();
   const results: Result[] = [];
   // With --gc: the GC trace of each traced process, by process name.
@@ -242,24 +220,12 @@ async function main(): Promise<number> {
       listener,
     );
   };
-  const onSignal = () => {
-    group.killAllNow();
-    Deno.removeSync(tmp, { recursive: true });
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
   try {
     const loc = `${tmp}/locations.json`;
     let server: ListeningProcess;
     if (serverKind === "native") {
-      let build;
-      try {
-        build = await buildNativeUpstream(tmp);
-      } catch (e) {
-        if (!(e instanceof NativeBuildError)) throw e;
-        console.error(e.message);
-        return 2;
-      }
+      const build = await buildNativeOrSay(tmp);
+      if (build === null) return 2;
       if (a.flags.verify !== undefined) {
         const v = await verifyNative(build, 2000, 1000);
         printVerify(v);
@@ -339,18 +305,14 @@ async function main(): Promise<number> {
       procs.set(t, p);
     }
     const active = targets.filter((t) => t === "direct" || procs.has(t));
-    console.log(
-      `${new Date().toISOString()}; ${navigator.hardwareConcurrency} cpus (${cpuModel()}); ` +
-        `Linux ${Deno.osRelease()}; deno ${Deno.version.deno}; node ${await nodeVersion()}; ` +
-        `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
-    );
-    for (const p of procs.values()) {
-      console.log(`  ${pad(p.name, 10, true)} pid ${p.pid} at ${p.address}: ${p.description}`);
-    }
-    console.log(
-      `${rounds} rounds × ${shapes.length} shapes × ${active.length} targets, ` +
-        `${warmup} s warm-up + ${duration} s each`,
-    );
+    console.log(machineLine([`node ${await nodeVersion()}`]));
+    printSetup(procs.values(), 10, {
+      rounds,
+      shapes: shapes.length,
+      targets: active.length,
+      warmup,
+      duration,
+    });
 
     for (let round = 0; round < rounds; round++) {
       for (const shape of shapes) {
@@ -361,26 +323,18 @@ async function main(): Promise<number> {
         for (const t of order) {
           const isDirect = t === "direct";
           const target = isDirect ? server : procs.get(t)!;
-          const pids = isDirect
-            ? `target=${server.pid}`
-            : `target=${target.pid},server=${server.pid}`;
           const args = [
-            "--target",
-            target.address,
-            "--mode",
-            isDirect ? "direct" : "proxy",
-            "--connections",
-            String(shape.connections),
-            "--depth",
-            String(shape.depth),
-            "--duration",
-            String(duration),
-            "--warmup",
-            String(warmup),
-            "--seed",
-            String(seed0 + round),
-            "--pids",
-            pids,
+            ...loadArgs({
+              target: target.address,
+              mode: isDirect ? "direct" : "proxy",
+              shape,
+              duration,
+              warmup,
+              seed: seed0 + round,
+              pids: isDirect
+                ? [["target", server.pid]]
+                : [["target", target.pid], ["server", server.pid]],
+            }),
             ...(isDirect ? ["--locations", loc] : []),
           ];
           const rss = new RssSampler([target.pid, server.pid]);
@@ -451,23 +405,7 @@ async function main(): Promise<number> {
       `\nmedians of ${rounds} rounds (CPU in % of one core over the measured window; ` +
         `RSS at its end, peak RSS over the window; state server: ${server.description})`,
     );
-    const header = [
-      pad("shape", 6, true),
-      pad("target", 10, true),
-      pad("req/s", 10),
-      pad("p50 µs", 9),
-      pad("p99 µs", 9),
-      pad("p99.9 µs", 9),
-      pad("tgt CPU", 8),
-      pad("µs CPU/req", 10),
-      pad("srv CPU", 8),
-      pad("srv µs/req", 10),
-      pad("load CPU", 8),
-      pad("tgt RSS MiB", 11),
-      pad("peak RSS", 8),
-      pad("errors", 7),
-    ].join("  ");
-    console.log(header);
+    console.log(tableHeader(SUMMARY));
     const summary: Record<string, Record<string, unknown>> = {};
     for (const shape of shapes) {
       for (const t of active) {
@@ -508,22 +446,17 @@ async function main(): Promise<number> {
             : undefined,
         };
         (summary[shape.label] ??= {})[t] = row;
-        console.log([
-          pad(shape.label, 6, true),
-          pad(t, 10, true),
-          pad(fmtInt(row.rps), 10),
-          pad(fmt1(row.p50), 9),
-          pad(fmt1(row.p99), 9),
-          pad(fmt1(row.p999), 9),
-          pad(fmt1(row.targetCpu), 8),
-          pad(fmt1(row.cpuUsPerReq), 10),
-          pad(fmt1(row.serverCpu), 8),
-          pad(fmt2(row.serverCpuUsPerReq), 10),
-          pad(fmt1(row.loadCpu), 8),
-          pad(fmt1(row.rssMiB), 11),
-          pad(fmt1(row.peakRssMiB), 8),
-          pad(String(row.errors), 7),
-        ].join("  "));
+        console.log(tableLine(SUMMARY, [
+          ...loadCells(shape.label, t, row),
+          fmt1(row.targetCpu),
+          fmt1(row.cpuUsPerReq),
+          fmt1(row.serverCpu),
+          fmt2(row.serverCpuUsPerReq),
+          fmt1(row.loadCpu),
+          fmt1(row.rssMiB),
+          fmt1(row.peakRssMiB),
+          String(row.errors),
+        ]));
       }
     }
     if (gc) {
@@ -531,35 +464,24 @@ async function main(): Promise<number> {
         `\nGC in the measured window (--trace-gc-nvp; medians of ${rounds} rounds; ` +
           `GC share = pauses / the process's CPU time)`,
       );
-      console.log([
-        pad("shape", 6, true),
-        pad("target", 10, true),
-        pad("scavenges", 9),
-        pad("mark-cmp", 8),
-        pad("pause ms", 8),
-        pad("max ms", 7),
-        pad("incr ms", 7),
-        pad("CPU ms", 8),
-        pad("GC share", 8),
-        pad("srv GC share", 12),
-      ].join("  "));
+      console.log(tableHeader(GC_TABLE));
       for (const shape of shapes) {
         for (const t of active) {
           const g = (summary[shape.label]?.[t] as { gc?: Record<string, number> } | undefined)
             ?.gc;
           if (g === undefined) continue;
-          console.log([
-            pad(shape.label, 6, true),
-            pad(t, 10, true),
-            pad(fmt1(g.scavenges), 9),
-            pad(fmt1(g.markCompacts), 8),
-            pad(fmt1(g.pauseMs), 8),
-            pad(fmt1(g.maxPauseMs), 7),
-            pad(fmt1(g.incrementalMs), 7),
-            pad(fmt1(g.cpuMs), 8),
-            pad(fmtPct(g.share), 8),
-            pad(fmtPct(g.serverShare), 12),
-          ].join("  "));
+          console.log(tableLine(GC_TABLE, [
+            shape.label,
+            t,
+            fmt1(g.scavenges),
+            fmt1(g.markCompacts),
+            fmt1(g.pauseMs),
+            fmt1(g.maxPauseMs),
+            fmt1(g.incrementalMs),
+            fmt1(g.cpuMs),
+            fmtPct(g.share),
+            fmtPct(g.serverShare),
+          ]));
         }
       }
     }
@@ -570,17 +492,7 @@ async function main(): Promise<number> {
       den: TargetName,
       shape: string,
       metric: (r: LoadReport) => number,
-    ) => {
-      const xs: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const n = results.find((r) => r.round === round && r.target === num && r.shape === shape);
-        const d = results.find((r) => r.round === round && r.target === den && r.shape === shape);
-        if (n?.report && d?.report && metric(d.report) > 0) {
-          xs.push(metric(n.report) / metric(d.report));
-        }
-      }
-      return xs;
-    };
+    ) => perRoundRatios(results, rounds, num, den, shape, metric);
     const rps = (r: LoadReport) => r.rps;
     const p50 = (r: LoadReport) => r.latencyUs.p50;
     const ratios: Array<{ name: string; xs: number[]; target?: string; ok?: boolean }> = [];
@@ -671,54 +583,41 @@ async function main(): Promise<number> {
     }
     console.log("\nratios and targets (median of per-round figures [min–max])");
     for (const r of ratios) {
-      const m = median(r.xs);
-      const lo = Math.min(...r.xs);
-      const hi = Math.max(...r.xs);
       console.log(
-        `  ${pad(r.name, 50, true)} ${m.toFixed(2)}  [${lo.toFixed(2)}–${hi.toFixed(2)}]` +
+        ratioLine(r.name, r.xs, 50) +
           (r.target ? `  target ${r.target}: ${r.ok ? "met" : "MISSED"}` : ""),
       );
     }
     if (a.flags.out !== undefined) {
-      await Deno.writeTextFile(
-        str(a, "out"),
-        JSON.stringify(
-          {
-            date: new Date().toISOString(),
-            rounds,
-            duration,
-            warmup,
-            server: { kind: serverKind, description: server.description },
-            gc,
-            gcTraces: Object.fromEntries(
-              [...gcTraces].map(([name, t]) => [name, {
-                collections: t.events.length,
-                unparsed: t.unparsed,
-                isolateStartAfterSpawnMs: t.startAfterSpawnMs,
-                // Each collection on the harness clock (the results' windows): [ms, kind, pause ms].
-                events: t.events.map((
-                  e,
-                ) => [Math.round((t.offset + e.t) * 10) / 10, e.kind, e.pause]),
-              }]),
-            ),
-            targets: [...procs.values()].map((p) => ({
-              name: p.name,
-              description: p.description,
-            })),
-            summary,
-            ratios: ratios.map((r) => ({ ...r, median: median(r.xs) })),
-            results,
-          },
-          null,
-          1,
+      await writeReport(str(a, "out"), {
+        rounds,
+        duration,
+        warmup,
+        server: { kind: serverKind, description: server.description },
+        gc,
+        gcTraces: Object.fromEntries(
+          [...gcTraces].map(([name, t]) => [name, {
+            collections: t.events.length,
+            unparsed: t.unparsed,
+            isolateStartAfterSpawnMs: t.startAfterSpawnMs,
+            // Each collection on the harness clock (the results' windows): [ms, kind, pause ms].
+            events: t.events.map((
+              e,
+            ) => [Math.round((t.offset + e.t) * 10) / 10, e.kind, e.pause]),
+          }]),
         ),
-      );
+        targets: [...procs.values()].map((p) => ({
+          name: p.name,
+          description: p.description,
+        })),
+        summary,
+        ratios: ratios.map((r) => ({ ...r, median: median(r.xs) })),
+        results,
+      });
     }
     return results.every((r) => r.report !== null) ? 0 : 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    await group.stopAll();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await harness.close();
   }
 }
 

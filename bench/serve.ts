@@ -15,24 +15,13 @@
 
 import { formatAddress, type Transport } from "../mod.ts";
 import { num, parseArgs, str } from "./_flags.ts";
+import { untilSignal } from "./_procs.ts";
 import { SERVE_FLAGS, SERVE_USAGE, startBenchProxy, startBenchServer } from "./_serve_common.ts";
 
 async function transportFor(name: string): Promise<Transport> {
   if (name === "deno") return (await import("../src/transport/deno.ts")).denoTransport;
   if (name === "node") return (await import("../src/transport/node.ts")).nodeTransport;
   throw new Error(`--transport: expected deno or node, got ${JSON.stringify(name)}`);
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
 }
 
 async function main(): Promise<number> {

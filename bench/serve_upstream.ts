@@ -16,6 +16,7 @@
 import { formatAddress, KvStateClientProxy } from "../mod.ts";
 import { denoTransport } from "../src/transport/deno.ts";
 import { num, parseArgs, str } from "./_flags.ts";
+import { untilSignal } from "./_procs.ts";
 
 const USAGE = "usage: serve_upstream.ts --upstream HOST:PORT[,HOST:PORT...] [--host H] " +
   "[--port P] [--max-connections N]";
@@ -46,15 +47,7 @@ async function main(): Promise<number> {
     console.log(`pool ${JSON.stringify({ failovers: pool.failovers, members: pool.members })}`);
   };
   Deno.addSignalListener("SIGUSR2", report);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      Deno.removeSignalListener("SIGINT", stop);
-      Deno.removeSignalListener("SIGTERM", stop);
-      resolve();
-    };
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  await untilSignal();
   Deno.removeSignalListener("SIGUSR2", report);
   await proxy.close();
   return 0;

@@ -45,7 +45,7 @@ import { Prng } from "../tests/_prng.ts";
 import { checkAnswers, exchange, HostileSocket, transport } from "../tests/adversarial/_hostile.ts";
 import { BENCH_JOB_ID } from "./_dataset.ts";
 import { hostPort, num, parseArgs } from "./_flags.ts";
-import { BENCH_DIR, cpuModel, DENO, ProcessGroup } from "./_procs.ts";
+import { BENCH_DIR, cpuModel, DENO, openHarness } from "./_procs.ts";
 import { sampleProc } from "./_proc.ts";
 import { type LoadReport, runLoad } from "./load.ts";
 
@@ -379,14 +379,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const tmp = await Deno.makeTempDir({ prefix: "qs-soak-" });
-  const group = new ProcessGroup();
-  const onSignal = () => {
-    group.killAllNow();
-    Deno.removeSync(tmp, { recursive: true });
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  const harness = await openHarness("qs-soak-");
+  const { tmp, group } = harness;
   let hostiles: Hostiles | undefined;
   try {
     const loc = `${tmp}/locations.json`;
@@ -565,9 +559,7 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     await hostiles?.stop();
-    Deno.removeSignalListener("SIGINT", onSignal);
-    await group.stopAll();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await harness.close();
   }
 }
 

@@ -46,74 +46,49 @@
  * @module
  */
 
-import { num, parseArgs, str } from "./_flags.ts";
+import {
+  parseArgs,
+  parseShape,
+  ROUND_FLAGS,
+  roundFlags,
+  type Shape,
+  str,
+  targetsFlag,
+} from "./_flags.ts";
 import type { LoadReport } from "./load.ts";
-import { BENCH_DIR, cpuModel, DENO, type ListeningProcess, ProcessGroup } from "./_procs.ts";
-import { buildNativeUpstream, NativeBuildError, startNativeUpstream } from "./native/_build.ts";
+import {
+  BENCH_DIR,
+  DENO,
+  type ListeningProcess,
+  loadArgs,
+  openHarness,
+  type ProcessGroup,
+  runLoadProcess,
+} from "./_procs.ts";
+import {
+  type Column,
+  fmt1,
+  fmt2,
+  fmtInt,
+  loadCells,
+  machineLine,
+  median,
+  pad,
+  perRoundRatios,
+  printSetup,
+  ratioLine,
+  type RoundResult,
+  tableHeader,
+  tableLine,
+  writeReport,
+} from "./_report.ts";
+import { buildNativeOrSay, startNativeUpstream } from "./native/_build.ts";
 
 const ALL_TARGETS = ["ours-deno", "upstream-1", "upstream-2", "upstream-cli"] as const;
 type TargetName = typeof ALL_TARGETS[number];
 const DEFAULT_TARGETS = "ours-deno,upstream-1,upstream-2";
 
 const EXAMPLES_PROXY = new URL("../examples/proxy.ts", import.meta.url).pathname;
-
-function median(xs: number[]): number {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const fmtInt = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
-const fmt1 = (n: number) => Number.isFinite(n) ? n.toFixed(1) : "-";
-const fmt2 = (n: number) => Number.isFinite(n) ? n.toFixed(2) : "-";
-const pad = (s: string, n: number, right = false) => right ? s.padEnd(n) : s.padStart(n);
-
-async function runLoad(
-  group: ProcessGroup,
-  args: string[],
-  boundSeconds: number,
-): Promise<LoadReport | string> {
-  const out = await group.run(
-    DENO,
-    ["run", "-A", `${BENCH_DIR}load.ts`, ...args, "--json"],
-    boundSeconds,
-  );
-  const text = new TextDecoder().decode(out.stdout).trim();
-  try {
-    return JSON.parse(text.split("\n").pop()!) as LoadReport;
-  } catch {
-    return `load.ts failed (code ${out.code}): ${new TextDecoder().decode(out.stderr).trim()}`;
-  }
-}
-
-function loadArgs(
-  target: string,
-  shape: { connections: number; depth: number },
-  duration: number,
-  warmup: number,
-  seed: number,
-  pids: Array<[string, number]>,
-): string[] {
-  return [
-    "--target",
-    target,
-    "--mode",
-    "proxy",
-    "--connections",
-    String(shape.connections),
-    "--depth",
-    String(shape.depth),
-    "--duration",
-    String(duration),
-    "--warmup",
-    String(warmup),
-    "--seed",
-    String(seed),
-    "--pids",
-    pids.map(([n, p]) => `${n}=${p}`).join(","),
-  ];
-}
 
 /** CPU µs per answered request of the watched processes whose names pass `pick`. */
 function cpuPerRequest(r: LoadReport, pick: (name: string) => boolean): number {
@@ -134,13 +109,24 @@ const members = (r: LoadReport) => cpuPerRequest(r, (n) => n.startsWith("member"
 const native = (r: LoadReport) => cpuPerRequest(r, (n) => n === "server");
 const chain = (r: LoadReport) => cpuPerRequest(r, () => true);
 
-interface Result {
-  readonly round: number;
-  readonly target: TargetName;
-  readonly shape: string;
-  readonly report: LoadReport | null;
-  readonly error?: string;
-}
+type Result = RoundResult<TargetName>;
+
+/** The columns of the summary table. */
+const SUMMARY: readonly Column[] = [
+  ["shape", 6, true],
+  ["target", 12, true],
+  ["req/s", 9],
+  ["p50 µs", 8],
+  ["p99 µs", 8],
+  ["p99.9 µs", 9],
+  ["front µs", 8],
+  ["members µs", 10],
+  ["native µs", 9],
+  ["chain µs", 8],
+  ["load CPU%", 9],
+  ["front RSS", 9],
+  ["errors", 6],
+];
 
 /** Starts a Deno script that prints `listening on`. */
 function spawnDeno(
@@ -160,18 +146,7 @@ function spawnDeno(
 }
 
 async function main(): Promise<number> {
-  const a = parseArgs(Deno.args, [
-    "rounds",
-    "duration",
-    "warmup",
-    "shapes",
-    "targets",
-    "failover-shape",
-    "no-failover",
-    "seed",
-    "out",
-    "help",
-  ]);
+  const a = parseArgs(Deno.args, [...ROUND_FLAGS, "failover-shape", "no-failover"]);
   if (a.flags.help) {
     console.log(
       "usage: upstream_bench.ts [--rounds 3] [--duration 2] [--warmup 1] " +
@@ -180,40 +155,16 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const rounds = Math.max(1, Math.floor(num(a, "rounds", 3)));
-  const duration = num(a, "duration", 2);
-  const warmup = num(a, "warmup", 1);
-  const seed0 = Math.floor(num(a, "seed", 1));
-  const parseShape = (s: string) => {
-    const m = /^(\d+)x(\d+)$/.exec(s.trim());
-    if (m === null) throw new Error(`expected a shape KxD, got ${s}`);
-    return { label: `${m[1]}x${m[2]}`, connections: Number(m[1]), depth: Number(m[2]) };
-  };
-  const shapes = str(a, "shapes", "1x1,1x128,16x32").split(",").map(parseShape);
-  const targets = str(a, "targets", DEFAULT_TARGETS).split(",").map((t) => {
-    if (!(ALL_TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`);
-    return t as TargetName;
-  });
-  const failoverShape = parseShape(str(a, "failover-shape", "16x32"));
+  const { rounds, duration, warmup, seed0, shapes } = roundFlags(a, 2);
+  const targets = targetsFlag(a, ALL_TARGETS, DEFAULT_TARGETS);
+  const failoverShape = parseShape(str(a, "failover-shape", "16x32"), "failover-shape");
   const failover = a.flags["no-failover"] === undefined;
 
-  const tmp = await Deno.makeTempDir({ prefix: "qs-upstream-bench-" });
-  const group = new ProcessGroup();
-  const onSignal = () => {
-    group.killAllNow();
-    Deno.removeSync(tmp, { recursive: true });
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  const harness = await openHarness("qs-upstream-bench-");
+  const { tmp, group } = harness;
   try {
-    let build;
-    try {
-      build = await buildNativeUpstream(tmp);
-    } catch (e) {
-      if (!(e instanceof NativeBuildError)) throw e;
-      console.error(e.message);
-      return 2;
-    }
+    const build = await buildNativeOrSay(tmp);
+    if (build === null) return 2;
     const loc = `${tmp}/locations.json`;
     const server = await startNativeUpstream(group, build, loc);
     const member = (name: string) =>
@@ -261,19 +212,15 @@ async function main(): Promise<number> {
         });
       }
     }
-    console.log(
-      `${new Date().toISOString()}; ${navigator.hardwareConcurrency} cpus (${cpuModel()}); ` +
-        `Linux ${Deno.osRelease()}; deno ${Deno.version.deno}; ` +
-        `load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
-    );
+    console.log(machineLine());
     const shown = [server, m1, ...(m2 ? [m2] : []), ...[...chains.values()].map((c) => c.target)];
-    for (const p of new Set(shown)) {
-      console.log(`  ${pad(p.name, 6, true)} pid ${p.pid} at ${p.address}: ${p.description}`);
-    }
-    console.log(
-      `${rounds} rounds × ${shapes.length} shapes × ${targets.length} targets, ` +
-        `${warmup} s warm-up + ${duration} s each`,
-    );
+    printSetup(new Set(shown), 6, {
+      rounds,
+      shapes: shapes.length,
+      targets: targets.length,
+      warmup,
+      duration,
+    });
 
     const results: Result[] = [];
     const bound = warmup + duration + 2 + 15;
@@ -282,9 +229,17 @@ async function main(): Promise<number> {
         const order = targets.map((_, i) => targets[(i + round + si) % targets.length]);
         for (const t of order) {
           const c = chains.get(t)!;
-          const r = await runLoad(
+          const r = await runLoadProcess(
             group,
-            loadArgs(c.target.address, shape, duration, warmup, seed0 + round, c.pids),
+            loadArgs({
+              target: c.target.address,
+              mode: "proxy",
+              shape,
+              duration,
+              warmup,
+              seed: seed0 + round,
+              pids: c.pids,
+            }),
             bound,
           );
           if (typeof r === "string") {
@@ -308,21 +263,7 @@ async function main(): Promise<number> {
       `\nmedians of ${rounds} rounds (µs CPU per answered request over the measured window; ` +
         `"front" is the process the load generator talks to; chain = front + members + native)`,
     );
-    console.log([
-      pad("shape", 6, true),
-      pad("target", 12, true),
-      pad("req/s", 9),
-      pad("p50 µs", 8),
-      pad("p99 µs", 8),
-      pad("p99.9 µs", 9),
-      pad("front µs", 8),
-      pad("members µs", 10),
-      pad("native µs", 9),
-      pad("chain µs", 8),
-      pad("load CPU%", 9),
-      pad("front RSS", 9),
-      pad("errors", 6),
-    ].join("  "));
+    console.log(tableHeader(SUMMARY));
     const summary: Record<string, Record<string, Record<string, number>>> = {};
     for (const shape of shapes) {
       for (const t of targets) {
@@ -347,21 +288,16 @@ async function main(): Promise<number> {
           runs: rs.length,
         };
         (summary[shape.label] ??= {})[t] = row;
-        console.log([
-          pad(shape.label, 6, true),
-          pad(t, 12, true),
-          pad(fmtInt(row.rps), 9),
-          pad(fmt1(row.p50), 8),
-          pad(fmt1(row.p99), 8),
-          pad(fmt1(row.p999), 9),
-          pad(fmt2(row.frontUs), 8),
-          pad(fmt2(row.membersUs), 10),
-          pad(fmt2(row.nativeUs), 9),
-          pad(fmt2(row.chainUs), 8),
-          pad(fmt1(row.loadCpu), 9),
-          pad(fmt1(row.frontRssMiB), 9),
-          pad(String(row.errors), 6),
-        ].join("  "));
+        console.log(tableLine(SUMMARY, [
+          ...loadCells(shape.label, t, row),
+          fmt2(row.frontUs),
+          fmt2(row.membersUs),
+          fmt2(row.nativeUs),
+          fmt2(row.chainUs),
+          fmt1(row.loadCpu),
+          fmt1(row.frontRssMiB),
+          String(row.errors),
+        ]));
       }
     }
 
@@ -371,18 +307,7 @@ async function main(): Promise<number> {
       den: TargetName,
       shape: string,
       f: (r: LoadReport) => number,
-    ) => {
-      const xs: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const n = results.find((r) => r.round === round && r.target === num && r.shape === shape);
-        const d = results.find((r) => r.round === round && r.target === den && r.shape === shape);
-        if (n?.report && d?.report) {
-          const x = f(n.report) / f(d.report);
-          if (Number.isFinite(x)) xs.push(x);
-        }
-      }
-      return xs;
-    };
+    ) => perRoundRatios(results, rounds, num, den, shape, f);
     const metrics: Array<[string, (r: LoadReport) => number]> = [
       ["req/s", (r) => r.rps],
       ["p50", (r) => r.latencyUs.p50],
@@ -406,48 +331,33 @@ async function main(): Promise<number> {
       }
     }
     console.log("\nratios (median of per-round ratios [min–max])");
-    for (const r of ratios) {
-      console.log(
-        `  ${pad(r.name, 48, true)} ${fmt2(median(r.xs))}  ` +
-          `[${fmt2(Math.min(...r.xs))}–${fmt2(Math.max(...r.xs))}]`,
-      );
-    }
+    for (const r of ratios) console.log(ratioLine(r.name, r.xs, 48));
 
     let failoverResult: Record<string, unknown> | undefined;
     if (failover) failoverResult = await runFailover(group, server, m1, failoverShape, seed0);
 
     if (a.flags.out !== undefined) {
-      await Deno.writeTextFile(
-        str(a, "out"),
-        JSON.stringify(
-          {
-            date: new Date().toISOString(),
-            rounds,
-            duration,
-            warmup,
-            summary,
-            ratios: ratios.map((r) => ({ ...r, median: median(r.xs) })),
-            failover: failoverResult,
-            results,
-          },
-          null,
-          1,
-        ),
-      );
+      await writeReport(str(a, "out"), {
+        rounds,
+        duration,
+        warmup,
+        summary,
+        ratios: ratios.map((r) => ({ ...r, median: median(r.xs) })),
+        failover: failoverResult,
+        results,
+      });
     }
     const failoverOk = failoverResult === undefined || failoverResult.ok === true;
     return results.every((r) => r.report !== null) && failoverOk ? 0 : 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    await group.stopAll();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await harness.close();
   }
 
   async function runFailover(
     group: ProcessGroup,
     server: ListeningProcess,
     m1: ListeningProcess,
-    shape: { label: string; connections: number; depth: number },
+    shape: Shape,
     seed: number,
   ): Promise<Record<string, unknown>> {
     const fDuration = 2;
@@ -495,13 +405,21 @@ async function main(): Promise<number> {
       ["member3", m3.pid],
       ["server", server.pid],
     ];
-    const args = loadArgs(f3.address, shape, fDuration, fWarmup, seed, pids);
+    const args = loadArgs({
+      target: f3.address,
+      mode: "proxy",
+      shape,
+      duration: fDuration,
+      warmup: fWarmup,
+      seed,
+      pids,
+    });
     const bound = fWarmup + fDuration + 2 + 15;
     console.log(
       `\nfailover: load ${shape.label} on F3 (pool [M1 ${m1.address}, M3 ${m3.address}]), ` +
         `${fWarmup} s warm-up + ${fDuration} s; first without a kill, then M3 killed (SIGKILL)`,
     );
-    const base = await runLoad(group, args, bound);
+    const base = await runLoadProcess(group, args, bound);
     const before = await poolState();
     // The kill: ~1 s into the window (the load generator takes ~0.2–0.4 s to start).
     const startedAt = performance.now();
@@ -511,7 +429,7 @@ async function main(): Promise<number> {
       killedAt = performance.now();
       Deno.kill(m3.pid, "SIGKILL");
     }, killDelay);
-    const hit = await runLoad(group, args, bound);
+    const hit = await runLoadProcess(group, args, bound);
     const exitedAt = performance.now();
     clearTimeout(killer);
     const after = await poolState();

@@ -68,6 +68,23 @@ export async function buildNativeUpstream(dir: string, keys = 1000): Promise<Nat
 }
 
 /**
+ * Compiles the upstream for a harness: on a {@linkcode NativeBuildError},
+ * prints its message to stderr and returns `null` (the harness exits 2).
+ *
+ * @param dir A folder to write into.
+ * @returns The build, or `null` when gcc is missing or fails.
+ */
+export async function buildNativeOrSay(dir: string): Promise<NativeBuild | null> {
+  try {
+    return await buildNativeUpstream(dir);
+  } catch (e) {
+    if (!(e instanceof NativeBuildError)) throw e;
+    console.error(e.message);
+    return null;
+  }
+}
+
+/**
  * Starts the upstream and, when asked, writes the bench locations for it.
  *
  * @param group The process group to start it in.
