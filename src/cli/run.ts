@@ -8,6 +8,7 @@
 
 import { COMMANDS, type CommandSpec } from "./commands.ts";
 import type { CliContext } from "./context.ts";
+import { readConfigJsonSync } from "./config_file.ts";
 import { CliUsageError, type ResolvedFlags, resolveFlags } from "./flags.ts";
 import { commandHelp, overviewHelp, usageLine } from "./help.ts";
 import { VERSION } from "./version.ts";
@@ -46,20 +47,6 @@ function readableEnv(name: string): string | undefined {
   }
 }
 
-function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(file);
-  } catch (e) {
-    throw new CliUsageError(`--config ${file}: cannot read it: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CliUsageError(`--config ${file}: not JSON: ${(e as Error).message}`);
-  }
-}
-
 /**
  * Runs one command with its arguments.
  *
@@ -89,7 +76,7 @@ export async function runCommand(
     const flags = resolveFlags(spec.flags, {
       args,
       getEnv: readableEnv,
-      readConfig: readConfigFile,
+      readConfig: readConfigJsonSync,
     });
     return await RUNNERS[command](flags, context);
   } catch (e) {
