@@ -133,7 +133,8 @@ const STATUSES = `Errors answer \`{"error": {"type", "javaClass", "message"}}\`
 | 405 | a method the path does not take (\`MethodNotAllowedError\`, with an \`allow\` header) |
 | 413 | a body or a batch over its bound (\`BodyTooLargeError\`, \`BatchTooLargeError\`) |
 | 502 | another failure upstream (\`RemoteError\`, \`ConnectError\`, ...) |
-| 503 | a bound refused the request (\`RequestQueueFullError\`, \`TooManyWatchersError\`), the client is closed, or the proxy knows no JobManager (\`UnknownJobManagerError\`): retry later |
+| 501 | on \`./http/node\`: a method the runtime cannot take (\`TRACE\`, \`TRACK\`) on a path that takes none of it (\`MethodNotImplementedError\`; 405 where the path exists) |
+| 503 | a bound refused the request (\`RequestQueueFullError\`, \`TooManyWatchersError\`), the client is closed, the handler is closed (\`GatewayClosedError\`, a new watch after \`close()\`), or the proxy knows no JobManager (\`UnknownJobManagerError\`): retry later |
 | 504 | the deadline passed (\`DeadlineExceededError\`) |
 | 500 | a bug in the gateway (the message is not shown) |
 
