@@ -8,18 +8,7 @@
 
 import { assert, assertEquals } from "../_assert.ts";
 import { startCli, stopCleanly } from "./_process.ts";
-import { JOB, STATE } from "../upstream/_members.ts";
-
-/** Ports that refuse connections (listeners opened and closed at once). */
-function refusedPorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
+import { JOB, refusedPorts, STATE } from "../upstream/_members.ts";
 
 Deno.test("gateway with two --proxy values both down: 502 with the typed ConnectError, within the deadline", async () => {
   const [a, b] = refusedPorts(2).map((p) => `127.0.0.1:${p}`);

@@ -8,21 +8,10 @@
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { QueryableStateClient } from "../../src/client/queryable_state_client.ts";
 import { ConnectError, DeadlineExceededError } from "../../src/wire/errors.ts";
-import { JOB, SilentMember, STATE, transport } from "../upstream/_members.ts";
+import { JOB, refusedPorts, SilentMember, STATE, transport } from "../upstream/_members.ts";
 import { watchTimers } from "../upstream/_timers.ts";
 
 const types = { keyType: "string", valueType: "long" } as const;
-
-/** Ports that refuse connections (listeners opened and closed at once). */
-function refusedPorts(n: number): number[] {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  return ports;
-}
 
 Deno.test("QueryableStateClient: every proxy refusing: a ConnectError at once, again later, nothing left after close", async () => {
   const proxy = refusedPorts(4).map((p) => `127.0.0.1:${p}`).join(",");

@@ -19,6 +19,19 @@ import { types } from "../../src/types/types.ts";
 import type { DescriptorParts, TypeDescriptor } from "../../src/types/type_descriptor.ts";
 import { exists } from "../_vectors.ts";
 
+/**
+ * The vectors' `com.example.Event` POJO (fields in declaration order; Flink
+ * serializes them sorted by name), as the POJO and state-content tests build it.
+ */
+export const EVENT = types.pojo({
+  id: types.long,
+  name: types.string,
+  count: types.int,
+  score: types.double,
+  active: types.boolean,
+  rank: types.int,
+}, { className: "com.example.Event" });
+
 const ROOT = new URL("../../../shared/flink-vectors/types/", import.meta.url);
 
 /** One manifest entry (fields vary by group) with its bytes. */

@@ -19,6 +19,7 @@ import type { DescriptorParts, RowKind, TypeDescriptor } from "../../src/types/t
 import { TypeDecodeError } from "../../src/types/type_errors.ts";
 import { fixedLengthOf, minEncodedLength, readCount } from "../../src/types/composite_helpers.ts";
 import { types } from "../../src/types/types.ts";
+import { EVENT } from "./_vectors.ts";
 
 type D = TypeDescriptor<unknown>;
 const LEAVES: D[] = [
@@ -261,14 +262,6 @@ Deno.test("list and map state contents with composite elements (hex of the state
   const want: [string, bigint][] = [[",", 44n], [",,", 3182967604875373612n]];
   assertEquals(decodeListContent(t, fromHex(hex)), want);
   assertEquals(toHex(encodeListContent(t, want)), hex);
-  const event = types.pojo({
-    id: types.long,
-    name: types.string,
-    count: types.int,
-    score: types.double,
-    active: types.boolean,
-    rank: types.int,
-  });
   const mapHex = "0365310002000100000000010000000000000000010006666972737401003fe0000000000000";
   const entries = [["e1", {
     active: true,
@@ -278,9 +271,9 @@ Deno.test("list and map state contents with composite elements (hex of the state
     rank: null,
     score: 0.5,
   }]];
-  assertEquals(decodeMapContent(types.string, event, fromHex(mapHex)) as unknown, entries);
+  assertEquals(decodeMapContent(types.string, EVENT, fromHex(mapHex)) as unknown, entries);
   assertEquals(
-    toHex(encodeMapContent(types.string, event, entries as [string, never][])),
+    toHex(encodeMapContent(types.string, EVENT, entries as [string, never][])),
     mapHex,
   );
 });

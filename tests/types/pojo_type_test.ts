@@ -4,15 +4,7 @@ import { deserializeValue, serializeValue } from "../../src/wire/type_serializer
 import { javaObjectsHash, type PojoDescriptor } from "../../src/types/pojo_type.ts";
 import { TypeDecodeError, TypeValueError } from "../../src/types/type_errors.ts";
 import { types } from "../../src/types/types.ts";
-
-const event = types.pojo({
-  id: types.long,
-  name: types.string,
-  count: types.int,
-  score: types.double,
-  active: types.boolean,
-  rank: types.int,
-}, { className: "com.example.Event" });
+import { EVENT } from "./_vectors.ts";
 
 Deno.test("pojo: fields sorted by name in UTF-16 code unit order, text and parts", () => {
   const p = types.pojo({
@@ -47,21 +39,21 @@ Deno.test("pojo: fields sorted by name in UTF-16 code unit order, text and parts
   const back = deserializeValue(p, fromHex(hex));
   assertEquals(back, v);
   assertEquals(Object.keys(back!), p.fields.map((f) => f.name));
-  assertEquals(event.className, "com.example.Event");
-  assertEquals(event.fields.map((f) => f.name), ["active", "count", "id", "name", "rank", "score"]);
+  assertEquals(EVENT.className, "com.example.Event");
+  assertEquals(EVENT.fields.map((f) => f.name), ["active", "count", "id", "name", "rank", "score"]);
 });
 
 Deno.test("pojo: flags byte, per-field null markers, a null POJO is 01", () => {
   // pojo/02 vector: name and rank null.
   const v = { active: false, count: 0, id: 0n, name: null, rank: null, score: 0 };
   const hex = "02000000000000000000000000000000000101000000000000000000";
-  assertEquals(toHex(serializeValue(event, v)), hex);
-  assertEquals(deserializeValue(event, fromHex(hex)), v);
-  assertEquals(toHex(serializeValue(event, null)), "01");
-  assertEquals(deserializeValue(event, fromHex("01")), null);
+  assertEquals(toHex(serializeValue(EVENT, v)), hex);
+  assertEquals(deserializeValue(EVENT, fromHex(hex)), v);
+  assertEquals(toHex(serializeValue(EVENT, null)), "01");
+  assertEquals(deserializeValue(EVENT, fromHex("01")), null);
   // Any non-zero null marker reads as null (Java's readBoolean).
   const odd = fromHex("0207" + hex.slice(6)); // active's marker 07, then no boolean
-  assertEquals(deserializeValue(event, odd), {
+  assertEquals(deserializeValue(EVENT, odd), {
     ...v,
     active: null,
   });

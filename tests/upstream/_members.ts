@@ -315,3 +315,14 @@ export function freeRange(n: number): number {
   }
   throw new Error("no free run of ports");
 }
+
+/** `n` ports on 127.0.0.1 that refuse connections (listeners opened and closed at once). */
+export function refusedPorts(n: number): number[] {
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of listeners) l.close();
+  return ports;
+}
