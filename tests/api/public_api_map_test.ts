@@ -205,3 +205,18 @@ Deno.test("public API map: each entry point's module doc opens with an example o
   const streamsExample = await firstModuleExample("src/streams/mod.ts");
   assert(/ReadableStream[\s\S]*pipeThrough\(new FrameDecoderStream/.test(streamsExample));
 });
+
+Deno.test("public API map: every entry point passes deno doc --lint on its own", async () => {
+  // The check task lints them together, which lets one entry point lean on
+  // another's exports; a user (and JSR's page of that subpath) sees one alone.
+  for (const [subpath, file] of Object.entries(denoJson.exports)) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["doc", "--lint", file],
+      cwd: ROOT_DIR,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    assert(out.success, `deno doc --lint ${file} (${subpath}):\n${text.slice(0, 2000)}`);
+  }
+});
