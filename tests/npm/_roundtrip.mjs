@@ -12,10 +12,13 @@ import {
   JobVertexId,
   KvStateClientProxy,
   KvStateServer,
+  parseType,
   ProtocolError,
   QueryableStateClient,
   TlsError,
+  toJsonValue,
   TYPE_SERIALIZERS,
+  types,
 } from "@kvstate/queryable-state";
 import { nodeTransport, TlsError as NodeTlsError } from "@kvstate/queryable-state/node";
 import { createQueryHandler, errorAnswer } from "@kvstate/queryable-state/http";
@@ -32,6 +35,15 @@ const counts = new InMemoryValueState(TYPE_SERIALIZERS.string, TYPE_SERIALIZERS.
   42n,
 );
 const kvStateId = server.registry.register(counts);
+// A Flink-shaped composite state (issue 13): a POJO value keyed by Tuple2<String, Long>.
+const orderKey = types.tuple(types.string, types.long);
+const order = types.pojo({ orderId: types.long, customer: types.string, amount: types.double });
+const orders = new InMemoryValueState(orderKey, order).set(["acme", 1001n], {
+  orderId: 1001n,
+  customer: "Ada",
+  amount: 99.5,
+});
+const ordersId = server.registry.register(orders);
 const serverAddress = await server.start();
 const jobId = JobId.fromHex("0102030405060708a1a2a3a4a5a6a7a8");
 const locations = new InMemoryLocationRegistry();
@@ -43,6 +55,16 @@ locations.notifyKvStateRegistered({
   start: 0,
   end: 127,
   kvStateId,
+  address: serverAddress,
+});
+locations.notifyKvStateRegistered({
+  jobId,
+  jobVertexId: JobVertexId.random(),
+  registrationName: "orders",
+  numKeyGroups: 128,
+  start: 0,
+  end: 127,
+  kvStateId: ordersId,
   address: serverAddress,
 });
 const proxy = new KvStateClientProxy({ transport, port: 0 });
@@ -57,7 +79,21 @@ try {
     `absent: ${await client.getKvStateIfPresent(jobId, "word-counts", "nope", types)}`,
   );
 
+  const o = await client.getKvState(jobId, "orders", ["acme", 1001n], {
+    keyType: orderKey,
+    valueType: parseType("pojo<amount:double,customer:string,orderId:long>"),
+  });
+  console.log(`orders: ${JSON.stringify(toJsonValue(order, o))}`);
+
   served = await serveNode({ handler: createQueryHandler({ client }), port: 0 });
+  const ordersUrl = `http://127.0.0.1:${served.address.port}/v1/jobs/${jobId}/states/orders?` +
+    new URLSearchParams({
+      key: '["acme",1001]',
+      keyType: "tuple<string,long>",
+      valueType: order.text,
+    });
+  const ordersResponse = await fetch(ordersUrl);
+  console.log(`orders http: ${ordersResponse.status} ${await ordersResponse.text()}`);
   const url = `http://127.0.0.1:${served.address.port}/v1/jobs/0102030405060708a1a2a3a4a5a6a7a8` +
     "/states/word-counts?key=hello&keyType=string&valueType=long";
   const response = await fetch(url);

@@ -75,6 +75,8 @@ async function runTool(cmd: string, args: string[], cwd: string): Promise<Ran> {
 const EXPECTED_LINES = [
   "value: 42",
   "absent: undefined",
+  'orders: {"amount":99.5,"customer":"Ada","orderId":"1001"}',
+  'orders http: 200 {"value":{"amount":99.5,"customer":"Ada","orderId":"1001"}}',
   'http: 200 {"value":"42"}',
   "node bind: true true BindError",
   "http bind: true BindError",
