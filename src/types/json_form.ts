@@ -112,10 +112,37 @@ export function toJsonValue(
   type: TypeName | TypeSerializer<unknown>,
   value: unknown,
 ): JsonValue {
-  return toJson(descriptorOf(type), value, "value");
+  const d = descriptorOf(type);
+  try {
+    return toJson(d, value);
+  } catch (e) {
+    if (e instanceof ToJsonFailure) {
+      throw new TypeValueError(e.problem, "value" + e.segments.reverse().join(""));
+    }
+    throw e;
+  }
 }
 
-function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
+/**
+ * What {@linkcode toJson} throws: the problem, and the path's segments from
+ * the value that failed up to the root, added as the failure passes through
+ * each level ({@linkcode under}). So the success path builds no path
+ * strings; {@linkcode toJsonValue} makes the `TypeValueError` of the whole
+ * path.
+ */
+class ToJsonFailure {
+  /** The segments (`[1]`, `.name`), innermost first. */
+  readonly segments: string[] = [];
+  constructor(readonly problem: string) {}
+}
+
+/** `e` seen one level up: a {@linkcode ToJsonFailure} gets `segment`. */
+function under(e: unknown, segment: string): unknown {
+  if (e instanceof ToJsonFailure) e.segments.push(segment);
+  return e;
+}
+
+function toJson(d: DescriptorParts, v: unknown): JsonValue {
   if (v === null || v === undefined) return null;
   switch (d.kind) {
     case "long":
@@ -127,7 +154,7 @@ function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
       return Number.isFinite(n) ? n : String(n);
     }
     case "bytes":
-      if (!(v instanceof Uint8Array)) throw new TypeValueError("expected a Uint8Array", path);
+      if (!(v instanceof Uint8Array)) throw new ToJsonFailure("expected a Uint8Array");
       return bytesToBase64(v);
     case "int":
     case "short":
@@ -145,57 +172,111 @@ function toJson(d: DescriptorParts, v: unknown, path: string): JsonValue {
     case "enum":
       return v as JsonValue;
     case "nullable":
-      return toJson(d.inner as DescriptorParts, v, path);
-    case "tuple": {
-      const a = arrayOf(v, path);
-      return d.fields.map((f, i) => toJson(f as DescriptorParts, a[i], `${path}[${i}]`));
-    }
+      return toJson(d.inner as DescriptorParts, v);
+    case "tuple":
+      return fieldsToJson(d.fields, arrayOf(v));
     case "row": {
-      const a = arrayOf(v, path);
+      const a = arrayOf(v);
       return {
         kind: (v as { kind?: string }).kind ?? "+I",
-        fields: d.fields.map((f, i) => toJson(f as DescriptorParts, a[i], `${path}[${i}]`)),
+        fields: fieldsToJson(d.fields, a),
       };
     }
     case "pojo": {
-      if (typeof v !== "object") throw new TypeValueError("expected an object", path);
+      if (typeof v !== "object") throw new ToJsonFailure("expected an object");
       const o = v as Record<string, unknown>;
       const out: { [key: string]: JsonValue } = {};
-      for (const f of d.fields) {
-        setOwn(out, f.name, toJson(f.type as DescriptorParts, o[f.name], `${path}.${f.name}`));
+      const fields = d.fields;
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i];
+        let x: JsonValue;
+        try {
+          x = toJson(f.type as DescriptorParts, o[f.name]);
+        } catch (e) {
+          throw under(e, `.${f.name}`);
+        }
+        setOwn(out, f.name, x);
       }
       return out;
     }
     case "array":
     case "list": {
+      const element = d.element as DescriptorParts;
       const out: JsonValue[] = [];
       let i = 0;
-      for (const x of iterableOf(v, path)) {
-        out.push(toJson(d.element as DescriptorParts, x, `${path}[${i}]`));
+      for (const x of iterableOf(v)) {
+        try {
+          out.push(toJson(element, x));
+        } catch (e) {
+          throw under(e, `[${i}]`);
+        }
         i++;
       }
       return out;
     }
     case "map": {
+      const key = d.key as DescriptorParts;
+      const value = d.value as DescriptorParts;
       const out: JsonValue[] = [];
       let i = 0;
-      for (const entry of iterableOf(v, path)) {
-        const [k, x] = arrayOf(entry, `${path}[${i}]`);
-        out.push([
-          toJson(d.key as DescriptorParts, k, `${path}[${i}].key`),
-          toJson(d.value as DescriptorParts, x, `${path}[${i}].value`),
-        ]);
+      for (const entry of iterableOf(v)) {
+        try {
+          out.push(entryToJson(key, value, entry));
+        } catch (e) {
+          throw under(e, `[${i}]`);
+        }
         i++;
       }
       return out;
     }
     case "either": {
       const o = v as { left?: unknown; right?: unknown };
-      if (typeof o !== "object") throw new TypeValueError("expected { left } or { right }", path);
-      return "left" in o
-        ? { left: toJson(d.left as DescriptorParts, o.left, `${path}.left`) }
-        : { right: toJson(d.right as DescriptorParts, o.right, `${path}.right`) };
+      if (typeof o !== "object") throw new ToJsonFailure("expected { left } or { right }");
+      if ("left" in o) {
+        try {
+          return { left: toJson(d.left as DescriptorParts, o.left) };
+        } catch (e) {
+          throw under(e, ".left");
+        }
+      }
+      try {
+        return { right: toJson(d.right as DescriptorParts, o.right) };
+      } catch (e) {
+        throw under(e, ".right");
+      }
     }
+  }
+}
+
+/** A tuple's or a row's fields, in order. */
+function fieldsToJson(
+  fields: readonly TypeDescriptor<unknown>[],
+  a: readonly unknown[],
+): JsonValue {
+  const out = new Array<JsonValue>(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    try {
+      out[i] = toJson(fields[i] as DescriptorParts, a[i]);
+    } catch (e) {
+      throw under(e, `[${i}]`);
+    }
+  }
+  return out;
+}
+
+/** A map entry as its `[key, value]` pair. */
+function entryToJson(key: DescriptorParts, value: DescriptorParts, entry: unknown): JsonValue {
+  const [k, x] = arrayOf(entry);
+  let kj: JsonValue;
+  try {
+    kj = toJson(key, k);
+  } catch (e) {
+    throw under(e, ".key");
+  }
+  try {
+    return [kj, toJson(value, x)];
+  } catch (e) {
+    throw under(e, ".value");
   }
 }
 
@@ -438,17 +519,17 @@ function checked(d: DescriptorParts, v: unknown, path: string): unknown {
   return v;
 }
 
-function arrayOf(v: unknown, path: string): readonly unknown[] {
-  if (!Array.isArray(v)) throw new TypeValueError(`expected an array, got ${show(v)}`, path);
+function arrayOf(v: unknown): readonly unknown[] {
+  if (!Array.isArray(v)) throw new ToJsonFailure(`expected an array, got ${show(v)}`);
   return v;
 }
 
-function iterableOf(v: unknown, path: string): Iterable<unknown> {
+function iterableOf(v: unknown): Iterable<unknown> {
   if (
     typeof v !== "object" || v === null ||
     typeof (v as Iterable<unknown>)[Symbol.iterator] !== "function"
   ) {
-    throw new TypeValueError(`expected an array, got ${show(v)}`, path);
+    throw new ToJsonFailure(`expected an array, got ${show(v)}`);
   }
   return v as Iterable<unknown>;
 }
