@@ -12,8 +12,8 @@
  *
  * Years: 4 digits at least; a `-` before negative years, a `+` before years
  * above 9999. Calendar: proleptic Gregorian, as `java.time`. Only integer
- * arithmetic (bigint for epoch seconds): no JS `Date`, whose range
- * (±275760 years) is narrower than Java's.
+ * arithmetic (exact: numbers for days, bigint for epoch seconds past
+ * 2^53): no JS `Date`, whose range (±275760 years) is narrower than Java's.
  *
  * Parsing throws {@linkcode TypeValueError}: for a text that is not of the
  * form at all, for a field out of range (`2024-13-01`, `25:00`), and for a
@@ -64,8 +64,12 @@ export const INSTANT_MAX_SECONDS: bigint = 31556889864403199n;
 
 const SECONDS_PER_DAY = 86400n;
 /** Days from 0000-03-01 to 1970-01-01. */
-const DAYS_0000_03_01_TO_EPOCH = 719468n;
-const DAYS_PER_400_YEARS = 146097n;
+const DAYS_0000_03_01_TO_EPOCH = 719468;
+const DAYS_PER_400_YEARS = 146097;
+/** The largest epoch second whose day and time of day are computed with numbers (2^53 - 1). */
+const MAX_SAFE_SECONDS = BigInt(Number.MAX_SAFE_INTEGER);
+/** Fewer days than this from the epoch, `days * 86400 + secondOfDay` stays below 2^53. */
+const MAX_SAFE_DAYS = 1e11;
 
 /**
  * Integer division rounded towards negative infinity (Java's
@@ -127,13 +131,35 @@ export function daysInMonth(year: number, month: number): number {
  * @returns The epoch day.
  */
 export function epochDayOf(date: LocalDateParts): bigint {
+  return BigInt(epochDayNumber(date.year, date.month, date.day));
+}
+
+/**
+ * `a mod b` for numbers, in `0..b-1` (exact for safe integers, as the
+ * subtraction and division that {@linkcode floorDivNumber} does with it).
+ */
+function floorMod(a: number, b: number): number {
+  const r = a % b;
+  return r < 0 ? r + b : r;
+}
+
+/** {@linkcode floorDiv} for safe integers, exact. */
+function floorDivNumber(a: number, b: number): number {
+  return (a - floorMod(a, b)) / b;
+}
+
+/**
+ * {@linkcode epochDayOf} in numbers: exact for any valid date of
+ * `Instant`'s years (every value stays far below 2^53).
+ */
+function epochDayNumber(year: number, month: number, day: number): number {
   // Count from March 1st so that the leap day ends the (shifted) year.
-  const y = BigInt(date.month <= 2 ? date.year - 1 : date.year);
-  const era = floorDiv(y, 400n);
-  const yearOfEra = y - era * 400n;
-  const m = BigInt(date.month);
-  const dayOfYear = (153n * (m > 2n ? m - 3n : m + 9n) + 2n) / 5n + BigInt(date.day) - 1n;
-  const dayOfEra = yearOfEra * 365n + yearOfEra / 4n - yearOfEra / 100n + dayOfYear;
+  const y = month <= 2 ? year - 1 : year;
+  const era = floorDivNumber(y, 400);
+  const yearOfEra = y - era * 400; // 0..399
+  const dayOfYear = floorDivNumber(153 * (month > 2 ? month - 3 : month + 9) + 2, 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + floorDivNumber(yearOfEra, 4) -
+    floorDivNumber(yearOfEra, 100) + dayOfYear;
   return era * DAYS_PER_400_YEARS + dayOfEra - DAYS_0000_03_01_TO_EPOCH;
 }
 
@@ -151,20 +177,38 @@ export function epochDayOf(date: LocalDateParts): bigint {
  * @returns The date.
  */
 export function dateOfEpochDay(epochDay: bigint): LocalDateParts {
+  return dateOfEpochDayNumber(Number(epochDay));
+}
+
+/**
+ * {@linkcode dateOfEpochDay} in numbers: exact for the days of any epoch
+ * second of a Java `long` (at most ~1.1e14 days, far below 2^53).
+ */
+function dateOfEpochDayNumber(epochDay: number): LocalDateParts {
   const z = epochDay + DAYS_0000_03_01_TO_EPOCH;
-  const era = floorDiv(z, DAYS_PER_400_YEARS);
+  const era = floorDivNumber(z, DAYS_PER_400_YEARS);
   const dayOfEra = z - era * DAYS_PER_400_YEARS; // 0..146096
-  const yearOfEra = (dayOfEra - dayOfEra / 1460n + dayOfEra / 36524n - dayOfEra / 146096n) / 365n;
-  const dayOfYear = dayOfEra - (365n * yearOfEra + yearOfEra / 4n - yearOfEra / 100n);
-  const mp = (5n * dayOfYear + 2n) / 153n; // 0 = March
-  const day = Number(dayOfYear - (153n * mp + 2n) / 5n + 1n);
-  const month = Number(mp < 10n ? mp + 3n : mp - 9n);
-  const year = Number(yearOfEra + era * 400n) + (month <= 2 ? 1 : 0);
+  const yearOfEra = floorDivNumber(
+    dayOfEra - floorDivNumber(dayOfEra, 1460) + floorDivNumber(dayOfEra, 36524) -
+      floorDivNumber(dayOfEra, 146096),
+    365,
+  );
+  const dayOfYear = dayOfEra -
+    (365 * yearOfEra + floorDivNumber(yearOfEra, 4) - floorDivNumber(yearOfEra, 100));
+  const mp = floorDivNumber(5 * dayOfYear + 2, 153); // 0 = March
+  const day = dayOfYear - floorDivNumber(153 * mp + 2, 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
   return { year, month, day };
 }
 
+/** Zeros enough for the widest field padded (9: nanoseconds). */
+const ZEROS = "000000000";
+
+/** `String(n).padStart(width, "0")` for widths up to 9, without its generic padding. */
 function pad(n: number, width: number): string {
-  return String(n).padStart(width, "0");
+  const text = String(n);
+  return text.length >= width ? text : ZEROS.slice(0, width - text.length) + text;
 }
 
 function yearText(year: number): string {
@@ -256,9 +300,18 @@ export function formatLocalDateTime(date: LocalDateParts, time: LocalTimeParts):
  * @returns Its text.
  */
 export function formatInstant(seconds: bigint, nanos: number): string {
-  const days = floorDiv(seconds, SECONDS_PER_DAY);
-  const sod = Number(seconds - days * SECONDS_PER_DAY);
-  const date = dateOfEpochDay(days);
+  let days: number;
+  let sod: number;
+  if (seconds >= -MAX_SAFE_SECONDS && seconds <= MAX_SAFE_SECONDS) {
+    const s = Number(seconds);
+    sod = floorMod(s, 86400);
+    days = (s - sod) / 86400;
+  } else {
+    const d = floorDiv(seconds, SECONDS_PER_DAY);
+    sod = Number(seconds - d * SECONDS_PER_DAY);
+    days = Number(d);
+  }
+  const date = dateOfEpochDayNumber(days);
   const hour = Math.floor(sod / 3600);
   const minute = Math.floor(sod / 60) % 60;
   return `${formatLocalDate(date)}T${pad(hour, 2)}:${pad(minute, 2)}:${pad(sod % 60, 2)}${
@@ -446,8 +499,12 @@ export function parseInstant(text: string): InstantParts {
     throw new TypeValueError(`${show(text)} is not a valid date`);
   }
   const time = timeOfMatch(m, 5, text);
-  const seconds = epochDayOf(date) * SECONDS_PER_DAY +
-    BigInt(time.hour * 3600 + time.minute * 60 + time.second);
+  const days = epochDayNumber(date.year, date.month, date.day);
+  const sod = time.hour * 3600 + time.minute * 60 + time.second;
+  // In numbers while exact (years up to ~285,000,000 from 1970), else in bigint.
+  const seconds = Math.abs(days) < MAX_SAFE_DAYS
+    ? BigInt(days * 86400 + sod)
+    : BigInt(days) * SECONDS_PER_DAY + BigInt(sod);
   if (seconds < INSTANT_MIN_SECONDS || seconds > INSTANT_MAX_SECONDS) {
     throw new TypeValueError(`${show(text)} is outside Instant.MIN..Instant.MAX`);
   }
