@@ -61,7 +61,7 @@ export const INSTANT_TYPE: TypeDescriptor<string | null> = Object.freeze({
     const rawNanos = input.readInt32();
     if (rawSeconds === NULL_SECONDS && rawNanos === NULL_NANOS) return null;
     const carry = Math.floor(rawNanos / NANOS_PER_SECOND);
-    const seconds = rawSeconds + BigInt(carry);
+    const seconds = carry === 0 ? rawSeconds : rawSeconds + BigInt(carry);
     if (seconds < INSTANT_MIN_SECONDS || seconds > INSTANT_MAX_SECONDS) {
       throw new TypeDecodeError(
         `Instant of epoch second ${seconds} is outside Instant.MIN..Instant.MAX`,
