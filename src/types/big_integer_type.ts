@@ -189,6 +189,13 @@ export function bigIntegerByteLength(v: bigint): number {
   // Bits of the magnitude that the sign bit must sit above.
   const mag = v < 0n ? -v - 1n : v;
   if (mag === 0n) return 1;
+  if (mag <= MAX_SAFE) {
+    // Counted in numbers (exact below 2^53): no text of the value.
+    const m = Number(mag);
+    const high = Math.floor(m / 0x1_0000_0000);
+    const bits = high === 0 ? 32 - Math.clz32(m) : 64 - Math.clz32(high);
+    return (bits >> 3) + 1;
+  }
   const hexMag = mag.toString(16);
   const bits = (hexMag.length - 1) * 4 + 32 - Math.clz32(parseInt(hexMag[0], 16));
   return (bits >> 3) + 1;
@@ -210,10 +217,36 @@ export function bigIntegerByteLength(v: bigint): number {
  * @returns At least one byte.
  */
 export function bigIntegerBytes(v: bigint): Uint8Array {
-  const n = bigIntegerByteLength(v);
-  const hex = BigInt.asUintN(n * 8, v).toString(16).padStart(n * 2, "0");
+  return bytesOfLength(v, bigIntegerByteLength(v));
+}
+
+/** The largest bigint whose bytes are computed in numbers (2^53 - 1). */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** The most bytes whose two's complement is computed in numbers (2^48 is exact). */
+const MAX_NUMBER_BYTES = 6;
+
+/** The value of a hex digit's character code (`0-9`, `a-f`). */
+function hexDigit(code: number): number {
+  return code < 0x3a ? code - 0x30 : code - 0x57;
+}
+
+/** {@linkcode bigIntegerBytes} of a value whose byte length `n` is known. */
+function bytesOfLength(v: bigint, n: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  if (n <= MAX_NUMBER_BYTES) {
+    // The two's complement in numbers: exact below 2^48.
+    let u = Number(v);
+    if (u < 0) u += 2 ** (8 * n);
+    for (let i = n - 1; i >= 0; i--) {
+      out[i] = u % 256;
+      u = Math.floor(u / 256);
+    }
+    return out;
+  }
+  const hex = BigInt.asUintN(n * 8, v).toString(16).padStart(n * 2, "0");
+  for (let i = 0; i < n; i++) {
+    out[i] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
+  }
   return out;
 }
 
@@ -255,7 +288,7 @@ export function writeBigInteger(
         `a BigInteger of ${n} bytes is over the bound of ${maxBytes} bytes (maxBytes)`,
       );
     }
-    const bytes = bigIntegerBytes(v);
+    const bytes = bytesOfLength(v, n);
     out.writeInt32(bytes.length + CODE_OFFSET);
     out.writeBytes(bytes);
   }
@@ -325,6 +358,12 @@ export function readBigInteger(
     );
   }
   const bytes = input.readBytes(n);
+  if (n <= MAX_NUMBER_BYTES) {
+    // In numbers (exact below 2^48), then one bigint.
+    let u = 0;
+    for (let i = 0; i < n; i++) u = u * 256 + bytes[i];
+    return BigInt(bytes[0] < 0x80 ? u : u - 2 ** (8 * n));
+  }
   let hex = "";
   for (let i = 0; i < n; i++) hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
   return BigInt.asIntN(n * 8, BigInt("0x" + hex));
