@@ -230,13 +230,17 @@ function hexDigit(code: number): number {
   return code < 0x3a ? code - 0x30 : code - 0x57;
 }
 
+/** The `n`-byte two's complement of `v` as a number (`n` at most 6: exact below 2^48). */
+function twosComplementNumber(v: bigint, n: number): number {
+  const u = Number(v);
+  return u < 0 ? u + 2 ** (8 * n) : u;
+}
+
 /** {@linkcode bigIntegerBytes} of a value whose byte length `n` is known. */
 function bytesOfLength(v: bigint, n: number): Uint8Array {
   const out = new Uint8Array(n);
   if (n <= MAX_NUMBER_BYTES) {
-    // The two's complement in numbers: exact below 2^48.
-    let u = Number(v);
-    if (u < 0) u += 2 ** (8 * n);
+    let u = twosComplementNumber(v, n);
     for (let i = n - 1; i >= 0; i--) {
       out[i] = u % 256;
       u = Math.floor(u / 256);
@@ -288,9 +292,14 @@ export function writeBigInteger(
         `a BigInteger of ${n} bytes is over the bound of ${maxBytes} bytes (maxBytes)`,
       );
     }
-    const bytes = bytesOfLength(v, n);
-    out.writeInt32(bytes.length + CODE_OFFSET);
-    out.writeBytes(bytes);
+    out.writeInt32(n + CODE_OFFSET);
+    if (n <= MAX_NUMBER_BYTES) {
+      // Straight into the writer: no array for a few bytes.
+      const u = twosComplementNumber(v, n);
+      for (let i = n - 1; i >= 0; i--) out.writeUint8(Math.floor(u / 2 ** (8 * i)) % 256);
+    } else {
+      out.writeBytes(bytesOfLength(v, n));
+    }
   }
 }
 
