@@ -366,13 +366,16 @@ export function readBigInteger(
       `BigInteger of ${n} bytes claimed, over the bound of ${maxBytes} bytes (maxBytes)`,
     );
   }
-  const bytes = input.readBytes(n);
   if (n <= MAX_NUMBER_BYTES) {
-    // In numbers (exact below 2^48), then one bigint.
+    // In numbers (exact below 2^48), then one bigint; read in place (no view).
+    const src = input.bytes;
+    const start = input.offset;
+    input.offset = start + n;
     let u = 0;
-    for (let i = 0; i < n; i++) u = u * 256 + bytes[i];
-    return BigInt(bytes[0] < 0x80 ? u : u - 2 ** (8 * n));
+    for (let i = start; i < start + n; i++) u = u * 256 + src[i];
+    return BigInt(src[start] < 0x80 ? u : u - 2 ** (8 * n));
   }
+  const bytes = input.readBytes(n);
   let hex = "";
   for (let i = 0; i < n; i++) hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
   return BigInt.asIntN(n * 8, BigInt("0x" + hex));
