@@ -49,6 +49,8 @@ const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 /** Longest exponent accepted (digits after leading zeros): an int32 needs 10. */
 const MAX_EXPONENT_DIGITS = 10;
+/** The digits bound of the default `maxBytes`, counted once. */
+const DEFAULT_MAX_DIGITS = maxDigitsOf(DEFAULT_BIG_NUMBER_MAX_BYTES);
 const DECIMAL_RE = /^([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?)(\d+))?$/;
 
 function show(v: unknown): string {
@@ -123,8 +125,12 @@ export function parseDecimal(
   if (m === null) {
     throw new TypeValueError(`${show(text)} is not a decimal number like "1.50" or "1E+3"`);
   }
-  const [, sign, whole, frac1, frac2, expSign, expDigits] = m;
-  const frac = frac1 ?? frac2 ?? "";
+  // By index: destructuring would walk the match with an iterator.
+  const sign = m[1];
+  const whole = m[2] as string | undefined;
+  const frac = m[3] ?? m[4] ?? "";
+  const expSign = m[5];
+  const expDigits = m[6] as string | undefined;
   let exponent = 0;
   if (expDigits !== undefined) {
     const digits = expDigits.replace(/^0+(?=\d)/, "");
@@ -137,8 +143,11 @@ export function parseDecimal(
   if (scale < INT32_MIN || scale > INT32_MAX) {
     throw new TypeValueError(`${show(text)}: scale ${scale} is out of the int range`);
   }
-  const digits = ((whole ?? "") + frac).replace(/^0+(?=\d)/, "");
-  const maxDigits = maxDigitsOf(maxBytes);
+  const allDigits = (whole ?? "") + frac;
+  const digits = allDigits.charCodeAt(0) === 0x30 ? allDigits.replace(/^0+(?=\d)/, "") : allDigits;
+  const maxDigits = maxBytes === DEFAULT_BIG_NUMBER_MAX_BYTES
+    ? DEFAULT_MAX_DIGITS
+    : maxDigitsOf(maxBytes);
   if (digits.length > maxDigits) {
     throw new TypeValueError(
       `a decimal of ${digits.length} significant digits is over the bound of ${maxDigits} ` +
