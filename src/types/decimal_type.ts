@@ -8,7 +8,10 @@
  * `equals`). Writing accepts what `new BigDecimal(String)` accepts (ASCII
  * digits): an optional sign, digits with an optional point, an optional
  * exponent (`1.5e3`, `-.5`, `+10`); the scale is kept (`"1.50"` writes
- * unscaled 150, scale 2).
+ * unscaled 150, scale 2). It also accepts an exponent past the int range
+ * when the scale fits (`"1E+2147483648"`, scale -2^31), which
+ * `new BigDecimal(String)` refuses but `toString()` prints for the scales
+ * nearest -2^31: every value read can be written back.
  *
  * Bytes: the unscaled value as `BigIntSerializer` writes it (code 0 =
  * null, nothing follows), then the int scale. Unscaled 0, 1 and 10 take
