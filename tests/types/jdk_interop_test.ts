@@ -10,6 +10,7 @@
  * absent.
  */
 
+import { haveJava } from "../_java.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { Prng } from "../_prng.ts";
 import { fromHex, toHex } from "../../src/wire/bytes.ts";
@@ -35,20 +36,7 @@ import type { TypeDescriptor } from "../../src/types/type_descriptor.ts";
 import { TypeDecodeError, TypeValueError } from "../../src/types/type_errors.ts";
 import { types } from "../../src/types/types.ts";
 
-async function runs(cmd: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args: ["-version"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_JAVA = (await runs("javac")) && (await runs("java"));
-if (!HAVE_JAVA) {
-  console.warn("[jdk-interop] java/javac not found: the JDK cross-check of src/types is skipped");
-}
+const HAVE_JAVA = await haveJava("jdk-interop", "the JDK cross-check of src/types");
 
 const SOURCE = decodeURIComponent(new URL("../java/TypesInterop.java", import.meta.url).pathname);
 

@@ -7,6 +7,7 @@
  * serialVersionUIDs). Ignored, with a message, when java/javac are absent.
  */
 
+import { haveJava } from "../_java.ts";
 import { readJavaThrowable, writeJavaThrowable } from "../../src/wire/java_serialization.ts";
 import {
   JAVA_EXCEPTION_CLASSES,
@@ -20,20 +21,7 @@ import { assert, assertEquals, assertThrows } from "../_assert.ts";
 
 const JAVA_SOURCES = new URL("../java/", import.meta.url);
 
-async function runs(cmd: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(cmd, { args: ["-version"], stdout: "null", stderr: "null" })
-      .output();
-    return out.success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_JAVA = (await runs("javac")) && (await runs("java"));
-if (!HAVE_JAVA) {
-  console.warn("[java-interop] java/javac not found: the JVM interop tests are skipped");
-}
+const HAVE_JAVA = await haveJava("java-interop", "the JVM interop tests");
 
 async function javaSources(dir: URL): Promise<string[]> {
   const out: string[] = [];
