@@ -25,9 +25,7 @@ import {
 } from "./flink_rest_errors.ts";
 import { type FlinkTaskManager, parseTaskManagersInfo } from "./flink_rest_taskmanagers.ts";
 import { DEFAULT_MAX_PORTS_PER_RANGE, parsePortRange } from "./port_range.ts";
-
-/** The default of {@linkcode FlinkRestDiscoveryOptions.proxyPort}: Flink's `queryable-state.proxy.ports` default. */
-const DEFAULT_FLINK_PROXY_PORT = 9069;
+import { DEFAULT_PROXY_PORT } from "./proxy_addresses.ts";
 /** The default of {@linkcode FlinkRestDiscoveryOptions.refreshIntervalMs}: 10 s. */
 const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.requestTimeoutMs}: 5 s. */
@@ -301,7 +299,7 @@ export class FlinkRestDiscovery implements AsyncDisposable {
     this.#requestUrl = target.href;
     this.#fallbackHost = base.hostname.replace(/^\[(.*)\]$/, "$1");
     this.ports = Object.freeze(
-      parsePortRange(options.proxyPort ?? DEFAULT_FLINK_PROXY_PORT, {
+      parsePortRange(options.proxyPort ?? DEFAULT_PROXY_PORT, {
         maxPorts: options.maxPortsPerRange ?? DEFAULT_MAX_PORTS_PER_RANGE,
       }),
     );
