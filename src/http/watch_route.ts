@@ -41,6 +41,7 @@
  * @module
  */
 
+import { bytesEqual } from "../wire/bytes.ts";
 import { UnknownKeyOrNamespaceError } from "../wire/errors.ts";
 import { serializeKeyAndNamespace } from "../wire/key_and_namespace.ts";
 import { decodeListContent, decodeMapContent, decodeValueContent } from "../wire/state_content.ts";
@@ -458,7 +459,7 @@ function watchStream(
           sendFailure(new UnknownKeyOrNamespaceError(ABSENT_MESSAGE));
           return;
         }
-        if (lastBytes !== undefined && sameBytes(lastBytes, content)) return;
+        if (lastBytes !== undefined && bytesEqual(lastBytes, content)) return;
         const value = decode(content);
         lastBytes = content.slice();
         lastText = undefined;
@@ -513,10 +514,4 @@ function watchStream(
       stop();
     },
   });
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
