@@ -129,53 +129,30 @@ for (const tc of TRANSPORTS) {
     }
   });
 
-  Deno.test(`server events [${tc.name}]: maxConnections 1, a second connection is refused and logged with the bound`, async () => {
-    const cap = new Capture();
-    const { server, id } = await stateServer(t, {
-      logger: cap.logger,
-      maxConnections: 1,
+  for (const bound of ["maxConnections", "maxConnectionsPerAddress"] as const) {
+    Deno.test(`server events [${tc.name}]: ${bound} 1, a second connection is refused and logged with that bound`, async () => {
+      const cap = new Capture();
+      const { server, id } = await stateServer(t, { logger: cap.logger, [bound]: 1 });
+      const a = await RawPeer.connect(t, server.address);
+      const peers = [a];
+      try {
+        await roundTrip(a, 1, id);
+        const b = await RawPeer.connect(t, server.address);
+        peers.push(b);
+        assert(await b.closedWithin(3000), "the second connection is closed");
+        const e = await cap.waitFor("connection_refused");
+        assertEquals(e.level, "warn");
+        assertEquals(e.bound, bound);
+        assertEquals(e.limit, 1);
+        assertEquals(e.peer, hostPort(b.conn.localAddress));
+        await roundTrip(a, 2, id);
+      } finally {
+        await Promise.all(peers.map((p) => p.close().catch(() => {})));
+        await server.close();
+      }
+      assertEquals(cap.named("connection_refused").length, 1);
     });
-    const a = await RawPeer.connect(t, server.address);
-    const peers = [a];
-    try {
-      await roundTrip(a, 1, id);
-      const b = await RawPeer.connect(t, server.address);
-      peers.push(b);
-      assert(await b.closedWithin(3000), "the second connection is closed");
-      const e = await cap.waitFor("connection_refused");
-      assertEquals(e.level, "warn");
-      assertEquals(e.bound, "maxConnections");
-      assertEquals(e.limit, 1);
-      assertEquals(e.peer, hostPort(b.conn.localAddress));
-      await roundTrip(a, 2, id);
-    } finally {
-      await Promise.all(peers.map((p) => p.close().catch(() => {})));
-      await server.close();
-    }
-    assertEquals(cap.named("connection_refused").length, 1);
-  });
-
-  Deno.test(`server events [${tc.name}]: maxConnectionsPerAddress 1, a second connection from the host is refused and logged with that bound`, async () => {
-    const cap = new Capture();
-    const { server, id } = await stateServer(t, {
-      logger: cap.logger,
-      maxConnectionsPerAddress: 1,
-    });
-    const a = await RawPeer.connect(t, server.address);
-    const peers = [a];
-    try {
-      await roundTrip(a, 1, id);
-      const b = await RawPeer.connect(t, server.address);
-      peers.push(b);
-      assert(await b.closedWithin(3000), "the second connection is closed");
-      const e = await cap.waitFor("connection_refused");
-      assertEquals(e.bound, "maxConnectionsPerAddress");
-      assertEquals(e.limit, 1);
-    } finally {
-      await Promise.all(peers.map((p) => p.close().catch(() => {})));
-      await server.close();
-    }
-  });
+  }
 
   Deno.test(`server events [${tc.name}]: the watchdog logs connection_timed_out: incomplete_frame (warn, not a framing_error) and idle (info)`, async () => {
     const cap = new Capture();
