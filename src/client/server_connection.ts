@@ -555,9 +555,7 @@ export class ServerConnection {
     }
     // A Throwable that does not parse fails the whole connection (and so this request too).
     // Each distinct body is parsed once: the same failure again is a byte comparison.
-    const failures = this.#failures ??= new FailureDecoder({
-      javaSerializationLimits: this.#options.javaSerializationLimits,
-    });
+    const failures = this.#failureDecoder();
     if (p.absentIsUndefined) {
       // A miss is a normal outcome for this request: told from the memo, no error built.
       const err = failures.decodeUnlessAbsent(f, 20);
@@ -575,6 +573,13 @@ export class ServerConnection {
     settleErr(this.#client, p, err);
   }
 
+  /** The failure decoder, made at the first failure. */
+  #failureDecoder(): FailureDecoder {
+    return this.#failures ??= new FailureDecoder({
+      javaSerializationLimits: this.#options.javaSerializationLimits,
+    });
+  }
+
   /**
    * The outcome of the failure frame `f` of a raw request: from the memo,
    * or parsed once (a body that does not parse is an upstream failure).
@@ -585,9 +590,7 @@ export class ServerConnection {
     if (outcome !== undefined) return outcome;
     let err: unknown;
     try {
-      err = (this.#failures ??= new FailureDecoder({
-        javaSerializationLimits: this.#options.javaSerializationLimits,
-      })).decode(f.subarray(20));
+      err = this.#failureDecoder().decode(f.subarray(20));
     } catch (e) {
       err = e;
     }
