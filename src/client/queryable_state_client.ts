@@ -122,6 +122,12 @@ export interface QueryableStateClientPoolOptions {
   readonly proxy?: undefined;
 }
 
+/** A query of any state kind (what the overloads' implementations take). */
+type AnyStateQuery =
+  | ValueStateQuery<TypeSpec, TypeSpec>
+  | ListStateQuery<TypeSpec, TypeSpec>
+  | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>;
+
 function serializerOf(spec: TypeSpec): TypeSerializer<unknown> {
   return typeof spec === "string" ? serializerFor(spec) as TypeSerializer<unknown> : spec;
 }
@@ -360,10 +366,7 @@ export class QueryableStateClient {
     jobId: JobId | string,
     stateName: string,
     key: unknown,
-    query:
-      | ValueStateQuery<TypeSpec, TypeSpec>
-      | ListStateQuery<TypeSpec, TypeSpec>
-      | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
+    query: AnyStateQuery,
   ): Promise<unknown> {
     return this.#typed(jobId, stateName, key, query, false);
   }
@@ -455,10 +458,7 @@ export class QueryableStateClient {
     jobId: JobId | string,
     stateName: string,
     key: unknown,
-    query:
-      | ValueStateQuery<TypeSpec, TypeSpec>
-      | ListStateQuery<TypeSpec, TypeSpec>
-      | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
+    query: AnyStateQuery,
   ): Promise<unknown> {
     return this.#typed(jobId, stateName, key, query, true);
   }
@@ -468,10 +468,7 @@ export class QueryableStateClient {
     jobId: JobId | string,
     stateName: string,
     key: unknown,
-    query:
-      | ValueStateQuery<TypeSpec, TypeSpec>
-      | ListStateQuery<TypeSpec, TypeSpec>
-      | MapStateQuery<TypeSpec, TypeSpec, TypeSpec>,
+    query: AnyStateQuery,
     ifPresent: boolean,
   ): Promise<unknown> {
     // Not an async function: a failure (a miss, above all) reaches the caller
