@@ -19,6 +19,7 @@ import {
   KvStateServer,
   MemoryTransport,
   type NetAddress,
+  NetworkClient,
   QueryableStateClient,
   QueryableStateError,
   RemoteError,
@@ -463,7 +464,6 @@ Deno.test("NetworkClient.sendKvStateRequestIfPresent: content or undefined; an i
   await using proxy = new KvStateClientProxy({ transport });
   proxy.updateKvStateLocationOracle(jobId, locations);
   const address = await proxy.start();
-  const { NetworkClient } = await import("../../mod.ts");
   await using client = new NetworkClient({ transport });
   const ask = (key: string) =>
     client.sendKvStateRequestIfPresent(address, {
