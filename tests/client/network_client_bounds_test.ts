@@ -20,6 +20,7 @@ import {
 } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, type RawPeer, SOCKET_TRANSPORTS } from "../_harness.ts";
+import { eventually } from "./_eventually.ts";
 import { Prng } from "../_prng.ts";
 import { withClient } from "./_with_client.ts";
 
@@ -60,16 +61,6 @@ async function settledSoon(p: Promise<unknown>): Promise<boolean> {
   p.then(() => (settled = true), () => (settled = true));
   for (let i = 0; i < 3; i++) await Promise.resolve();
   return settled;
-}
-
-/** Polls until `cond` holds, at most `ms`. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await delay(5);
-  }
-  return true;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 import { encodeKvStateResponse } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
 import { delay, TRANSPORTS } from "../_harness.ts";
+import { eventually } from "./_eventually.ts";
 import { withClient } from "./_with_client.ts";
 
 const KV_STATE_ID = KvStateId.fromHex("0a0b0c0d0e0f10111213141516171819");
@@ -36,16 +37,6 @@ function handlerThrowingFor(...throwing: number[]) {
     got.set(i, frame ?? error);
   };
   return { handler, got };
-}
-
-/** Polls until `cond` holds, at most `ms`. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await delay(5);
-  }
-  return true;
 }
 
 for (const tc of TRANSPORTS) {

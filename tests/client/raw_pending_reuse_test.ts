@@ -10,20 +10,11 @@ import { DeadlineExceededError, KvStateId, MemoryTransport } from "../../mod.ts"
 import { encodeKvStateResponse } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf } from "../_assert.ts";
 import { delay } from "../_harness.ts";
+import { eventually } from "./_eventually.ts";
 import { withClient } from "./_with_client.ts";
 
 const KV_STATE_ID = KvStateId.fromHex("0a0b0c0d0e0f10111213141516171819");
 const KN = new Uint8Array([2, 0x61, 42, 0]);
-
-/** Polls until `cond` holds, at most `ms`. */
-async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await delay(5);
-  }
-  return true;
-}
 
 Deno.test("NetworkClient: an expired raw request's entry, reused at once by its handler, is not settled by the late answer of the expired request", async () => {
   const transport = new MemoryTransport();
