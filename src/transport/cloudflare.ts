@@ -60,6 +60,7 @@
  */
 
 import { BindError, ConnectError } from "../wire/errors.ts";
+import { checkPort, formatAddress } from "./net_address.ts";
 import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
 
 /** The transport interface and the errors its signatures name (the same as `.`'s). */
@@ -181,16 +182,6 @@ export interface CloudflareTransportOptions {
    * also 10 s by default, still applies through the abort signal).
    */
   readonly connectTimeoutMs?: number;
-}
-
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
-  }
-}
-
-function formatAddress(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 /** `host:port` or `[v6]:port` as a {@linkcode NetAddress}; `undefined` when it is neither. */

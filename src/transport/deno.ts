@@ -86,6 +86,7 @@
 import { BindError, ConnectError, ConnectionClosedError, TlsError } from "../wire/errors.ts";
 import { concatBytes } from "../wire/bytes.ts";
 import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
+import { checkPort, formatAddress } from "./net_address.ts";
 import {
   type ResolvedTlsClientOptions,
   type ResolvedTlsServerOptions,
@@ -120,16 +121,6 @@ const DEFAULT_ACCEPTED_READ_BUFFER_SIZE = 16 * 1024;
 const INITIAL_READ_BUFFER_SIZE = 2048;
 /** A paused connection's read buffer: none (it is made again on resume). */
 const NO_BUFFER = new Uint8Array(0);
-
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
-  }
-}
-
-function formatAddress(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
 
 function netAddress(addr: Deno.NetAddr): NetAddress {
   return { hostname: addr.hostname, port: addr.port };

@@ -13,14 +13,11 @@
  */
 
 import { BindError, ConnectError, ConnectionClosedError } from "../wire/errors.ts";
+import { checkPort, formatAddress } from "./net_address.ts";
 import type { Connection, ConnectOptions, Listener, NetAddress, Transport } from "./types.ts";
 
 /** Default bytes a pipe buffers before a write waits for the reader. */
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-
-function formatAddress(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
-}
 
 function endReadable(rc: ReadableByteStreamController): void {
   try {
@@ -248,12 +245,6 @@ function reaches(listenHost: string, targetHost: string): boolean {
   return LOOPBACK.has(listenHost) && LOOPBACK.has(targetHost);
 }
 
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
-  }
-}
-
 class MemoryListener implements Listener {
   readonly address: NetAddress;
   readonly #backlog: number;
@@ -361,7 +352,10 @@ export class MemoryTransport implements Transport {
       let port = address.port;
       if (port === 0) port = this.#freePort(address);
       else if (this.#listeners.has(port)) {
-        throw new BindError(`Address already in use: ${formatAddress(address)}`, true);
+        throw new BindError(
+          `Address already in use: ${formatAddress(address.hostname, address.port)}`,
+          true,
+        );
       }
       const listener = new MemoryListener(
         { hostname: address.hostname, port },
@@ -383,7 +377,7 @@ export class MemoryTransport implements Transport {
       this.#nextListenPort = port === 65535 ? 49152 : port + 1;
       if (!this.#listeners.has(port)) return port;
     }
-    throw new BindError(`No free port: ${formatAddress(address)}`, true);
+    throw new BindError(`No free port: ${formatAddress(address.hostname, address.port)}`, true);
   }
 
   /**
@@ -408,12 +402,16 @@ export class MemoryTransport implements Transport {
         ? "timed out"
         : "aborted";
       return Promise.reject(
-        new ConnectError(`Connection ${what}: ${formatAddress(target)}`, { cause: reason }),
+        new ConnectError(`Connection ${what}: ${formatAddress(target.hostname, target.port)}`, {
+          cause: reason,
+        }),
       );
     }
     const listener = this.#listeners.get(options.port);
     if (listener === undefined || !reaches(listener.address.hostname, options.hostname)) {
-      return Promise.reject(new ConnectError(`Connection refused: ${formatAddress(target)}`));
+      return Promise.reject(
+        new ConnectError(`Connection refused: ${formatAddress(target.hostname, target.port)}`),
+      );
     }
     const clientPort = this.#nextClientPort;
     this.#nextClientPort = clientPort === 60999 ? 32768 : clientPort + 1;
@@ -421,7 +419,9 @@ export class MemoryTransport implements Transport {
     const [client, server] = pair(this.#hwm, local, target);
     if (!listener.offer(server)) {
       return Promise.reject(
-        new ConnectError(`Connection refused: ${formatAddress(target)} (backlog full)`),
+        new ConnectError(
+          `Connection refused: ${formatAddress(target.hostname, target.port)} (backlog full)`,
+        ),
       );
     }
     return Promise.resolve(client);

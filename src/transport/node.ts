@@ -98,6 +98,7 @@ import {
 } from "node:tls";
 import { BindError, ConnectError, ConnectionClosedError, TlsError } from "../wire/errors.ts";
 import { checkDirectFree, lockedReadable, lockedWritable } from "./locked_streams.ts";
+import { checkPort, formatAddress } from "./net_address.ts";
 import {
   type ResolvedTlsClientOptions,
   type ResolvedTlsServerOptions,
@@ -127,16 +128,6 @@ const ACCEPT_QUEUE_LIMIT = 511;
 
 interface ErrnoError extends Error {
   code?: string;
-}
-
-function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
-  }
-}
-
-function formatAddress(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
 }
 
 /** A system error from the network, as opposed to a bad argument or a permission. */

@@ -54,6 +54,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { cutText, errorAnswer, errorJson } from "../http/error_body.ts";
 import { GatewayError } from "../http/gateway_errors.ts";
 import { BindError } from "../wire/errors.ts";
+import { checkPort, formatAddress } from "./net_address.ts";
 import type { NetAddress } from "./types.ts";
 
 export type { NetAddress } from "./types.ts";
@@ -464,14 +465,12 @@ export interface NodeHttpServer {
 export async function serveNode(options: ServeNodeOptions): Promise<NodeHttpServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`Invalid port ${port}: must be an integer in 0..65535`);
-  }
+  checkPort(port);
   const server = createServer(toNodeListener(options.handler, options));
   await new Promise<void>((resolve, reject) => {
     const fail = (e: Error & { code?: string }) => {
       server.off("listening", ok);
-      const where = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
+      const where = formatAddress(hostname, port);
       reject(
         e.code === "EADDRINUSE"
           ? new BindError(`Address already in use: ${where}`, true, { cause: e })
