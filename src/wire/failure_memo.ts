@@ -20,18 +20,18 @@ export const DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH = 64 * 1024;
  * so at most `capacity × maxBodyLength` bytes of bodies (512 KiB by
  * default); the oldest entry is replaced first. Lookups compare bytes: no
  * parsing, and no allocation but a `DataView` of the frame when a body of
- * its length is held. `T` is what is remembered with a body (`true`
- * for a plain set of bodies). Internal (not exported from the package).
+ * its length is held. `T` is what is remembered with a body. Internal
+ * (not exported from the package).
  *
- * @example A set of bodies (the proxy's use)
+ * @example A body in a frame, with its outcome (the proxy's use)
  * ```ts
  * import { FailureMemo } from "./failure_memo.ts";
  *
- * const memo = new FailureMemo();
+ * const memo = new FailureMemo<string>();
  * const frame = new Uint8Array([0, 0, 0, 19, 0x79, 0xa1, 0xb7, 0x10, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0xac, 0xed, 0]);
  * memo.has(frame, 20); // => false
- * memo.add(frame.subarray(20));
- * memo.has(frame, 20); // => true
+ * memo.add(frame.subarray(20), "unknown_key");
+ * memo.get(frame, 20); // => "unknown_key"
  * ```
  *
  * @example A value per body
@@ -47,7 +47,7 @@ export const DEFAULT_FAILURE_MEMO_MAX_BODY_LENGTH = 64 * 1024;
  * memo.bytes; // => 2
  * ```
  */
-export class FailureMemo<T = true> {
+export class FailureMemo<T> {
   readonly #bodies: Uint8Array[] = [];
   readonly #views: DataView[] = [];
   readonly #values: T[] = [];
@@ -125,27 +125,14 @@ export class FailureMemo<T = true> {
   }
 
   /**
-   * Remembers a copy of a body (a set of bodies: the value is `true`).
-   *
-   * @param body The body.
-   */
-  add(this: FailureMemo<true>, body: Uint8Array): void;
-  /**
-   * Remembers a copy of a body with its value.
-   *
-   * @param body The body.
-   * @param value What to remember with it (not `undefined`).
-   */
-  add(body: Uint8Array, value: T): void;
-  /**
    * Remembers a copy of a body with its value (ignored when the body is
    * longer than `maxBodyLength`, or the capacity is 0), replacing the oldest
    * entry when full.
    *
    * @param body The body.
-   * @param value What to remember with it; `true` when not given.
+   * @param value What to remember with it (not `undefined`).
    */
-  add(body: Uint8Array, value: T = true as T): void {
+  add(body: Uint8Array, value: T): void {
     if (this.capacity === 0 || body.length > this.maxBodyLength) return;
     const i = this.#next;
     this.#bytes += body.length - (this.#bodies[i]?.length ?? 0);

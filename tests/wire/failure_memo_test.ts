@@ -46,8 +46,8 @@ Deno.test("FailureMemo: at most `capacity` bodies of at most `maxBodyLength` byt
 });
 
 Deno.test("FailureMemo: capacity 0 remembers nothing; bad bounds are RangeErrors", () => {
-  const memo = new FailureMemo(0);
-  memo.add(bytes(1));
+  const memo = new FailureMemo<number>(0);
+  memo.add(bytes(1), 1);
   assertEquals([memo.has(bytes(1), 0), memo.size, memo.bytes], [false, 0, 0]);
   assertThrows(() => new FailureMemo(-1), RangeError, "capacity");
   assertThrows(() => new FailureMemo(1.5), RangeError, "capacity");
