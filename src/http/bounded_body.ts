@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "../wire/bytes.ts";
 import { GatewayError } from "./gateway_errors.ts";
 
 /**
@@ -48,13 +49,7 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   } finally {
     reader.releaseLock();
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(concatBytes(chunks));
 }
 
 function tooLarge(maxBytes: number): GatewayError {
