@@ -302,8 +302,7 @@ export class QueryableStateClient {
    */
   get proxies(): readonly NetAddress[] {
     if (this.#proxies !== undefined) return this.#proxies;
-    const keys = this.#pool!.members.filter((m) => !m.draining).map((m) => m.address);
-    return keys.length === 0 ? [] : parseProxyAddresses(keys);
+    return this.#pool!.memberAddresses;
   }
 
   /** The deadline of a query that gives none, in ms (0: none). Default 30,000. */

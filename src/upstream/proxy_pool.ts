@@ -333,6 +333,14 @@ export class ProxyPool {
     return out;
   }
 
+  /**
+   * @internal The addresses of the members requests go to now (those
+   * draining left out), as given (copies).
+   */
+  get memberAddresses(): NetAddress[] {
+    return this.#members.map((m) => ({ hostname: m.address.hostname, port: m.address.port }));
+  }
+
   /** Requests sent again to another member since the pool was made. */
   get failovers(): number {
     return this.#failovers;

@@ -82,3 +82,23 @@ Deno.test("QueryableStateClient given a pool: a closed pool's ClosedError; both 
   await own.close();
   await assertRejects(() => own.getKvState(JOB, STATE, "k1", types), ClosedError);
 });
+
+Deno.test("QueryableStateClient given a pool: proxies are the members' addresses as given, those draining left out", async () => {
+  const pool = new ProxyPool({ transport: new MemoryTransport() });
+  try {
+    const client = new QueryableStateClient({ pool });
+    // A host name that is all digits is taken as an address object: not read back from text.
+    pool.setMembers([{ hostname: "1234", port: 1 }, "[::1]:2", "tm-3"]);
+    assertEquals(client.proxies, [
+      { hostname: "1234", port: 1 },
+      { hostname: "::1", port: 2 },
+      { hostname: "tm-3", port: 9069 },
+    ]);
+    assertEquals(client.proxy, { hostname: "1234", port: 1 });
+    pool.setMembers(["tm-3"]);
+    assertEquals(client.proxies, [{ hostname: "tm-3", port: 9069 }]);
+    await client.close();
+  } finally {
+    await pool.close();
+  }
+});
