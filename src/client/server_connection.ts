@@ -41,6 +41,7 @@ import {
   settleOk,
 } from "./pending.ts";
 import { PendingTable } from "./pending_table.ts";
+import { formatAddress as hostPortText } from "../transport/net_address.ts";
 
 /**
  * @internal An address as text (`host:port`, `[v6]:port`).
@@ -49,7 +50,7 @@ import { PendingTable } from "./pending_table.ts";
  * @returns The text.
  */
 export function addressKey(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return hostPortText(a.hostname, a.port);
 }
 
 /** @internal Appends one request frame, for the request id given, to a connection's outbox. */

@@ -16,6 +16,7 @@
 import type { NetAddress } from "../transport/types.ts";
 import { JobId, JobVertexId, KvStateId } from "../wire/ids.ts";
 import { KvStateLocation } from "./kv_state_location.ts";
+import { formatAddress as hostPortText } from "../transport/net_address.ts";
 
 /** One key-group range of a state in a locations file. */
 export interface LocationsFileKeyGroups {
@@ -127,7 +128,7 @@ export function parseAddress(text: string): NetAddress {
  * @returns The text.
  */
 export function formatAddress(a: NetAddress): string {
-  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+  return hostPortText(a.hostname, a.port);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

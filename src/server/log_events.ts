@@ -9,6 +9,7 @@
 import type { LogFields, LogLevel } from "../observability/log_record.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { NetAddress } from "../transport/types.ts";
+import { formatAddress as hostPortText } from "../transport/net_address.ts";
 
 /** The longest error message put in a log event. */
 const MAX_MESSAGE = 200;
@@ -62,8 +63,7 @@ export function errorMessage(err: unknown): string {
 export function addressText(a: NetAddress | undefined): string {
   try {
     if (a === undefined || a === null) return "unknown";
-    const host = String(a.hostname).slice(0, 256);
-    return host.includes(":") ? `[${host}]:${a.port}` : `${host}:${a.port}`;
+    return hostPortText(String(a.hostname).slice(0, 256), a.port);
   } catch {
     return "unknown";
   }
