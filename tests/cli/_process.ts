@@ -71,6 +71,8 @@ export interface CliProcess {
   ): Promise<RegExpMatchArray>;
   /** Sends a signal to its pid. */
   signal(sig: Deno.Signal): void;
+  /** Its exit status, once all its output is read; sends no signal (bound it yourself). */
+  exit(): Promise<Deno.CommandStatus>;
   /** Sends SIGTERM (unless gone), waits for the exit and all output; SIGKILL after 10 s. */
   stop(): Promise<Deno.CommandStatus>;
 }
@@ -134,6 +136,11 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
     },
     signal(sig) {
       Deno.kill(child.pid, sig);
+    },
+    async exit() {
+      const s = await status;
+      await pumps;
+      return s;
     },
     async stop() {
       if (!exited) {
