@@ -35,6 +35,11 @@ import {
   writeJavaThrowable,
 } from "../../src/wire/mod.ts";
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "../_assert.ts";
+import { delay, RawPeer } from "../_harness.ts";
+import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
+import { largestTraceStream } from "../wire/_java_streams.ts";
+import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";
+import { JOB, Plane } from "./_plane.ts";
 
 /**
  * The proxy's RuntimeException of a failure: the error itself, or the one a
@@ -46,11 +51,6 @@ function wrapped(e: unknown): RemoteError {
   assertEquals(remote.javaClassName, "java.lang.RuntimeException");
   return remote;
 }
-import { delay, RawPeer } from "../_harness.ts";
-import { MAX_FAILURE_FRAME_LENGTH } from "../../src/server/failure_frames.ts";
-import { largestTraceStream } from "../wire/_java_streams.ts";
-import { idOfFrame, ScriptedUpstream } from "../_scripted_upstream.ts";
-import { JOB, Plane } from "./_plane.ts";
 
 const MIB = 1024 * 1024;
 const MAX_FAILURE_FRAME = MAX_FAILURE_FRAME_LENGTH;
