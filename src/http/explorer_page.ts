@@ -33,6 +33,7 @@
  */
 
 import { TYPE_NAMES } from "../wire/type_serializers.ts";
+import { bytesToBase64 } from "../types/json_scalars.ts";
 import type { Route } from "./route_table.ts";
 
 const STYLE = `
@@ -445,10 +446,6 @@ export function createExplorerRoute(): Route {
 }
 
 async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
-  );
-  let binary = "";
-  for (const b of digest) binary += String.fromCharCode(b);
-  return btoa(binary);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return bytesToBase64(new Uint8Array(digest));
 }
