@@ -80,7 +80,8 @@ export async function servingTransport(flags: ResolvedFlags): Promise<TlsTranspo
  * @param flags The flags.
  * @param prefix `""` for the client, `"upstream-"` for the proxy's upstream.
  * @returns The transport (plaintext without the flags).
- * @throws {CliUsageError} When only one of cert and key is given, or a file cannot be read.
+ * @throws {CliUsageError} When only one of cert and key is given, a file
+ * cannot be read, or the transport refuses its contents (an empty PEM file).
  */
 export async function diallingTransport(
   flags: ResolvedFlags,
@@ -100,8 +101,14 @@ export async function diallingTransport(
     key: flags.has(keyFlag) ? await readPem(flags, keyFlag) : undefined,
   };
   const trust = connectTls.ca === undefined ? "the default roots" : flags.string(caFlag);
+  let transport: Transport;
+  try {
+    transport = new DenoTransport({ connectTls });
+  } catch (e) {
+    throw new CliUsageError(`TLS: ${(e as Error).message}`);
+  }
   return {
-    transport: new DenoTransport({ connectTls }),
+    transport,
     summary: `TLS${prefix === "" ? "" : " upstream"}: trusting ${trust}` +
       (connectTls.cert === undefined ? "" : `, presenting ${flags.string(certFlag)}`),
   };
