@@ -26,6 +26,7 @@ import {
 import { type FlinkTaskManager, parseTaskManagersInfo } from "./flink_rest_taskmanagers.ts";
 import { DEFAULT_MAX_PORTS_PER_RANGE, parsePortRange } from "./port_range.ts";
 import { DEFAULT_PROXY_PORT } from "./proxy_addresses.ts";
+import { bytesToBase64 } from "../types/json_scalars.ts";
 /** The default of {@linkcode FlinkRestDiscoveryOptions.refreshIntervalMs}: 10 s. */
 const DEFAULT_REFRESH_INTERVAL_MS = 10_000;
 /** The default of {@linkcode FlinkRestDiscoveryOptions.requestTimeoutMs}: 5 s. */
@@ -181,9 +182,7 @@ function uriDecoded(text: string): string {
 
 /** `user:password` as HTTP Basic authorization's base64 of its UTF-8 bytes. */
 function basicToken(credentials: string): string {
-  let binary = "";
-  for (const b of new TextEncoder().encode(credentials)) binary += String.fromCharCode(b);
-  return btoa(binary);
+  return bytesToBase64(new TextEncoder().encode(credentials));
 }
 
 /**
