@@ -84,7 +84,14 @@ function spawnDeploy(env: Record<string, string>): Child {
       throw new Error(`no output matching ${re} (exited: ${exited}):\n${output.join("")}`);
     },
     async kill() {
-      if (!exited) Deno.kill(process.pid, "SIGTERM");
+      if (!exited) {
+        try {
+          Deno.kill(process.pid, "SIGTERM");
+        } catch (e) {
+          // Exited between the check and the signal (its status not read yet): what we wanted.
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+      }
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), EXIT_MS));
       const first = await Promise.race([status, late]);
